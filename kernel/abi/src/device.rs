@@ -1,0 +1,58 @@
+//! I/O ports and device addresses of the VMM's devices.
+
+/// Exit port: a 32-bit `out` of a value built with [`crate::exit::encode`] ends the VM.
+pub const EXIT_PORT: u16 = 0x501;
+
+/// Console output port: a 32-bit `out` of the guest-physical address of a
+/// [`ConsoleWrite`] descriptor writes that buffer to the console (one VM exit per buffer).
+pub const CONSOLE_PORT: u16 = 0x502;
+
+/// Console input port: a 32-bit `in` returns the next byte of the VMM's standard
+/// input, or [`CONSOLE_EOF`] when input has ended, or [`CONSOLE_EMPTY`] when no
+/// byte is available yet.
+pub const CONSOLE_IN_PORT: u16 = 0x503;
+pub const CONSOLE_EOF: u32 = 0xffff_ffff;
+pub const CONSOLE_EMPTY: u32 = 0xffff_fffe;
+
+/// Panic-report port: a 32-bit `out` of the guest-physical address of a
+/// [`PanicReport`] hands the VMM the return addresses to symbolize. The kernel
+/// writes the exit port with [`crate::exit::KIND_PANIC`] afterwards.
+pub const PANIC_PORT: u16 = 0x504;
+
+/// The 16550 UART used for early boot and panics.
+pub const SERIAL_PORT: u16 = 0x3f8;
+
+/// Descriptor for [`CONSOLE_PORT`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsoleWrite {
+    /// Guest-physical address of the bytes.
+    pub addr: u64,
+    /// Number of bytes.
+    pub len: u64,
+}
+
+/// Most return addresses in a [`PanicReport`].
+pub const PANIC_FRAMES_MAX: usize = 32;
+
+/// Backtrace handed to the VMM on a kernel panic.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PanicReport {
+    /// Faulting or panicking instruction.
+    pub rip: u64,
+    /// Number of valid entries in `frames`.
+    pub n_frames: u64,
+    /// Return addresses from the frame-pointer chain, innermost first.
+    pub frames: [u64; PANIC_FRAMES_MAX],
+}
+
+/// Base of the virtio-mmio device window; device `i` is at `VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SIZE`.
+pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
+/// Size of one virtio-mmio device's register window.
+pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
+/// First GSI used by virtio-mmio devices; device `i` uses `VIRTIO_IRQ_BASE + i`.
+pub const VIRTIO_IRQ_BASE: u32 = 5;
+
+/// Sector size of the block devices.
+pub const SECTOR_SIZE: u64 = 512;

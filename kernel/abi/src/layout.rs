@@ -1,0 +1,55 @@
+//! Address-space constants shared by the VMM, the kernel and user programs.
+
+/// Size of a page.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// User programs are static ELF executables linked here.
+pub const USER_LINK_BASE: u64 = 0x40_0000;
+
+/// Top of the initial user stack (Pintos `USER_STACK`).
+pub const USER_STACK: u64 = 0x4748_0000;
+
+/// Largest user stack (Pintos: 1 MiB).
+pub const USER_STACK_MAX: u64 = 1 << 20;
+
+/// First address that is not a user address (Pintos `KERN_BASE`): user
+/// pointers, mappings and segments must lie entirely below it.
+pub const USER_LIMIT: u64 = 0x80_0400_0000;
+
+/// Guest-physical address where the kernel image is loaded.
+pub const KERNEL_PHYS_BASE: u64 = 0x20_0000;
+
+/// Virtual address of guest-physical 0 in the kernel-image mapping (PML4 slot
+/// 511); the kernel is linked at `KERNEL_VIRT_BASE + KERNEL_PHYS_BASE`.
+pub const KERNEL_VIRT_BASE: u64 = 0xffff_ffff_8000_0000;
+
+/// Start of the direct map of all guest RAM (PML4 slot 273; slot 256 belongs to
+/// the PVM host and is never used).
+pub const DIRECT_MAP_BASE: u64 = 0xffff_8880_0000_0000;
+
+/// Guest-physical addresses the VMM fills before boot (one page each unless said).
+pub mod phys {
+    /// The [`crate::boot::BootInfo`] block.
+    pub const BOOT_INFO: u64 = 0x1000;
+    /// The initial command line (NUL-terminated, at most `CMDLINE_MAX` bytes).
+    pub const CMDLINE: u64 = 0x2000;
+    /// The boot GDT (layout in [`crate::layout::gdt`]).
+    pub const GDT: u64 = 0x3000;
+    /// The per-vCPU VIF page of the PVM guest mode.
+    pub const VIF_PAGE: u64 = 0x4000;
+    /// Boot page tables: an 8 KiB-aligned PML4 pair, then lower levels.
+    pub const BOOT_PAGE_TABLES: u64 = 0x10000;
+    /// End of the area reserved for boot page tables.
+    pub const BOOT_PAGE_TABLES_END: u64 = 0x20000;
+}
+
+/// GDT selectors (the Linux layout, required by the PVM guest mode and used in
+/// both modes).
+pub mod gdt {
+    pub const KERNEL_CS: u16 = 0x10;
+    pub const KERNEL_DS: u16 = 0x18;
+    pub const USER_CS32: u16 = 0x23;
+    pub const USER_DS: u16 = 0x2b;
+    pub const USER_CS: u16 = 0x33;
+    pub const TSS: u16 = 0x40;
+}

@@ -1,0 +1,16 @@
+//! The guest/host contract of faultline, like Linux's uapi headers.
+//!
+//! Everything the VMM, the kernel and user programs must agree on lives here:
+//! system-call numbers ([`syscall`]), the address-space constants of the user ABI
+//! ([`layout`]), the boot-information block the VMM hands the kernel ([`boot`]),
+//! I/O ports and device addresses ([`device`]), the VMM's exit statuses
+//! ([`exit`]) and the on-disk format of the file-system disk ([`fs`]).
+//! `no_std`, no dependencies, plain `#[repr(C)]` data.
+#![no_std]
+
+pub mod boot;
+pub mod device;
+pub mod exit;
+pub mod fs;
+pub mod layout;
+pub mod syscall;

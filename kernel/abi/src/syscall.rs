@@ -1,0 +1,70 @@
+//! System-call numbers (Pintos `syscall-nr.h`) and faultline's own calls (64 and up).
+//!
+//! Calling convention: `syscall` instruction, number in `rax`, arguments in
+//! `rdi, rsi, rdx, r10, r8, r9`, result in `rax`.
+
+pub const SYS_HALT: u64 = 0;
+pub const SYS_EXIT: u64 = 1;
+pub const SYS_FORK: u64 = 2;
+pub const SYS_EXEC: u64 = 3;
+pub const SYS_WAIT: u64 = 4;
+pub const SYS_CREATE: u64 = 5;
+pub const SYS_REMOVE: u64 = 6;
+pub const SYS_OPEN: u64 = 7;
+pub const SYS_FILESIZE: u64 = 8;
+pub const SYS_READ: u64 = 9;
+pub const SYS_WRITE: u64 = 10;
+pub const SYS_SEEK: u64 = 11;
+pub const SYS_TELL: u64 = 12;
+pub const SYS_CLOSE: u64 = 13;
+pub const SYS_MMAP: u64 = 14;
+pub const SYS_MUNMAP: u64 = 15;
+pub const SYS_DUP2: u64 = 22;
+
+/// faultline: fill a [`MemStats`] at the user pointer in `rdi`; returns 0.
+pub const SYS_MEMSTATS: u64 = 64;
+/// faultline: read the TSC frequency in kHz (for benchmarks).
+pub const SYS_TSC_KHZ: u64 = 65;
+/// faultline: `readdir(index, name_out)`: copies the NUL-padded name of directory
+/// entry number `index` into the 16-byte buffer `name_out` and returns the file's
+/// size, or -1 past the last entry.
+pub const SYS_READDIR: u64 = 66;
+
+/// `int $0x42` with a user address in `rax` returns the physical address it maps
+/// to, or 0 (Pintos `get_phys_addr`).
+pub const GET_PHYS_ADDR_VECTOR: u8 = 0x42;
+
+/// Standard file descriptors.
+pub const STDIN_FILENO: i32 = 0;
+pub const STDOUT_FILENO: i32 = 1;
+
+/// Longest file name in the file system (Pintos `NAME_MAX`).
+pub const NAME_MAX: usize = 14;
+
+/// Longest command line accepted by `exec` and by the VMM for the initial
+/// process, in bytes (without the terminating NUL).
+pub const CMDLINE_MAX: usize = 512;
+
+/// Most arguments in one command line (argv entries, program name included).
+pub const ARGS_MAX: usize = 128;
+
+/// Most open file descriptors per process (Pintos FAQ allows 128).
+pub const FD_MAX: usize = 128;
+
+/// Kernel memory accounting, filled by [`SYS_MEMSTATS`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemStats {
+    /// User-pool frames in use.
+    pub user_frames_used: u64,
+    /// User-pool frames in total.
+    pub user_frames_total: u64,
+    /// Kernel-pool frames in use.
+    pub kernel_frames_used: u64,
+    /// Swap slots in use.
+    pub swap_slots_used: u64,
+    /// Swap slots in total (0 without a swap disk).
+    pub swap_slots_total: u64,
+    /// Live processes.
+    pub processes: u64,
+}
