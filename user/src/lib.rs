@@ -1,1 +1,19 @@
+//! `ulib`: the user-space library of faultline programs.
+//!
+//! It gives a program its entry point ([`entry!`]), the system calls ([`sys`]),
+//! console output that writes each line with one `write` ([`print!`],
+//! [`println!`]), the Pintos test conventions ([`msg!`], [`fail!`], [`check!`],
+//! [`test_main!`]), NUL-terminated strings built on the stack ([`cstr`]) and
+//! buffers that straddle a page boundary ([`boundary`]).
 #![no_std]
+
+pub mod boundary;
+pub mod cstr;
+pub mod entry;
+pub mod panic;
+pub mod print;
+pub mod sys;
+pub mod test;
+
+pub use abi;
+pub use cstr::CBuf;
