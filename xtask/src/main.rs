@@ -1,1 +1,119 @@
-fn main() {}
+//! `cargo xtask`: build orchestration for faultline.
+//!
+//! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
+//! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
+//! - `test [--native-only-fast] [FILTER]` builds, then runs the host unit tests
+//!   and the guest test suite.
+//!
+//! Every output lands under the workspace's `target/` directory (or under
+//! `$CARGO_TARGET_DIR` when that is set); see [`paths::Paths`].
+
+mod build;
+mod cargo;
+mod paths;
+mod run;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Build orchestration for faultline.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the kernel, the user programs and the VMM.
+    Build,
+    /// Build, then run a program in a VM: `cargo xtask run [OPTIONS] -- PROGRAM [ARGS...]`.
+    ///
+    /// OPTIONS are passed unchanged to `faultline` (e.g. `--mem 32M --stats`).
+    Run {
+        /// faultline options, then `--`, then the program and its arguments.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "OPTIONS] -- PROGRAM [ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Build, then run the host unit tests and the guest test suite.
+    Test {
+        /// Run the guest suite in the native CPU mode only.
+        #[arg(long)]
+        native_only_fast: bool,
+        /// Run only the guest tests whose name contains FILTER.
+        filter: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = match paths::Paths::locate() {
+        Ok(paths) => paths,
+        Err(err) => return fail(&err),
+    };
+    let result = match cli.command {
+        Command::Build => build::all(&paths).map(|()| ExitCode::SUCCESS),
+        // clap checks the shape; the arguments themselves are taken verbatim.
+        Command::Run { args: _ } => run::run(&paths, &run::raw_run_args()),
+        Command::Test {
+            native_only_fast,
+            filter,
+        } => test::run(
+            &paths,
+            &test::Options {
+                native_only_fast,
+                filter,
+            },
+        ),
+    };
+    result.unwrap_or_else(|err| fail(&err))
+}
+
+/// Prints `err` with its context chain and returns a failing status.
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("xtask: error: {err:#}");
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("cargo xtask").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn run_accepts_faultline_options_before_the_program() {
+        let cli = parse(&["run", "--mem", "32M", "--stats", "--", "echo", "hi"]).unwrap();
+        assert!(matches!(cli.command, Command::Run { .. }));
+        let cli = parse(&["run", "--", "echo", "hello"]).unwrap();
+        assert!(matches!(cli.command, Command::Run { .. }));
+        let cli = parse(&["run", "--cpu-mode", "native", "--", "args", "-x", "--y"]).unwrap();
+        assert!(matches!(cli.command, Command::Run { .. }));
+    }
+
+    #[test]
+    fn test_takes_a_flag_and_a_filter() {
+        let cli = parse(&["test", "--native-only-fast", "args"]).unwrap();
+        let Command::Test {
+            native_only_fast,
+            filter,
+        } = cli.command
+        else {
+            panic!("not the test subcommand");
+        };
+        assert!(native_only_fast);
+        assert_eq!(filter.as_deref(), Some("args"));
+        assert!(parse(&["test", "--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! Starting child processes: cargo with a controlled environment, and
+//! checked execution of any command.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::paths::Paths;
+
+/// Rust flags of the kernel build (its build script adds the linker script).
+pub const KERNEL_RUSTFLAGS: &str =
+    "-C code-model=kernel -C relocation-model=static -C force-frame-pointers=yes";
+
+/// Rust flags of the user-program build.
+pub const USER_RUSTFLAGS: &str = "-C relocation-model=static -C force-frame-pointers=yes";
+
+/// The cargo that runs xtask (`$CARGO`), or `cargo` from `PATH`.
+fn cargo_program() -> OsString {
+    env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+/// A cargo command for a host build: run in the workspace root, in the host
+/// target directory, with the Rust flags inherited from the environment removed.
+pub fn host(paths: &Paths) -> Command {
+    let mut cmd = Command::new(cargo_program());
+    cmd.current_dir(&paths.root)
+        .env("CARGO_TARGET_DIR", &paths.target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS");
+    cmd
+}
+
+/// A cargo command for a guest build with its own target directory and flags.
+pub fn guest(paths: &Paths, target_dir: &Path, rustflags: &str) -> Command {
+    let mut cmd = host(paths);
+    cmd.env("CARGO_TARGET_DIR", target_dir)
+        .env("RUSTFLAGS", rustflags);
+    cmd
+}
+
+/// Runs `cmd` with inherited stdio and fails unless it exits successfully.
+pub fn run_checked(cmd: &mut Command, what: &str) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {what} ({:?})", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
