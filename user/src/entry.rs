@@ -17,6 +17,17 @@ pub const MAX_ARGS: usize = abi::syscall::ARGS_MAX;
 
 static NAME_PTR: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
 static NAME_LEN: AtomicUsize = AtomicUsize::new(0);
+static ARGV: AtomicPtr<*const c_char> = AtomicPtr::new(core::ptr::null_mut());
+static ARGC: AtomicUsize = AtomicUsize::new(0);
+
+/// `argc` and `argv` exactly as the kernel passed them in `rdi` and `rsi`, for
+/// tests of the start-up stack layout (`argv[argc]` must be NULL).
+pub fn raw_args() -> (usize, *const *const c_char) {
+    (
+        ARGC.load(Ordering::Relaxed),
+        ARGV.load(Ordering::Relaxed).cast_const(),
+    )
+}
 
 /// The name the test helpers print: `argv[0]` unless [`set_program_name`] changed it.
 pub fn program_name() -> &'static str {
@@ -48,6 +59,8 @@ pub unsafe fn start(
     argv: *const *const c_char,
     main: fn(&[&'static str]) -> i32,
 ) -> ! {
+    ARGC.store(argc, Ordering::Relaxed);
+    ARGV.store(argv.cast_mut(), Ordering::Relaxed);
     let mut args: [&'static str; MAX_ARGS] = [""; MAX_ARGS];
     let mut n = 0;
     if !argv.is_null() {

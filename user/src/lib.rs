@@ -4,14 +4,17 @@
 //! console output that writes each line with one `write` ([`print!`],
 //! [`println!`]), the Pintos test conventions ([`msg!`], [`fail!`], [`check!`],
 //! [`test_main!`]), NUL-terminated strings built on the stack ([`cstr`]) and
-//! buffers that straddle a page boundary ([`boundary`]).
+//! buffers that straddle a page boundary ([`boundary`]), the test data
+//! ([`sample`]) and deliberate bad accesses ([`fault`]).
 #![no_std]
 
 pub mod boundary;
 pub mod cstr;
 pub mod entry;
+pub mod fault;
 pub mod panic;
 pub mod print;
+pub mod sample;
 pub mod sys;
 pub mod test;
 

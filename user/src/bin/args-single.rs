@@ -1,0 +1,8 @@
+//! `args-single`: argument passing with one argument (Pintos `args.c`).
+#![no_std]
+#![no_main]
+
+#[path = "../shared/args.rs"]
+mod args;
+
+ulib::entry!(args::main);

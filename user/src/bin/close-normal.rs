@@ -1,0 +1,14 @@
+//! `close-normal`: closes an open file.
+#![no_std]
+#![no_main]
+
+use ulib::{check, msg, sys};
+
+ulib::test_main!(body);
+
+fn body(_args: &[&str]) {
+    let fd = sys::open(c"sample.txt");
+    check!(fd > 1, "open \"sample.txt\"");
+    msg!("close \"sample.txt\"");
+    sys::close(fd);
+}
