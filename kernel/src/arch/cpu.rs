@@ -1,0 +1,208 @@
+//! Single CPU operations: interrupt masking, model-specific registers, control
+//! registers, port I/O, the TSC and the FPU. Operations that differ between the
+//! native and the PVM guest mode choose their form here.
+use super::pvm;
+use core::arch::asm;
+use core::sync::atomic::Ordering;
+
+#[inline]
+fn pvm_mode() -> bool {
+    pvm::PVM_MODE.load(Ordering::Relaxed) != 0
+}
+
+const RFLAGS_IF: u64 = 1 << 9;
+
+/// Whether interrupts are enabled.
+#[cfg(test)]
+pub fn intr_enabled() -> bool {
+    false
+}
+
+/// Whether interrupts are enabled.
+#[cfg(not(test))]
+pub fn intr_enabled() -> bool {
+    if pvm_mode() {
+        return pvm::intr_enabled();
+    }
+    let flags: u64;
+    // SAFETY: reading RFLAGS has no side effects.
+    unsafe { asm!("pushfq", "pop {}", out(reg) flags, options(nomem, preserves_flags)) };
+    flags & RFLAGS_IF != 0
+}
+
+/// Disables interrupts and returns whether they were enabled.
+pub fn intr_disable() -> bool {
+    #[cfg(not(test))]
+    if pvm_mode() {
+        return pvm::intr_disable();
+    }
+    let was = intr_enabled();
+    // SAFETY: masking interrupts is always sound; callers restore with intr_restore.
+    #[cfg(not(test))]
+    unsafe {
+        asm!("cli", options(nomem, nostack))
+    };
+    was
+}
+
+/// Enables interrupts.
+pub fn intr_enable() {
+    #[cfg(not(test))]
+    if pvm_mode() {
+        return pvm::intr_enable();
+    }
+    // SAFETY: the kernel is ready to take interrupts once the IDT is loaded.
+    #[cfg(not(test))]
+    unsafe {
+        asm!("sti", options(nomem, nostack))
+    };
+}
+
+/// Restores the interrupt state returned by [`intr_disable`].
+pub fn intr_restore(was_enabled: bool) {
+    if was_enabled {
+        intr_enable();
+    }
+}
+
+/// Enables interrupts and waits for one (atomically: `sti; hlt`).
+pub fn idle() {
+    if pvm_mode() {
+        return pvm::idle();
+    }
+    // SAFETY: `sti` takes effect after the next instruction, so no interrupt is
+    // lost between the two.
+    unsafe { asm!("sti", "hlt", options(nomem, nostack)) };
+}
+
+/// One step of the final halt loop.
+pub fn halt_forever_step() {
+    // SAFETY: halting with interrupts off just stops the vCPU.
+    unsafe { asm!("hlt", options(nomem, nostack)) };
+}
+
+/// The time-stamp counter.
+#[inline]
+pub fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: rdtsc has no side effects.
+    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// Reads a model-specific register.
+pub fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: the kernel only reads MSRs that exist on x86-64 (callers' contract).
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack)) };
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// Writes a model-specific register.
+pub fn wrmsr(msr: u32, value: u64) {
+    if pvm_mode() {
+        pvm::hypercall(pvm::HC_WRMSR, msr as u64, value, 0);
+        return;
+    }
+    // SAFETY: callers write architectural MSRs with valid values.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack))
+    };
+}
+
+/// The faulting address of the last page fault.
+pub fn read_cr2() -> u64 {
+    if pvm_mode() {
+        return pvm::fault_address();
+    }
+    let v: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
+    v
+}
+
+/// Loads a new top-level page table.
+pub fn write_cr3(pa: u64) {
+    if pvm_mode() {
+        pvm::hypercall(pvm::HC_SET_CR3, pa, 0, 0);
+        return;
+    }
+    // SAFETY: callers pass a PML4 whose kernel half maps the running kernel.
+    unsafe { asm!("mov cr3, {}", in(reg) pa, options(nostack)) };
+}
+
+/// Invalidates the TLB entry of one page.
+pub fn invlpg(va: u64) {
+    if pvm_mode() {
+        pvm::hypercall(pvm::HC_FLUSH_PAGE, va, 0, 0);
+        return;
+    }
+    // SAFETY: invalidating a TLB entry is always sound.
+    unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack)) };
+}
+
+/// 32-bit port output.
+pub fn outl(port: u16, value: u32) {
+    // SAFETY: the ports written are the VMM's devices (abi::device).
+    unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack)) };
+}
+
+/// 32-bit port input.
+pub fn inl(port: u16) -> u32 {
+    let v: u32;
+    // SAFETY: the ports read are the VMM's devices (abi::device).
+    unsafe { asm!("in eax, dx", in("dx") port, out("eax") v, options(nomem, nostack)) };
+    v
+}
+
+/// 8-bit port output.
+pub fn outb(port: u16, value: u8) {
+    // SAFETY: the ports written are the serial port and the legacy PIC.
+    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
+}
+
+/// 8-bit port input.
+pub fn inb(port: u16) -> u8 {
+    let v: u8;
+    // SAFETY: reading the serial status register has no side effects.
+    unsafe { asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack)) };
+    v
+}
+
+/// FXSAVE area: the x87/SSE state of one thread.
+#[repr(C, align(16))]
+#[derive(Clone)]
+pub struct FpuState(pub [u8; 512]);
+
+static mut FPU_INIT: FpuState = FpuState([0; 512]);
+
+/// Puts the FPU in its initial state and records that state for new threads.
+pub fn init_fpu() {
+    // SAFETY: runs once at boot before any thread exists; FPU_INIT is only read afterwards.
+    unsafe {
+        asm!("fninit", options(nomem, nostack));
+        let mxcsr: u32 = 0x1f80;
+        asm!("ldmxcsr [{}]", in(reg) &mxcsr, options(nostack));
+        asm!("fxsave64 [{}]", in(reg) &raw mut FPU_INIT, options(nostack));
+    }
+}
+
+impl FpuState {
+    /// The state of a freshly initialized FPU.
+    pub fn initial() -> FpuState {
+        // SAFETY: FPU_INIT is written once in init_fpu before any thread is created.
+        unsafe { (*(&raw const FPU_INIT)).clone() }
+    }
+
+    /// Saves the current FPU state here.
+    pub fn save(&mut self) {
+        // SAFETY: the area is 512 bytes, 16-byte aligned.
+        unsafe { asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr(), options(nostack)) };
+    }
+
+    /// Loads this FPU state.
+    pub fn restore(&self) {
+        // SAFETY: the area holds a state produced by fxsave64.
+        unsafe { asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr(), options(nostack)) };
+    }
+}

@@ -1,0 +1,229 @@
+//! x86-64 4-level page tables: per-address-space top-level tables, user
+//! mappings, translation and TLB maintenance.
+//!
+//! Every address space owns an 8 KiB-aligned pair of top-level tables: the
+//! kernel half (loaded into CR3) maps kernel and user space; the user half
+//! (+4 KiB) mirrors only PML4 slots 0..256, as the PVM guest mode requires (the
+//! native mode leaves it unused). The kernel half's slots 256..512 are copied from
+//! the boot tables, so all address spaces share the kernel's lower-level tables.
+use super::cpu;
+use crate::mm::{palloc, phys_to_virt};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+const PTE_P: u64 = 1;
+const PTE_W: u64 = 1 << 1;
+const PTE_U: u64 = 1 << 2;
+const PTE_A: u64 = 1 << 5;
+const PTE_D: u64 = 1 << 6;
+const PTE_PS: u64 = 1 << 7;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const ENTRIES: usize = 512;
+const USER_SLOTS: usize = 256;
+
+/// The page-table pair of the kernel's own address space.
+static KERNEL_ROOT: AtomicU64 = AtomicU64::new(0);
+/// The pair currently loaded.
+static ACTIVE_ROOT: AtomicU64 = AtomicU64::new(0);
+/// The boot tables the VMM built (kernel half).
+static BOOT_ROOT: AtomicU64 = AtomicU64::new(0);
+
+/// Out of kernel frames for page tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// What a user virtual page maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapping {
+    pub pa: u64,
+    pub writable: bool,
+    pub accessed: bool,
+    pub dirty: bool,
+}
+
+fn table(pa: u64) -> &'static mut [u64; ENTRIES] {
+    // SAFETY: page-table pages are kernel-pool frames reached through the direct
+    // map; callers hold the owning address space (the kernel is single-CPU and
+    // page-table updates of one space are serialized by its owner).
+    unsafe { &mut *(phys_to_virt(pa) as *mut [u64; ENTRIES]) }
+}
+
+fn index(va: u64, level: u32) -> usize {
+    ((va >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+/// Records the boot tables (called from `arch::init`).
+pub fn set_boot_root(pa: u64) {
+    BOOT_ROOT.store(pa, Ordering::Relaxed);
+}
+
+/// Builds the kernel's own top-level pair from the boot tables and loads it.
+pub fn init_kernel_root() {
+    let pair = palloc::alloc_kernel_pages_aligned(2, 2).expect("no memory for the kernel page table");
+    let boot = table(BOOT_ROOT.load(Ordering::Relaxed));
+    let k = table(pair);
+    k[USER_SLOTS..].copy_from_slice(&boot[USER_SLOTS..]);
+    KERNEL_ROOT.store(pair, Ordering::Relaxed);
+    activate_root(pair);
+}
+
+fn activate_root(pa: u64) {
+    if ACTIVE_ROOT.swap(pa, Ordering::Relaxed) != pa {
+        cpu::write_cr3(pa);
+    }
+}
+
+/// Loads the address space named by a [`PageTable::token`].
+pub fn activate_token(token: u64) {
+    activate_root(token);
+}
+
+/// Switches to the kernel's own address space (for kernel threads).
+pub fn activate_kernel() {
+    activate_root(KERNEL_ROOT.load(Ordering::Relaxed));
+}
+
+/// A user address space's page tables.
+#[derive(Debug)]
+pub struct PageTable {
+    root: u64,
+}
+
+impl PageTable {
+    /// A new address space with the kernel mapped and no user pages.
+    pub fn new() -> Result<PageTable, OutOfMemory> {
+        let root = palloc::alloc_kernel_pages_aligned(2, 2).ok_or(OutOfMemory)?;
+        let kernel = table(KERNEL_ROOT.load(Ordering::Relaxed));
+        table(root)[USER_SLOTS..].copy_from_slice(&kernel[USER_SLOTS..]);
+        Ok(PageTable { root })
+    }
+
+    /// Loads this address space.
+    pub fn activate(&self) {
+        activate_root(self.root);
+    }
+
+    /// A token naming this address space for `arch::switch_address_space`.
+    pub fn token(&self) -> u64 {
+        self.root
+    }
+
+    fn is_active(&self) -> bool {
+        ACTIVE_ROOT.load(Ordering::Relaxed) == self.root
+    }
+
+    /// The leaf entry for `va`, creating intermediate tables when `create`.
+    fn walk(&self, va: u64, create: bool) -> Result<Option<&'static mut u64>, OutOfMemory> {
+        let mut t = table(self.root);
+        for level in (1..4).rev() {
+            let i = index(va, level);
+            if t[i] & PTE_P == 0 {
+                if !create {
+                    return Ok(None);
+                }
+                let pa = palloc::alloc_kernel_pages(1).ok_or(OutOfMemory)?;
+                t[i] = pa | PTE_P | PTE_W | PTE_U;
+                if level == 3 {
+                    // Mirror the new top-level entry into the user half.
+                    table(self.root + 4096)[i] = t[i];
+                }
+            } else if t[i] & PTE_PS != 0 {
+                return Ok(None);
+            }
+            t = table(t[i] & ADDR_MASK);
+        }
+        Ok(Some(&mut t[index(va, 0)]))
+    }
+
+    /// Maps the user page at `va` to the frame `pa`.
+    pub fn map(&mut self, va: u64, pa: u64, writable: bool) -> Result<(), OutOfMemory> {
+        let pte = self.walk(va, true)?.ok_or(OutOfMemory)?;
+        let was_present = *pte & PTE_P != 0;
+        *pte = pa | PTE_P | PTE_U | if writable { PTE_W } else { 0 };
+        if was_present && self.is_active() {
+            cpu::invlpg(va);
+        }
+        Ok(())
+    }
+
+    /// Removes the mapping of `va` and returns the frame it mapped.
+    pub fn unmap(&mut self, va: u64) -> Option<u64> {
+        let pte = self.walk(va, false).ok()??;
+        if *pte & PTE_P == 0 {
+            return None;
+        }
+        let pa = *pte & ADDR_MASK;
+        *pte = 0;
+        if self.is_active() {
+            cpu::invlpg(va);
+        }
+        Some(pa)
+    }
+
+    /// The mapping of the user page containing `va`.
+    pub fn lookup(&self, va: u64) -> Option<Mapping> {
+        let pte = *self.walk(va, false).ok()??;
+        (pte & PTE_P != 0).then_some(Mapping {
+            pa: pte & ADDR_MASK,
+            writable: pte & PTE_W != 0,
+            accessed: pte & PTE_A != 0,
+            dirty: pte & PTE_D != 0,
+        })
+    }
+
+    /// Calls `f(va, mapping)` for every mapped user page, in address order.
+    pub fn for_each_mapping(&self, mut f: impl FnMut(u64, Mapping)) {
+        let l4 = table(self.root);
+        for i4 in 0..USER_SLOTS {
+            if l4[i4] & PTE_P == 0 {
+                continue;
+            }
+            let l3 = table(l4[i4] & ADDR_MASK);
+            for (i3, e3) in l3.iter().enumerate() {
+                if e3 & PTE_P == 0 || e3 & PTE_PS != 0 {
+                    continue;
+                }
+                let l2 = table(e3 & ADDR_MASK);
+                for (i2, e2) in l2.iter().enumerate() {
+                    if e2 & PTE_P == 0 || e2 & PTE_PS != 0 {
+                        continue;
+                    }
+                    let l1 = table(e2 & ADDR_MASK);
+                    for (i1, &pte) in l1.iter().enumerate() {
+                        if pte & PTE_P != 0 {
+                            let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
+                            f(va, Mapping {
+                                pa: pte & ADDR_MASK,
+                                writable: pte & PTE_W != 0,
+                                accessed: pte & PTE_A != 0,
+                                dirty: pte & PTE_D != 0,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for PageTable {
+    /// Frees the user-half page-table pages and the top-level pair (not the
+    /// frames the leaves map: their owner frees those first).
+    fn drop(&mut self) {
+        if self.is_active() {
+            activate_kernel();
+        }
+        let l4 = table(self.root);
+        for e4 in l4[..USER_SLOTS].iter().filter(|e| *e & PTE_P != 0) {
+            let l3 = table(e4 & ADDR_MASK);
+            for e3 in l3.iter().filter(|e| *e & PTE_P != 0 && *e & PTE_PS == 0) {
+                let l2 = table(e3 & ADDR_MASK);
+                for e2 in l2.iter().filter(|e| *e & PTE_P != 0 && *e & PTE_PS == 0) {
+                    palloc::free_kernel_pages(e2 & ADDR_MASK, 1);
+                }
+                palloc::free_kernel_pages(e3 & ADDR_MASK, 1);
+            }
+            palloc::free_kernel_pages(e4 & ADDR_MASK, 1);
+        }
+        palloc::free_kernel_pages(self.root, 2);
+    }
+}

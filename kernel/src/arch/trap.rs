@@ -1,0 +1,247 @@
+//! Trap frames and the common trap path: every exception, interrupt and system
+//! call enters the kernel through `trap_common` (or the `syscall` entry) with a
+//! [`TrapFrame`] on the kernel stack and leaves through `trap_return`.
+//!
+//! [`trap_dispatch`] turns the raw vector into a [`Trap`] (recognising the two
+//! system-call signatures of the emulated native mode, DESIGN.md) and hands it to
+//! the generic handlers in `userprog` and `sched`.
+use super::cpu;
+use abi::layout::gdt::{USER_CS, USER_DS};
+
+/// Registers saved on entry, in stack order (lowest address first).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+/// Vector number the `syscall` entry stores in its frame.
+pub const VECTOR_SYSCALL: u64 = 0x100;
+
+const RFLAGS_IF: u64 = 1 << 9;
+/// RFLAGS bits user code may set (CF PF AF ZF SF TF? no: DF OF and the arithmetic flags).
+const RFLAGS_USER: u64 = 0xcd5;
+
+impl TrapFrame {
+    /// A frame that enters user mode at `rip` with stack `rsp`.
+    pub fn new_user(rip: u64, rsp: u64) -> TrapFrame {
+        TrapFrame {
+            rip,
+            rsp,
+            cs: USER_CS as u64,
+            ss: USER_DS as u64,
+            rflags: RFLAGS_IF | 2,
+            ..TrapFrame::default()
+        }
+    }
+
+    /// Whether the trap came from user mode.
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+
+    /// System-call number and arguments (rax; rdi, rsi, rdx, r10, r8, r9).
+    pub fn syscall_args(&self) -> (u64, [u64; 6]) {
+        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9])
+    }
+
+    /// Sets the value returned to user mode in rax.
+    pub fn set_return(&mut self, v: u64) {
+        self.rax = v;
+    }
+
+    /// Completes a `syscall` that arrived as #GP at LSTAR (emulated native
+    /// mode): resume at rcx with the flags saved in r11, as `sysretq` would.
+    fn finish_emulated_syscall(&mut self) {
+        self.rip = self.rcx;
+        self.rflags = (self.r11 & RFLAGS_USER) | RFLAGS_IF | 2;
+        self.cs = USER_CS as u64;
+        self.ss = USER_DS as u64;
+    }
+}
+
+/// A decoded trap, as the generic kernel sees it.
+#[derive(Debug)]
+pub enum Trap {
+    /// A system call; arguments are in the frame.
+    Syscall,
+    /// `int $0x42` from user mode (get_phys_addr).
+    GetPhysAddr,
+    /// A page fault at `addr`.
+    PageFault { addr: u64, write: bool, present: bool, user: bool },
+    /// The LAPIC timer.
+    Timer,
+    /// Any other exception.
+    Exception { vector: u64 },
+    /// A spurious or unexpected interrupt.
+    Spurious,
+}
+
+const VEC_UD: u64 = 6;
+const VEC_GP: u64 = 13;
+const VEC_PF: u64 = 14;
+const INT_INSN_0X42: [u8; 2] = [0xcd, abi::syscall::GET_PHYS_ADDR_VECTOR];
+
+/// Called by `trap_common` and the `syscall` entry with the saved frame.
+#[unsafe(no_mangle)]
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let trap = decode(frame);
+    if let Trap::Timer = trap {
+        super::timer::eoi();
+        crate::sched::timer_tick();
+    }
+    if frame.from_user() {
+        // User code always runs with interrupts on: let the timer preempt long
+        // system calls and fault handling.
+        cpu::intr_enable();
+    }
+    crate::userprog::handle_trap(trap, frame);
+    if frame.from_user() {
+        cpu::intr_disable();
+    }
+    crate::sched::maybe_preempt(frame.from_user() || frame.rflags & RFLAGS_IF != 0);
+}
+
+/// Classifies a raw frame.
+fn decode(frame: &mut TrapFrame) -> Trap {
+    let user = frame.from_user();
+    match frame.vector {
+        VECTOR_SYSCALL => Trap::Syscall,
+        v if v == abi::syscall::GET_PHYS_ADDR_VECTOR as u64 && user => Trap::GetPhysAddr,
+        VEC_GP if user && frame.rip == super::syscall_entry::entry_address() => {
+            // Emulated native mode: `syscall` jumped to LSTAR in ring 3 and the
+            // first privileged instruction there faulted.
+            frame.finish_emulated_syscall();
+            Trap::Syscall
+        }
+        VEC_GP if user && frame.error_code == ((abi::syscall::GET_PHYS_ADDR_VECTOR as u64) << 3) | 2 => {
+            // PVM guest mode delivers `int n` from user as #GP with this code.
+            frame.rip += 2;
+            Trap::GetPhysAddr
+        }
+        VEC_UD if user && crate::userprog::uaccess::peek_user_bytes::<2>(frame.rip) == Some(INT_INSN_0X42) => {
+            // Emulated native mode delivers `int $0x42` as #UD at the instruction.
+            frame.rip += 2;
+            Trap::GetPhysAddr
+        }
+        VEC_PF => Trap::PageFault {
+            addr: cpu::read_cr2(),
+            present: frame.error_code & 1 != 0,
+            write: frame.error_code & 2 != 0,
+            user,
+        },
+        super::timer::TIMER_VECTOR => Trap::Timer,
+        v if v < 32 => Trap::Exception { vector: v },
+        _ => Trap::Spurious,
+    }
+}
+
+/// Enters user mode with `frame` (which must be a user frame); never returns.
+pub fn enter_user(frame: &TrapFrame) -> ! {
+    let copy = *frame;
+    cpu::intr_disable();
+    // SAFETY: `trap_return` pops a TrapFrame from rsp and `iretq`s to it; the
+    // copy lives on this thread's kernel stack, which stays valid, and nothing
+    // returns here.
+    unsafe {
+        core::arch::asm!("mov rsp, {}", "jmp trap_return", in(reg) &copy, options(noreturn));
+    }
+}
+
+/// Restores the 15 general-purpose registers of a [`TrapFrame`] and drops the
+/// vector and error code, leaving rsp at the saved `rip`.
+macro_rules! pop_gprs {
+    () => {
+        "pop r15\npop r14\npop r13\npop r12\npop r11\npop r10\npop r9\npop r8\n\
+         pop rbp\npop rdi\npop rsi\npop rdx\npop rcx\npop rbx\npop rax"
+    };
+}
+
+core::arch::global_asm!(
+    ".global trap_common",
+    ".global trap_return",
+    "trap_common:",
+    "push rax",
+    "push rbx",
+    "push rcx",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push rbp",
+    "push r8",
+    "push r9",
+    "push r10",
+    "push r11",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "cld",
+    "mov rdi, rsp",
+    "call trap_dispatch",
+    "trap_return:",
+    "cmp byte ptr [rip + {pvm_mode}], 0",
+    "jne 3f",
+    pop_gprs!(),
+    "add rsp, 16",
+    "iretq",
+    // PVM guest mode, back to user: `int $0x17` takes the iret frame at rsp.
+    "3:",
+    "test qword ptr [rsp + {cs}], 3",
+    "jz 4f",
+    pop_gprs!(),
+    "add rsp, 16",
+    "int 0x17",
+    // PVM guest mode, back to ring 0 without `iretq`: put rflags and rip on the
+    // interrupted stack (it may overlap the frame's top slots, so read them
+    // first), keep the new stack pointer in the vector slot, restore the
+    // virtual IF (doorbell if an interrupt is pending), then `popfq; ret`.
+    "4:",
+    "mov rax, [rsp + {rip}]",
+    "mov rbx, [rsp + {rflags}]",
+    "mov rcx, [rsp + {rsp_}]",
+    "sub rcx, 16",
+    "mov [rcx + 8], rax",
+    "mov [rcx], rbx",
+    "mov [rsp + {vector}], rcx",
+    "bt rbx, 9",
+    "jnc 5f",
+    "mov rax, [rip + {vif}]",
+    "mov byte ptr [rax], 1",
+    "cmp byte ptr [rax + 1], 0",
+    "je 5f",
+    "out 0x80, al",
+    "5:",
+    pop_gprs!(),
+    "mov rsp, [rsp]",
+    "popfq",
+    "ret",
+    pvm_mode = sym super::pvm::PVM_MODE,
+    vif = sym super::pvm::VIF_PTR,
+    cs = const 144,
+    rip = const 136,
+    rflags = const 152,
+    rsp_ = const 160,
+    vector = const 120,
+);

@@ -1,0 +1,74 @@
+//! The faultline kernel: a Pintos-compatible x86-64 kernel that runs as a KVM
+//! guest of the faultline VMM.
+//!
+//! Boot order ([`kmain`]): CPU tables and traps ([`arch`]), physical frame pools
+//! and the heap ([`mm`]), threads ([`sched`]), the LAPIC timer, the virtio block
+//! devices ([`dev`]), the file system ([`fs`]), then the initial user process
+//! ([`userprog`]); when it ends the kernel powers the VM off with its status.
+//!
+//! The library builds for the host too, so that pure logic is unit-tested with
+//! `cargo test -p faultline-kernel --lib`; only the binary runs in the guest.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod arch;
+#[macro_use]
+pub mod console;
+pub mod dev;
+pub mod fs;
+pub mod mm;
+pub mod panic;
+pub mod sched;
+pub mod sync;
+pub mod userprog;
+
+use abi::boot::{BOOT_MAGIC, BootInfo};
+
+/// Size of the stack `_start` runs `kmain` on.
+pub const BOOT_STACK_SIZE: usize = 64 * 1024;
+
+/// The boot stack (it stays the stack of the boot thread, which becomes the
+/// thread that waits for the initial process).
+#[repr(C, align(4096))]
+pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
+
+#[unsafe(no_mangle)]
+pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
+
+/// Kernel entry, called by `_start` on the boot stack with the guest-physical
+/// address of the [`BootInfo`].
+pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
+    // SAFETY: the VMM placed a BootInfo at this guest-physical address; the boot
+    // page tables map all RAM at DIRECT_MAP_BASE. The block is never written by
+    // the kernel, so a shared 'static reference is sound.
+    let boot: &'static BootInfo = unsafe { &*(mm::phys_to_virt(boot_info_pa) as *const BootInfo) };
+    if boot.magic != BOOT_MAGIC {
+        panic!("bad boot-info magic {:#x}", boot.magic);
+    }
+    let Some(mode) = boot.mode() else {
+        panic!("unknown CPU mode {}", boot.cpu_mode);
+    };
+    arch::init(mode, boot);
+    mm::init(boot);
+    arch::paging::init_kernel_root();
+    sched::init();
+    arch::timer::init(boot.tsc_khz);
+    if let Err(e) = dev::init(boot) {
+        panic!("block devices: {e:?}");
+    }
+    if let Err(e) = fs::init() {
+        panic!("file system: {e:?}");
+    }
+    let cmdline = boot_cmdline(boot);
+    let status = userprog::run_initial(cmdline);
+    arch::power_off(status)
+}
+
+/// The initial command line from the boot information.
+fn boot_cmdline(boot: &'static BootInfo) -> &'static [u8] {
+    let len = (boot.cmdline_len as usize).min(abi::syscall::CMDLINE_MAX);
+    // SAFETY: the VMM wrote `cmdline_len` bytes at `cmdline_addr` in guest RAM,
+    // which the direct map covers; they are never modified.
+    unsafe { core::slice::from_raw_parts(mm::phys_to_virt(boot.cmdline_addr) as *const u8, len) }
+}

@@ -1,0 +1,28 @@
+//! Physical memory: the kernel and user frame pools ([`palloc`]), the kernel
+//! heap ([`heap`]) and the translations between guest-physical addresses and
+//! the kernel's virtual addresses.
+pub mod addrspace;
+pub mod heap;
+pub mod palloc;
+
+use abi::boot::BootInfo;
+use abi::layout::{DIRECT_MAP_BASE, KERNEL_VIRT_BASE};
+
+/// Kernel virtual address of a guest-physical address (through the direct map).
+#[inline]
+pub fn phys_to_virt(pa: u64) -> u64 {
+    DIRECT_MAP_BASE + pa
+}
+
+/// Guest-physical address of a kernel virtual address in the direct map or the
+/// kernel image.
+#[inline]
+pub fn virt_to_phys(va: u64) -> u64 {
+    if va >= KERNEL_VIRT_BASE { va - KERNEL_VIRT_BASE } else { va - DIRECT_MAP_BASE }
+}
+
+/// Sets up the frame pools and the heap.
+pub fn init(boot: &BootInfo) {
+    palloc::init(boot);
+    heap::init();
+}

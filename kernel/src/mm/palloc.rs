@@ -1,0 +1,165 @@
+//! The physical frame allocator: two pools of 4 KiB frames, one for the kernel
+//! (page tables, kernel stacks, the heap, device rings) and one for user pages
+//! (Pintos `PAL_USER`), each a bitmap.
+//!
+//! The user pool gets half of the free frames, capped by `--user-mem`
+//! (`BootInfo::user_pool_pages`); the kernel pool gets the rest.
+use crate::sync::SpinLock;
+use abi::boot::BootInfo;
+use abi::layout::PAGE_SIZE;
+
+const MAX_FRAMES: usize = 1 << 20; // 4 GiB of RAM
+const WORDS: usize = MAX_FRAMES / 64;
+
+/// One pool: frames `[base, base + count)` and a bitmap of the used ones.
+pub struct Pool {
+    base: u64,
+    count: usize,
+    used: usize,
+    /// Bit `i` of word `i / 64` set = frame `base + i` in use; bits for frames
+    /// outside the pool are never set.
+    bits: &'static mut [u64],
+    hint: usize,
+}
+
+impl Pool {
+    const fn empty() -> Pool {
+        Pool { base: 0, count: 0, used: 0, bits: &mut [], hint: 0 }
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        self.bits[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    fn set(&mut self, i: usize, used: bool) {
+        if used {
+            self.bits[i / 64] |= 1 << (i % 64);
+        } else {
+            self.bits[i / 64] &= !(1 << (i % 64));
+        }
+    }
+
+    /// Finds `n` free consecutive frames whose first index is a multiple of
+    /// `align` (counted from physical 0), marks them used, returns the first address.
+    fn alloc(&mut self, n: usize, align: usize) -> Option<u64> {
+        if n == 0 || self.count - self.used < n {
+            return None;
+        }
+        let first_frame = (self.base / PAGE_SIZE) as usize;
+        let mut i = self.hint;
+        let mut scanned = 0;
+        while scanned < self.count + n + align {
+            if i + n > self.count {
+                scanned += self.count - i.min(self.count);
+                i = 0;
+                continue;
+            }
+            if (first_frame + i) % align != 0 {
+                i += 1;
+                scanned += 1;
+                continue;
+            }
+            match (i..i + n).find(|&j| self.is_used(j)) {
+                Some(j) => {
+                    scanned += j + 1 - i;
+                    i = j + 1;
+                }
+                None => {
+                    for j in i..i + n {
+                        self.set(j, true);
+                    }
+                    self.used += n;
+                    self.hint = i + n;
+                    return Some(self.base + i as u64 * PAGE_SIZE);
+                }
+            }
+        }
+        None
+    }
+
+    fn free(&mut self, pa: u64, n: usize) {
+        let i = ((pa - self.base) / PAGE_SIZE) as usize;
+        for j in i..i + n {
+            assert!(self.is_used(j), "double free of frame {:#x}", self.base + j as u64 * PAGE_SIZE);
+            self.set(j, false);
+        }
+        self.used -= n;
+    }
+
+    fn contains(&self, pa: u64) -> bool {
+        pa >= self.base && pa < self.base + self.count as u64 * PAGE_SIZE
+    }
+}
+
+static mut KERNEL_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
+static mut USER_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
+static KERNEL_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
+static USER_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
+
+/// Splits the free RAM into the two pools.
+pub fn init(boot: &BootInfo) {
+    let start = boot.free_start.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    let end = boot.mem_size.min(MAX_FRAMES as u64 * PAGE_SIZE) / PAGE_SIZE * PAGE_SIZE;
+    let free = ((end - start) / PAGE_SIZE) as usize;
+    let mut user = free / 2;
+    if boot.user_pool_pages != 0 {
+        user = user.min(boot.user_pool_pages as usize);
+    }
+    let kernel = (free - user).min(WORDS / 2 * 64);
+    let user = user.min(WORDS / 2 * 64);
+    // SAFETY: init runs once at boot, before any allocation; afterwards the
+    // bitmaps are reached only through the pool locks.
+    let (kbits, ubits) = unsafe { (&mut *(&raw mut KERNEL_BITS), &mut *(&raw mut USER_BITS)) };
+    *KERNEL_POOL.lock() = Pool { base: start, count: kernel, used: 0, bits: kbits, hint: 0 };
+    *USER_POOL.lock() =
+        Pool { base: start + kernel as u64 * PAGE_SIZE, count: user, used: 0, bits: ubits, hint: 0 };
+}
+
+fn zero(pa: u64, n: usize) {
+    // SAFETY: the frames were just taken from a pool, so nothing else uses them,
+    // and the direct map covers them.
+    unsafe { core::ptr::write_bytes(super::phys_to_virt(pa) as *mut u8, 0, n * PAGE_SIZE as usize) };
+}
+
+/// `n` contiguous zeroed frames of the kernel pool.
+pub fn alloc_kernel_pages(n: usize) -> Option<u64> {
+    alloc_kernel_pages_aligned(n, 1)
+}
+
+/// `n` contiguous zeroed kernel frames whose address is a multiple of `align` frames.
+pub fn alloc_kernel_pages_aligned(n: usize, align: usize) -> Option<u64> {
+    let pa = KERNEL_POOL.lock().alloc(n, align)?;
+    zero(pa, n);
+    Some(pa)
+}
+
+/// Returns kernel frames.
+pub fn free_kernel_pages(pa: u64, n: usize) {
+    KERNEL_POOL.lock().free(pa, n);
+}
+
+/// One zeroed frame of the user pool.
+pub fn alloc_user_page() -> Option<u64> {
+    let pa = USER_POOL.lock().alloc(1, 1)?;
+    zero(pa, 1);
+    Some(pa)
+}
+
+/// Returns a user frame.
+pub fn free_user_page(pa: u64) {
+    let mut pool = USER_POOL.lock();
+    assert!(pool.contains(pa), "freeing {pa:#x}, not a user frame");
+    pool.free(pa, 1);
+}
+
+/// Frames (used, total) of the user pool.
+pub fn user_usage() -> (usize, usize) {
+    let p = USER_POOL.lock();
+    (p.used, p.count)
+}
+
+/// Frames (used, total) of the kernel pool.
+pub fn kernel_usage() -> (usize, usize) {
+    let p = KERNEL_POOL.lock();
+    (p.used, p.count)
+}

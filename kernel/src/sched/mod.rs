@@ -1,0 +1,226 @@
+//! Kernel threads and the preemptive round-robin scheduler.
+//!
+//! Every thread has its own kernel stack; user processes are threads with a
+//! process attached ([`Thread::process`]). The timer preempts a thread after
+//! [`TIME_SLICE`] ticks; [`block`]/[`unblock`] are the primitives the sleeping
+//! locks build on; [`sleep_ticks`] sleeps on the timer.
+mod thread;
+
+pub use thread::{Thread, ThreadRef, ThreadState, Tid, name16 as thread_name};
+
+use crate::arch::{self, context, cpu::FpuState};
+use crate::sync::SpinLock;
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
+/// Timer ticks a thread runs before it is preempted.
+pub const TIME_SLICE: u32 = 4;
+
+struct Scheduler {
+    ready: VecDeque<ThreadRef>,
+    sleeping: Vec<(u64, ThreadRef)>,
+    idle: Option<ThreadRef>,
+    /// A thread that exited, freed by the next thread to run.
+    dying: Option<ThreadRef>,
+    slice: u32,
+    need_resched: bool,
+}
+
+static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
+    ready: VecDeque::new(),
+    sleeping: Vec::new(),
+    idle: None,
+    dying: None,
+    slice: 0,
+    need_resched: false,
+});
+
+/// The running thread (an `Arc` owned by the scheduler, see [`current`]).
+static CURRENT: AtomicPtr<Thread> = AtomicPtr::new(core::ptr::null_mut());
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Timer ticks since boot.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Turns the boot context into the first thread and creates the idle thread.
+pub fn init() {
+    let boot = Thread::from_boot_stack();
+    CURRENT.store(Arc::into_raw(boot) as *mut Thread, Ordering::Relaxed);
+    let idle = Thread::spawn(b"idle", idle_main, 0, None).expect("no memory for the idle thread");
+    SCHED.lock().idle = Some(idle);
+}
+
+extern "C" fn idle_main(_: usize) -> ! {
+    on_thread_start();
+    loop {
+        arch::cpu::idle();
+        yield_now();
+    }
+}
+
+/// The running thread.
+pub fn current() -> ThreadRef {
+    let p = CURRENT.load(Ordering::Relaxed);
+    // SAFETY: CURRENT always holds a pointer from Arc::into_raw of a live thread
+    // (the scheduler keeps that reference until the thread is switched away from).
+    unsafe {
+        Arc::increment_strong_count(p);
+        Arc::from_raw(p)
+    }
+}
+
+/// The running thread, borrowed (valid while it runs).
+pub fn current_ref() -> &'static Thread {
+    // SAFETY: as in `current`; the running thread outlives any borrow it makes of itself.
+    unsafe { &*CURRENT.load(Ordering::Relaxed) }
+}
+
+/// Must be the first call of every new thread's entry function.
+pub fn on_thread_start() {
+    reap();
+    arch::intr_enable();
+}
+
+fn reap() {
+    let dead = SCHED.lock().dying.take();
+    drop(dead);
+}
+
+/// Makes `t` runnable.
+pub fn unblock(t: ThreadRef) {
+    let mut s = SCHED.lock();
+    t.set_state(ThreadState::Ready);
+    s.ready.push_back(t);
+    if s.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, &current())) {
+        s.need_resched = true;
+    }
+}
+
+/// Puts a new thread on the ready queue.
+pub fn start(t: ThreadRef) {
+    unblock(t);
+}
+
+/// Blocks the running thread until [`unblock`]; interrupts must be off.
+pub fn block() {
+    assert!(!arch::intr_enabled(), "block with interrupts on");
+    current_ref().set_state(ThreadState::Blocked);
+    schedule();
+}
+
+/// Gives up the CPU to the next ready thread, if any.
+pub fn yield_now() {
+    let was = arch::intr_disable();
+    schedule();
+    arch::intr_restore(was);
+}
+
+/// Sleeps for at least `n` timer ticks.
+pub fn sleep_ticks(n: u64) {
+    if n == 0 {
+        return yield_now();
+    }
+    let was = arch::intr_disable();
+    let wake = ticks() + n;
+    SCHED.lock().sleeping.push((wake, current()));
+    block();
+    arch::intr_restore(was);
+}
+
+/// Ends the running thread; its stack is freed by the next thread.
+pub fn exit_thread() -> ! {
+    arch::intr_disable();
+    current_ref().set_state(ThreadState::Dying);
+    schedule();
+    unreachable!("a dying thread was scheduled again");
+}
+
+/// Called from the timer interrupt (interrupts off).
+pub fn timer_tick() {
+    let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut s = SCHED.lock();
+    let mut i = 0;
+    while i < s.sleeping.len() {
+        if s.sleeping[i].0 <= now {
+            let (_, t) = s.sleeping.swap_remove(i);
+            t.set_state(ThreadState::Ready);
+            s.ready.push_back(t);
+        } else {
+            i += 1;
+        }
+    }
+    s.slice += 1;
+    if s.slice >= TIME_SLICE && !s.ready.is_empty() {
+        s.need_resched = true;
+    }
+}
+
+/// At the end of a trap: switch threads if the timer asked for it and `allowed`
+/// (the interrupted code could be preempted). Interrupts are off.
+pub fn maybe_preempt(allowed: bool) {
+    let resched = {
+        let mut s = SCHED.lock();
+        let r = allowed && s.need_resched;
+        if r {
+            s.need_resched = false;
+        }
+        r
+    };
+    if resched {
+        schedule();
+    }
+}
+
+/// Switches to the next ready thread (or idle). Interrupts must be off.
+fn schedule() {
+    let prev = current_ref();
+    let mut s = SCHED.lock();
+    let is_idle = |t: &Thread| s.idle.as_ref().is_some_and(|i| core::ptr::eq(&**i, t));
+    let prev_idle = is_idle(prev);
+    let next = match s.ready.pop_front() {
+        Some(n) => n,
+        None if prev.state() == ThreadState::Running => return,
+        None => s.idle.clone().expect("no idle thread"),
+    };
+    if core::ptr::eq(&*next, prev) {
+        prev.set_state(ThreadState::Running);
+        return;
+    }
+    // SAFETY: CURRENT holds the scheduler's reference to prev, taken back here.
+    let prev_arc = unsafe { Arc::from_raw(CURRENT.load(Ordering::Relaxed)) };
+    match prev.state() {
+        ThreadState::Running if !prev_idle => {
+            prev.set_state(ThreadState::Ready);
+            s.ready.push_back(prev_arc);
+        }
+        ThreadState::Dying => s.dying = Some(prev_arc),
+        // Blocked threads are referenced by whoever will unblock them; idle by `s.idle`.
+        _ => drop(prev_arc),
+    }
+    s.slice = 0;
+    s.need_resched = false;
+    next.set_state(ThreadState::Running);
+    arch::switch_address_space(next.page_root());
+    arch::set_kernel_stack(next.kernel_stack_top());
+    let next_rsp = next.saved_rsp();
+    CURRENT.store(Arc::into_raw(next) as *mut Thread, Ordering::Relaxed);
+    // Interrupts were already off on entry and stay off through the switch.
+    let _ = s.unlock_keep_interrupts_off();
+    // SAFETY: the FPU areas belong to prev and next, neither of which runs
+    // concurrently; switch_context saves prev's registers into prev's stack.
+    unsafe {
+        prev.fpu().save();
+        (*CURRENT.load(Ordering::Relaxed)).fpu().restore();
+        context::switch_context(prev.saved_rsp_slot(), next_rsp);
+    }
+    reap();
+}
+
+/// The FPU state a new user thread starts with.
+pub fn initial_fpu() -> FpuState {
+    FpuState::initial()
+}

@@ -1,0 +1,157 @@
+//! A kernel thread: its kernel stack, saved stack pointer, FPU state, state,
+//! address space and, for user threads, its process.
+use crate::arch::{self, cpu::FpuState};
+use crate::mm::{palloc, phys_to_virt};
+use crate::userprog::process::Process;
+use abi::layout::PAGE_SIZE;
+use alloc::sync::Arc;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+
+pub type Tid = u64;
+pub type ThreadRef = Arc<Thread>;
+
+/// Pages of each kernel stack.
+const STACK_PAGES: usize = 4;
+
+static NEXT_TID: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ThreadState {
+    Running = 0,
+    Ready = 1,
+    Blocked = 2,
+    Dying = 3,
+}
+
+pub struct Thread {
+    pub tid: Tid,
+    pub name: [u8; 16],
+    state: AtomicU8,
+    saved_rsp: UnsafeCell<u64>,
+    /// Guest-physical base of the kernel stack (0 for the boot stack).
+    stack_pa: u64,
+    stack_top: u64,
+    fpu: UnsafeCell<FpuState>,
+    /// Address-space token for `arch::switch_address_space` (0 = kernel only).
+    page_root: AtomicU64,
+    /// The user process this thread runs, if any.
+    pub process: Option<Arc<Process>>,
+}
+
+// SAFETY: the UnsafeCells are touched only by the scheduler with interrupts off
+// (saved_rsp, fpu) on a single CPU.
+unsafe impl Sync for Thread {}
+// SAFETY: as above.
+unsafe impl Send for Thread {}
+
+/// Out of kernel memory for a thread.
+#[derive(Debug, Clone, Copy)]
+pub struct OutOfMemory;
+
+impl Thread {
+    pub(super) fn from_boot_stack() -> ThreadRef {
+        let top = (&raw const crate::BOOT_STACK) as u64 + crate::BOOT_STACK_SIZE as u64;
+        let t = Arc::new(Thread {
+            tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
+            name: name16(b"main"),
+            state: AtomicU8::new(ThreadState::Running as u8),
+            saved_rsp: UnsafeCell::new(0),
+            stack_pa: 0,
+            stack_top: top,
+            fpu: UnsafeCell::new(FpuState::initial()),
+            page_root: AtomicU64::new(0),
+            process: None,
+        });
+        arch::set_kernel_stack(top);
+        t
+    }
+
+    /// Creates a thread that will run `entry(arg)` once started with
+    /// [`super::start`]; `entry` must call [`super::on_thread_start`] first.
+    pub fn spawn(
+        name: &[u8],
+        entry: extern "C" fn(usize) -> !,
+        arg: usize,
+        process: Option<Arc<Process>>,
+    ) -> Result<ThreadRef, OutOfMemory> {
+        let stack_pa = palloc::alloc_kernel_pages(STACK_PAGES).ok_or(OutOfMemory)?;
+        let stack_top = phys_to_virt(stack_pa) + (STACK_PAGES as u64) * PAGE_SIZE;
+        // SAFETY: the stack frames were just allocated for this thread.
+        let rsp = unsafe { arch::context::init_stack(stack_top, entry, arg) };
+        Ok(Arc::new(Thread {
+            tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
+            name: name16(name),
+            state: AtomicU8::new(ThreadState::Blocked as u8),
+            saved_rsp: UnsafeCell::new(rsp),
+            stack_pa,
+            stack_top,
+            fpu: UnsafeCell::new(FpuState::initial()),
+            page_root: AtomicU64::new(0),
+            process,
+        }))
+    }
+
+    pub fn state(&self) -> ThreadState {
+        match self.state.load(Ordering::Relaxed) {
+            0 => ThreadState::Running,
+            1 => ThreadState::Ready,
+            2 => ThreadState::Blocked,
+            _ => ThreadState::Dying,
+        }
+    }
+
+    pub(super) fn set_state(&self, s: ThreadState) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    pub(super) fn saved_rsp(&self) -> u64 {
+        // SAFETY: read by the scheduler with interrupts off.
+        unsafe { *self.saved_rsp.get() }
+    }
+
+    pub(super) fn saved_rsp_slot(&self) -> *mut u64 {
+        self.saved_rsp.get()
+    }
+
+    pub fn kernel_stack_top(&self) -> u64 {
+        self.stack_top
+    }
+
+    /// The thread's FPU save area.
+    ///
+    /// # Safety
+    /// Only the scheduler (interrupts off) or the thread itself before it first
+    /// runs may use it.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn fpu(&self) -> &mut FpuState {
+        // SAFETY: per the function contract.
+        unsafe { &mut *self.fpu.get() }
+    }
+
+    pub fn page_root(&self) -> u64 {
+        self.page_root.load(Ordering::Relaxed)
+    }
+
+    /// Sets the address space this thread runs in (and loads it if it is running).
+    pub fn set_page_root(&self, token: u64) {
+        self.page_root.store(token, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        if self.stack_pa != 0 {
+            palloc::free_kernel_pages(self.stack_pa, STACK_PAGES);
+        }
+    }
+}
+
+/// A name padded to 16 bytes (truncated to 15).
+pub fn name16(name: &[u8]) -> [u8; 16] {
+    let mut n = [0u8; 16];
+    let len = name.len().min(15);
+    n[..len].copy_from_slice(&name[..len]);
+    n
+}

@@ -1,0 +1,222 @@
+//! User processes: creation of the initial process, `fork`, `exec`, `wait` and
+//! `exit`, and the exit-status records parents wait on.
+use super::fdtable::FdTable;
+use super::loader::{self, LoadError};
+use crate::arch::{self, trap::TrapFrame};
+use crate::fs::File;
+use crate::mm::addrspace::AddressSpace;
+use crate::sched::{self, Thread};
+use crate::sync::{Mutex, Semaphore, SpinLock};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+pub type Pid = i64;
+
+static NEXT_PID: AtomicI64 = AtomicI64::new(1);
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+/// Number of live processes.
+pub fn live_processes() -> u64 {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// What a parent keeps of a child: its pid and, once it exits, its status.
+pub struct ChildRecord {
+    pub pid: Pid,
+    status: SpinLock<Option<i32>>,
+    exited: Semaphore,
+}
+
+pub struct Process {
+    pub pid: Pid,
+    /// Name used in `NAME: exit(STATUS)`: the program name as started, or the fork name.
+    pub name: [u8; 16],
+    pub aspace: Mutex<Option<AddressSpace>>,
+    pub fds: Mutex<FdTable>,
+    /// The running executable, kept open with writes denied.
+    pub exec_file: Mutex<Option<File>>,
+    pub children: Mutex<Vec<Arc<ChildRecord>>>,
+    pub record: Arc<ChildRecord>,
+}
+
+impl Process {
+    fn new(name: &[u8], fds: FdTable) -> Arc<Process> {
+        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Process {
+            pid,
+            name: crate::sched::thread_name(name),
+            aspace: Mutex::new(None),
+            fds: Mutex::new(fds),
+            exec_file: Mutex::new(None),
+            children: Mutex::new(Vec::new()),
+            record: Arc::new(ChildRecord { pid, status: SpinLock::new(None), exited: Semaphore::new(0) }),
+        })
+    }
+
+    /// The name as text.
+    pub fn name(&self) -> &str {
+        let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
+        core::str::from_utf8(&self.name[..len]).unwrap_or("?")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The current process (panics in kernel threads: callers are system calls).
+pub fn current() -> &'static Arc<Process> {
+    sched::current_ref().process.as_ref().expect("not a user process")
+}
+
+/// The program name of a command line (up to the first space).
+fn program_name(cmdline: &[u8]) -> &[u8] {
+    let trimmed = cmdline.iter().position(|&b| b != b' ').map_or(&cmdline[..0], |s| &cmdline[s..]);
+    trimmed.split(|&b| b == b' ').next().unwrap_or(trimmed)
+}
+
+/// Starts the initial process and waits for it; returns its exit status.
+pub fn run_initial(cmdline: &[u8]) -> i32 {
+    let process = Process::new(program_name(cmdline), FdTable::new());
+    let record = process.record.clone();
+    let arg = Box::into_raw(Box::new(cmdline.to_vec())) as usize;
+    let name = process.name;
+    let thread = Thread::spawn(&name, start_initial, arg, Some(process)).expect("no memory for the initial process");
+    sched::start(thread);
+    record.exited.down();
+    let status = record.status.lock().unwrap_or(-1);
+    status
+}
+
+extern "C" fn start_initial(arg: usize) -> ! {
+    sched::on_thread_start();
+    // SAFETY: `arg` is the Box leaked by run_initial for this thread.
+    let cmdline = unsafe { Box::from_raw(arg as *mut Vec<u8>) };
+    exec_image(&cmdline)
+}
+
+/// Loads `cmdline` into a fresh address space and, on success, replaces the
+/// current image with it and enters user mode. On failure the process exits
+/// with -1 after the `load:` message.
+fn exec_image(cmdline: &[u8]) -> ! {
+    let process = current();
+    let name = program_name(cmdline);
+    let loaded = match loader::load(cmdline) {
+        Ok(l) => l,
+        Err(e) => {
+            let shown = core::str::from_utf8(name).unwrap_or("?");
+            match e {
+                LoadError::Open => kprintln!("load: {shown}: open failed"),
+                LoadError::OutOfMemory | LoadError::Args(_) | LoadError::Elf(_) | LoadError::Read => {
+                    kprintln!("load: {shown}: error loading executable")
+                }
+            }
+            exit(-1);
+        }
+    };
+    {
+        let mut aspace = process.aspace.lock();
+        loaded.aspace.activate();
+        sched::current_ref().set_page_root(loaded.aspace.token());
+        let old = aspace.replace(loaded.aspace);
+        drop(old);
+    }
+    *process.exec_file.lock() = Some(loaded.file);
+    let mut frame = TrapFrame::new_user(loaded.entry, loaded.rsp);
+    frame.rdi = loaded.argc;
+    frame.rsi = loaded.argv;
+    // A new program starts with a clean FPU; the scheduler saves it on the next switch.
+    sched::initial_fpu().restore();
+    arch::trap::enter_user(&frame)
+}
+
+/// `exec`: replaces the current program (never returns).
+pub fn exec(cmdline: &[u8]) -> ! {
+    exec_image(cmdline)
+}
+
+struct ForkStart {
+    frame: TrapFrame,
+}
+
+/// `fork`: duplicates the current process; returns the child's pid, or -1.
+pub fn fork(name: &[u8], frame: &TrapFrame) -> Pid {
+    let parent = current();
+    let aspace = match parent.aspace.lock().as_ref().map(|a| a.duplicate()) {
+        Some(Ok(a)) => a,
+        _ => return -1,
+    };
+    let fds = parent.fds.lock().fork_copy();
+    let child = Process::new(name, fds);
+    *child.exec_file.lock() = parent.exec_file.lock().as_ref().map(|f| f.duplicate());
+    let token = aspace.token();
+    *child.aspace.lock() = Some(aspace);
+    let mut child_frame = *frame;
+    child_frame.rax = 0;
+    let arg = Box::into_raw(Box::new(ForkStart { frame: child_frame })) as usize;
+    let thread = match Thread::spawn(&child.name, start_forked, arg, Some(child.clone())) {
+        Ok(t) => t,
+        Err(_) => {
+            // SAFETY: the box was leaked just above and no thread took it.
+            drop(unsafe { Box::from_raw(arg as *mut ForkStart) });
+            return -1;
+        }
+    };
+    thread.set_page_root(token);
+    // SAFETY: the child has not run yet; this saves the parent's live FPU state
+    // into the child's area.
+    unsafe { thread.fpu().save() };
+    let pid = child.pid;
+    parent.children.lock().push(child.record.clone());
+    sched::start(thread);
+    pid
+}
+
+extern "C" fn start_forked(arg: usize) -> ! {
+    sched::on_thread_start();
+    // SAFETY: `arg` is the Box leaked by fork for this thread.
+    let start = unsafe { Box::from_raw(arg as *mut ForkStart) };
+    let frame = start.frame;
+    drop(start);
+    arch::trap::enter_user(&frame)
+}
+
+/// `wait`: the exit status of child `pid`, or -1 if it is not a child or was
+/// already waited for.
+pub fn wait(pid: Pid) -> i32 {
+    let process = current();
+    let record = {
+        let mut children = process.children.lock();
+        let Some(i) = children.iter().position(|c| c.pid == pid) else {
+            return -1;
+        };
+        children.swap_remove(i)
+    };
+    record.exited.down();
+    let status = record.status.lock().unwrap_or(-1);
+    status
+}
+
+/// Ends the current process with `status`: prints the exit line, closes its
+/// files, frees its memory and wakes its parent.
+pub fn exit(status: i32) -> ! {
+    let process = current();
+    kprintln!("{}: exit({})", process.name(), status);
+    *process.fds.lock() = FdTable::empty();
+    *process.exec_file.lock() = None;
+    process.children.lock().clear();
+    {
+        let mut aspace = process.aspace.lock();
+        arch::switch_address_space(0);
+        sched::current_ref().set_page_root(0);
+        drop(aspace.take());
+    }
+    *process.record.status.lock() = Some(status);
+    process.record.exited.up();
+    sched::exit_thread()
+}

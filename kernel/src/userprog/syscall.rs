@@ -1,0 +1,201 @@
+//! System-call dispatch: decodes the number and arguments from the trap frame,
+//! checks every user pointer, fd and size, and calls the process, file-system
+//! and console operations. A bad pointer ends the process with `exit(-1)`.
+use super::fdtable::OpenFile;
+use super::process;
+use super::uaccess::{self, BadAddress, StrError};
+use crate::arch::trap::TrapFrame;
+use crate::console::{self, Input};
+use crate::fs;
+use crate::sched;
+use abi::syscall::*;
+use alloc::vec::Vec;
+
+/// Bytes moved between user memory and a file per step.
+const CHUNK: usize = 4096;
+
+/// Kills the process for a bad user pointer.
+fn bad() -> ! {
+    process::exit(-1)
+}
+
+fn ok_or_kill<T>(r: Result<T, BadAddress>) -> T {
+    r.unwrap_or_else(|_| bad())
+}
+
+/// Reads a user string argument; a bad pointer kills, a string longer than `max` is `None`.
+fn user_str(ptr: u64, max: usize) -> Option<Vec<u8>> {
+    match uaccess::read_cstr(ptr, max) {
+        Ok(s) => Some(s),
+        Err(StrError::TooLong) => None,
+        Err(StrError::Bad(_)) => bad(),
+    }
+}
+
+/// Handles the system call in `frame` and stores the result in rax.
+pub fn dispatch(frame: &mut TrapFrame) {
+    let (nr, a) = frame.syscall_args();
+    let ret: i64 = match nr {
+        SYS_HALT => crate::arch::power_off(0),
+        SYS_EXIT => process::exit(a[0] as i32),
+        SYS_FORK => {
+            let name = user_str(a[0], 4096).unwrap_or_default();
+            process::fork(&name, frame)
+        }
+        SYS_EXEC => match user_str(a[0], CMDLINE_MAX) {
+            Some(cmdline) => process::exec(&cmdline),
+            None => -1,
+        },
+        SYS_WAIT => process::wait(a[0] as i64) as i64,
+        SYS_CREATE => match user_str(a[0], 4096) {
+            Some(name) => u32::try_from(a[1]).is_ok_and(|size| fs::create(&name, size).is_ok()) as i64,
+            None => 0,
+        },
+        SYS_REMOVE => user_str(a[0], 4096).is_some_and(|name| fs::remove(&name).is_ok()) as i64,
+        SYS_OPEN => match user_str(a[0], 4096).map(|name| fs::open(&name)) {
+            Some(Ok(file)) => process::current().fds.lock().insert(OpenFile::File(crate::sync::Mutex::new(file))).unwrap_or(-1),
+            _ => -1,
+        },
+        SYS_FILESIZE => with_file(a[0], |f| f.length() as i64),
+        SYS_READ => read(a[0], a[1], a[2]),
+        SYS_WRITE => write(a[0], a[1], a[2]),
+        SYS_SEEK => with_file(a[0], |f| {
+            f.seek(a[1] as u32 as u64);
+            0
+        }),
+        SYS_TELL => with_file(a[0], |f| f.tell() as i64),
+        SYS_CLOSE => {
+            process::current().fds.lock().close(a[0] as i64);
+            0
+        }
+        SYS_DUP2 => process::current().fds.lock().dup2(a[0] as i64, a[1] as i64).unwrap_or(-1),
+        SYS_MEMSTATS => memstats(a[0]),
+        SYS_TSC_KHZ => crate::arch::timer::tsc_khz() as i64,
+        SYS_READDIR => readdir(a[0], a[1]),
+        _ => -1,
+    };
+    frame.set_return(ret as u64);
+}
+
+/// Runs `f` on the file behind `fd`; -1 for a bad fd or a console fd.
+fn with_file(fd: u64, f: impl FnOnce(&mut fs::File) -> i64) -> i64 {
+    let Some(open) = process::current().fds.lock().get(fd as i64) else {
+        return -1;
+    };
+    match &*open {
+        OpenFile::File(m) => f(&mut m.lock()),
+        _ => -1,
+    }
+}
+
+fn read(fd: u64, buf: u64, size: u64) -> i64 {
+    let size = size as u32 as usize;
+    ok_or_kill(uaccess::check(buf, size, true));
+    let Some(open) = process::current().fds.lock().get(fd as i64) else {
+        return -1;
+    };
+    match &*open {
+        OpenFile::Stdin => read_console(buf, size),
+        OpenFile::Stdout => -1,
+        OpenFile::File(m) => {
+            let mut kbuf = alloc::vec![0u8; CHUNK.min(size)];
+            let mut done = 0;
+            while done < size {
+                let n = kbuf.len().min(size - done);
+                let got = match m.lock().read(&mut kbuf[..n]) {
+                    Ok(got) => got,
+                    Err(_) => return if done > 0 { done as i64 } else { -1 },
+                };
+                ok_or_kill(uaccess::copy_to_user(buf + done as u64, &kbuf[..got]));
+                done += got;
+                if got < n {
+                    break;
+                }
+            }
+            done as i64
+        }
+    }
+}
+
+fn read_console(buf: u64, size: usize) -> i64 {
+    let mut done = 0;
+    while done < size {
+        match console::read_byte() {
+            Input::Byte(b) => {
+                ok_or_kill(uaccess::copy_to_user(buf + done as u64, &[b]));
+                done += 1;
+                if b == b'\n' {
+                    break;
+                }
+            }
+            Input::Empty if done == 0 => sched::sleep_ticks(1),
+            Input::Empty | Input::Eof => break,
+        }
+    }
+    done as i64
+}
+
+fn write(fd: u64, buf: u64, size: u64) -> i64 {
+    let size = size as u32 as usize;
+    ok_or_kill(uaccess::check(buf, size, false));
+    let Some(open) = process::current().fds.lock().get(fd as i64) else {
+        return -1;
+    };
+    match &*open {
+        OpenFile::Stdin => -1,
+        OpenFile::Stdout => {
+            let mut kbuf = Vec::new();
+            if kbuf.try_reserve_exact(size).is_err() {
+                return -1;
+            }
+            kbuf.resize(size, 0);
+            ok_or_kill(uaccess::copy_from_user(&mut kbuf, buf));
+            console::write(&kbuf);
+            size as i64
+        }
+        OpenFile::File(m) => {
+            let mut kbuf = alloc::vec![0u8; CHUNK.min(size)];
+            let mut done = 0;
+            while done < size {
+                let n = kbuf.len().min(size - done);
+                ok_or_kill(uaccess::copy_from_user(&mut kbuf[..n], buf + done as u64));
+                let put = m.lock().write(&kbuf[..n]).unwrap_or(0);
+                done += put;
+                if put < n {
+                    break;
+                }
+            }
+            done as i64
+        }
+    }
+}
+
+fn memstats(ptr: u64) -> i64 {
+    let (user_used, user_total) = crate::mm::palloc::user_usage();
+    let (kernel_used, _) = crate::mm::palloc::kernel_usage();
+    let stats = MemStats {
+        user_frames_used: user_used as u64,
+        user_frames_total: user_total as u64,
+        kernel_frames_used: kernel_used as u64,
+        swap_slots_used: 0,
+        swap_slots_total: 0,
+        processes: process::live_processes(),
+    };
+    // SAFETY: MemStats is plain repr(C) data of u64 fields; viewing it as bytes is sound.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(&stats as *const MemStats as *const u8, core::mem::size_of::<MemStats>())
+    };
+    ok_or_kill(uaccess::copy_to_user(ptr, bytes));
+    0
+}
+
+fn readdir(index: u64, name_out: u64) -> i64 {
+    ok_or_kill(uaccess::check(name_out, 16, true));
+    match usize::try_from(index).ok().and_then(fs::entry) {
+        Some((name, _, size)) => {
+            ok_or_kill(uaccess::copy_to_user(name_out, &name));
+            size as i64
+        }
+        None => -1,
+    }
+}
