@@ -36,9 +36,17 @@ pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
 #[unsafe(no_mangle)]
 pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
 
+static BOOT_TSC: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// TSC at kernel entry.
+pub fn boot_tsc() -> u64 {
+    BOOT_TSC.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Kernel entry, called by `_start` on the boot stack with the guest-physical
 /// address of the [`BootInfo`].
 pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
+    BOOT_TSC.store(arch::rdtsc(), core::sync::atomic::Ordering::Relaxed);
     // SAFETY: the VMM placed a BootInfo at this guest-physical address; the boot
     // page tables map all RAM at DIRECT_MAP_BASE. The block is never written by
     // the kernel, so a shared 'static reference is sound.
@@ -50,6 +58,7 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
         panic!("unknown CPU mode {}", boot.cpu_mode);
     };
     arch::init(mode, boot);
+    arch::mark(abi::device::Marker::KernelEntry);
     mm::init(boot);
     arch::paging::init_kernel_root();
     sched::init();

@@ -19,6 +19,20 @@ pub const CONSOLE_EMPTY: u32 = 0xffff_fffe;
 /// writes the exit port with [`crate::exit::KIND_PANIC`] afterwards.
 pub const PANIC_PORT: u16 = 0x504;
 
+/// Marker port: a 32-bit `out` of a [`Marker`] value lets the VMM timestamp a
+/// boot milestone (one VM exit each; used for `--stats`).
+pub const MARKER_PORT: u16 = 0x505;
+
+/// Milestones written to [`MARKER_PORT`].
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// The kernel's first instruction ran (written by `kmain`).
+    KernelEntry = 1,
+    /// The initial process is about to execute its first user instruction.
+    FirstUserInstruction = 2,
+}
+
 /// The 16550 UART used for early boot and panics.
 pub const SERIAL_PORT: u16 = 0x3f8;
 

@@ -29,6 +29,25 @@ pub const SYS_TSC_KHZ: u64 = 65;
 /// entry number `index` into the 16-byte buffer `name_out` and returns the file's
 /// size, or -1 past the last entry.
 pub const SYS_READDIR: u64 = 66;
+/// faultline: does nothing and returns 0 (the null system call of benchmarks).
+pub const SYS_NULL: u64 = 67;
+/// faultline: fill a [`KernelStats`] at the user pointer in `rdi`; returns 0.
+pub const SYS_KSTATS: u64 = 68;
+
+/// Kernel-side timing counters, filled by [`SYS_KSTATS`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    /// System calls handled.
+    pub syscalls: u64,
+    /// TSC cycles spent inside the kernel's system-call handling (from the
+    /// generic trap handler's entry to its exit), excluding the trap itself.
+    pub syscall_cycles: u64,
+    /// TSC at kernel entry.
+    pub boot_tsc: u64,
+    /// TSC when the initial process first entered user mode.
+    pub first_user_tsc: u64,
+}
 
 /// `int $0x42` with a user address in `rax` returns the physical address it maps
 /// to, or 0 (Pintos `get_phys_addr`).

@@ -72,3 +72,8 @@ pub fn set_kernel_stack(top: u64) {
     gdt::set_kernel_stack(top);
     syscall_entry::set_kernel_stack(top);
 }
+
+/// Lets the VMM timestamp a boot milestone.
+pub fn mark(marker: abi::device::Marker) {
+    cpu::outl(abi::device::MARKER_PORT, marker as u32);
+}

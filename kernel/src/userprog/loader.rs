@@ -45,6 +45,10 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
         elf::parse(f.length(), &mut |off, buf| f.read_at(buf, off).is_ok_and(|n| n == buf.len()))
             .map_err(LoadError::Elf)?
     };
+    // Refuse images that cannot fit before planning them page by page.
+    if image.page_count() > crate::mm::palloc::user_usage().1 as u64 {
+        return Err(LoadError::OutOfMemory);
+    }
     let mut aspace = AddressSpace::new()?;
     for plan in elf::page_plan(&image) {
         let pa = aspace.add_page(plan.va, plan.writable)?;

@@ -9,13 +9,28 @@ pub mod syscall;
 pub mod uaccess;
 
 use crate::arch::trap::{Trap, TrapFrame};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 pub use process::run_initial;
+
+/// System calls handled and TSC cycles spent handling them (for `SYS_KSTATS`).
+static SYSCALLS: AtomicU64 = AtomicU64::new(0);
+static SYSCALL_CYCLES: AtomicU64 = AtomicU64::new(0);
+
+/// (system calls handled, cycles spent in them).
+pub fn syscall_counters() -> (u64, u64) {
+    (SYSCALLS.load(Ordering::Relaxed), SYSCALL_CYCLES.load(Ordering::Relaxed))
+}
 
 /// Handles a decoded trap (called by `arch::trap`).
 pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
     match trap {
-        Trap::Syscall => syscall::dispatch(frame),
+        Trap::Syscall => {
+            let start = crate::arch::rdtsc();
+            syscall::dispatch(frame);
+            SYSCALL_CYCLES.fetch_add(crate::arch::rdtsc() - start, Ordering::Relaxed);
+            SYSCALLS.fetch_add(1, Ordering::Relaxed);
+        }
         Trap::GetPhysAddr => {
             let va = frame.rax;
             let pa = process::current()

@@ -16,6 +16,13 @@ pub type Pid = i64;
 
 static NEXT_PID: AtomicI64 = AtomicI64::new(1);
 static LIVE: AtomicU64 = AtomicU64::new(0);
+/// TSC when the initial process first entered user mode (0 before).
+static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
+
+/// TSC when the initial process first entered user mode.
+pub fn first_user_tsc() -> u64 {
+    FIRST_USER_TSC.load(Ordering::Relaxed)
+}
 
 /// Number of live processes.
 pub fn live_processes() -> u64 {
@@ -81,7 +88,26 @@ fn program_name(cmdline: &[u8]) -> &[u8] {
 }
 
 /// Starts the initial process and waits for it; returns its exit status.
+///
+/// When no other process is left, it also checks that every user frame and
+/// every kernel frame the processes used came back, and reports a leak on the
+/// console otherwise (which fails any test judging the output).
 pub fn run_initial(cmdline: &[u8]) -> i32 {
+    let kernel_frames_before = crate::mm::palloc::kernel_usage().0;
+    let status = run_and_wait(cmdline);
+    if live_processes() == 0 {
+        let user = crate::mm::palloc::user_usage().0;
+        let kernel = crate::mm::palloc::kernel_usage().0;
+        if user != 0 || kernel != kernel_frames_before {
+            kprintln!(
+                "faultline: LEAK: {user} user frames in use, kernel frames {kernel_frames_before} -> {kernel}"
+            );
+        }
+    }
+    status
+}
+
+fn run_and_wait(cmdline: &[u8]) -> i32 {
     let process = Process::new(program_name(cmdline), FdTable::new());
     let record = process.record.clone();
     let arg = Box::into_raw(Box::new(cmdline.to_vec())) as usize;
@@ -132,6 +158,10 @@ fn exec_image(cmdline: &[u8]) -> ! {
     frame.rsi = loaded.argv;
     // A new program starts with a clean FPU; the scheduler saves it on the next switch.
     sched::initial_fpu().restore();
+    if FIRST_USER_TSC.load(Ordering::Relaxed) == 0 {
+        FIRST_USER_TSC.store(arch::rdtsc(), Ordering::Relaxed);
+        arch::mark(abi::device::Marker::FirstUserInstruction);
+    }
     arch::trap::enter_user(&frame)
 }
 

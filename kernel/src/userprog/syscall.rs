@@ -72,6 +72,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
         SYS_MEMSTATS => memstats(a[0]),
         SYS_TSC_KHZ => crate::arch::timer::tsc_khz() as i64,
         SYS_READDIR => readdir(a[0], a[1]),
+        SYS_NULL => 0,
+        SYS_KSTATS => kstats(a[0]),
         _ => -1,
     };
     frame.set_return(ret as u64);
@@ -181,10 +183,25 @@ fn memstats(ptr: u64) -> i64 {
         swap_slots_total: 0,
         processes: process::live_processes(),
     };
-    // SAFETY: MemStats is plain repr(C) data of u64 fields; viewing it as bytes is sound.
-    let bytes = unsafe {
-        core::slice::from_raw_parts(&stats as *const MemStats as *const u8, core::mem::size_of::<MemStats>())
+    copy_struct_to_user(ptr, &stats)
+}
+
+fn kstats(ptr: u64) -> i64 {
+    let (syscalls, syscall_cycles) = super::syscall_counters();
+    let stats = KernelStats {
+        syscalls,
+        syscall_cycles,
+        boot_tsc: crate::boot_tsc(),
+        first_user_tsc: process::first_user_tsc(),
     };
+    copy_struct_to_user(ptr, &stats)
+}
+
+/// Copies a plain `repr(C)` record of u64 fields to user memory; returns 0.
+fn copy_struct_to_user<T: Copy>(ptr: u64, value: &T) -> i64 {
+    // SAFETY: callers pass repr(C) structs made only of u64 fields (no padding),
+    // so viewing one as bytes is sound.
+    let bytes = unsafe { core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>()) };
     ok_or_kill(uaccess::copy_to_user(ptr, bytes));
     0
 }
