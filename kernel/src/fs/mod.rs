@@ -1,0 +1,89 @@
+//! The file system ("fltfs", format in [`abi::fs`]): a flat directory of
+//! contiguous, fixed-size files with Pintos semantics, on the file-system disk.
+//!
+//! Names are byte slices as they come from user space. Open files of one name
+//! share an in-memory inode ([`inode`]); removing a file takes its name out of
+//! the directory at once but frees its sectors only when its last [`File`] is
+//! dropped. One global sleeping lock serializes every directory, inode and
+//! data operation (it is held across disk I/O).
+
+mod file;
+pub mod inode;
+pub mod sector_io;
+pub mod volume;
+
+pub use file::File;
+
+use crate::dev::BlockDevice;
+use crate::sync::Mutex;
+use volume::Volume;
+
+/// Why a file-system operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsError {
+    /// No file of that name.
+    NotFound,
+    /// A file of that name already exists.
+    Exists,
+    /// Empty, longer than `NAME_MAX`, or containing NUL, '/' or a space.
+    BadName,
+    /// No free run of sectors large enough.
+    NoSpace,
+    /// Every directory entry is in use.
+    DirFull,
+    /// The disk failed a request.
+    Io,
+    /// There is no file-system disk.
+    NoDevice,
+    /// The disk does not hold a valid file system.
+    BadFormat,
+    /// [`init`] has not mounted the file system.
+    NotMounted,
+    /// The open file does not exist (internal inconsistency).
+    BadFile,
+}
+
+/// The mounted file system, behind the global file-system lock.
+static FS: Mutex<Option<Volume<&'static BlockDevice>>> = Mutex::new(None);
+
+/// Mounts the file system of [`crate::dev::fs_disk`]. A second call keeps
+/// the mounted one.
+pub fn init() -> Result<(), FsError> {
+    let mut fs = FS.lock();
+    if fs.is_none() {
+        let disk = crate::dev::fs_disk().ok_or(FsError::NoDevice)?;
+        *fs = Some(Volume::mount(disk)?);
+    }
+    Ok(())
+}
+
+/// Creates `name` with a fixed `size` in bytes; the new file reads as zeros.
+pub fn create(name: &[u8], size: u32) -> Result<(), FsError> {
+    FS.lock()
+        .as_mut()
+        .ok_or(FsError::NotMounted)?
+        .create(name, size)
+}
+
+/// Removes `name` from the directory (open files of it keep working).
+pub fn remove(name: &[u8]) -> Result<(), FsError> {
+    FS.lock().as_mut().ok_or(FsError::NotMounted)?.remove(name)
+}
+
+/// Opens `name` at position 0.
+pub fn open(name: &[u8]) -> Result<File, FsError> {
+    let mut fs = FS.lock();
+    let vol = fs.as_mut().ok_or(FsError::NotMounted)?;
+    let id = vol.open(name)?;
+    let len = vol.inode(id).map_or(0, |n| n.size);
+    Ok(File::new(id, len, 0))
+}
+
+/// The `index`-th file of the directory (counting files only): its
+/// NUL-padded name, the name's length and its size. `None` past the last.
+pub fn entry(index: usize) -> Option<([u8; 16], usize, u32)> {
+    FS.lock().as_ref()?.entry(index)
+}
+
+#[cfg(test)]
+mod tests;

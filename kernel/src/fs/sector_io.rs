@@ -1,0 +1,82 @@
+//! The file system's view of a disk: whole 512-byte sectors by number.
+//!
+//! The volume logic is written against [`SectorIo`] so it runs on the host in
+//! unit tests against an in-memory disk; in the kernel the virtio block
+//! device implements it.
+
+use super::FsError;
+use crate::dev::BlockDevice;
+
+/// A disk of 512-byte sectors.
+pub trait SectorIo {
+    /// Number of sectors.
+    fn sectors(&self) -> u64;
+    /// Reads `buf.len() / 512` sectors from `sector` (`buf.len()` is a multiple of 512).
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError>;
+    /// Writes `buf.len() / 512` sectors at `sector` (`buf.len()` is a multiple of 512).
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError>;
+}
+
+impl<T: SectorIo + ?Sized> SectorIo for &T {
+    fn sectors(&self) -> u64 {
+        (**self).sectors()
+    }
+
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
+        (**self).read_sectors(sector, buf)
+    }
+
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
+        (**self).write_sectors(sector, buf)
+    }
+}
+
+impl SectorIo for BlockDevice {
+    fn sectors(&self) -> u64 {
+        self.capacity()
+    }
+
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
+        self.read(sector, buf).map_err(|_| FsError::Io)
+    }
+
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
+        self.write(sector, buf).map_err(|_| FsError::Io)
+    }
+}
+
+/// An in-memory disk for host tests.
+#[cfg(test)]
+pub struct MemDisk(pub std::sync::Mutex<Vec<u8>>);
+
+#[cfg(test)]
+impl MemDisk {
+    pub fn new(sectors: u64) -> MemDisk {
+        MemDisk(std::sync::Mutex::new(vec![0; sectors as usize * 512]))
+    }
+
+    fn range(&self, sector: u64, len: usize) -> Result<core::ops::Range<usize>, FsError> {
+        let start = sector as usize * 512;
+        let ok = len.is_multiple_of(512) && start + len <= self.0.lock().unwrap().len();
+        ok.then_some(start..start + len).ok_or(FsError::Io)
+    }
+}
+
+#[cfg(test)]
+impl SectorIo for MemDisk {
+    fn sectors(&self) -> u64 {
+        self.0.lock().unwrap().len() as u64 / 512
+    }
+
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
+        let r = self.range(sector, buf.len())?;
+        buf.copy_from_slice(&self.0.lock().unwrap()[r]);
+        Ok(())
+    }
+
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
+        let r = self.range(sector, buf.len())?;
+        self.0.lock().unwrap()[r].copy_from_slice(buf);
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! A mounted file system: the superblock, the directory (kept in memory and
+//! written through sector by sector), extent allocation, the open-inode table
+//! and byte-granular reads and writes of file data.
+//!
+//! Sector-granular I/O goes straight between the disk and the caller's
+//! buffer; partial sectors at either end go through a one-sector bounce
+//! buffer (read-modify-write for writes).
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use abi::fs::{
+    DIRENT_SIZE, DIRENTS_PER_SECTOR, DirEntry, SECTOR, SuperBlock, find_free_extent, sectors_for,
+    validate_name,
+};
+
+use super::FsError;
+use super::inode::{InodeId, InodeTable, OpenInode};
+use super::sector_io::SectorIo;
+
+/// Sectors zeroed per write when a file is created.
+const ZERO_CHUNK_SECTORS: u64 = 64;
+
+/// A mounted file system on disk `D`.
+pub struct Volume<D> {
+    disk: D,
+    sb: SuperBlock,
+    /// The whole directory table, `sb.dir_entries` entries.
+    dir: Vec<DirEntry>,
+    inodes: InodeTable,
+    /// One sector, for partial-sector I/O.
+    bounce: Vec<u8>,
+}
+
+impl<D: SectorIo> Volume<D> {
+    /// Mounts the file system on `disk`: checks the superblock and loads the directory.
+    pub fn mount(disk: D) -> Result<Volume<D>, FsError> {
+        let mut sector = vec![0u8; SECTOR];
+        disk.read_sectors(0, &mut sector)?;
+        let sb = SuperBlock::from_bytes(&sector).ok_or(FsError::BadFormat)?;
+        if sb.total_sectors > disk.sectors() {
+            return Err(FsError::BadFormat);
+        }
+        let mut table = vec![0u8; sb.dir_sectors() as usize * SECTOR];
+        disk.read_sectors(sb.dir_start, &mut table)?;
+        let dir: Vec<DirEntry> = table
+            .chunks_exact(DIRENT_SIZE)
+            .take(sb.dir_entries as usize)
+            .map(DirEntry::from_bytes)
+            .collect();
+        let bad = |e: &DirEntry| {
+            let (start, end) = e.extent();
+            validate_name(e.name()).is_err() || start < sb.data_start || end > sb.total_sectors
+        };
+        if dir.iter().any(|e| e.in_use() && bad(e)) {
+            return Err(FsError::BadFormat);
+        }
+        Ok(Volume {
+            disk,
+            sb,
+            dir,
+            inodes: InodeTable::new(),
+            bounce: sector,
+        })
+    }
+
+    /// Creates `name` with a fixed `size`; its contents read as zeros.
+    pub fn create(&mut self, name: &[u8], size: u32) -> Result<(), FsError> {
+        validate_name(name).map_err(|_| FsError::BadName)?;
+        if self.lookup(name).is_some() {
+            return Err(FsError::Exists);
+        }
+        let slot = self
+            .dir
+            .iter()
+            .position(|e| !e.in_use())
+            .ok_or(FsError::DirFull)?;
+        let sectors = sectors_for(size as u64);
+        let mut used: Vec<(u64, u64)> = self
+            .dir
+            .iter()
+            .filter(|e| e.in_use())
+            .map(DirEntry::extent)
+            .chain(
+                self.inodes
+                    .removed()
+                    .map(|n| (n.start, n.start + sectors_for(n.size))),
+            )
+            .collect();
+        let start = find_free_extent(&mut used, &self.sb, sectors).ok_or(FsError::NoSpace)?;
+        // `total_sectors` fits in u32 (the superblock check), so `start` does.
+        let start32 = u32::try_from(start).map_err(|_| FsError::NoSpace)?;
+
+        let zeros = vec![0u8; (sectors.min(ZERO_CHUNK_SECTORS) as usize) * SECTOR];
+        let mut done = 0;
+        while done < sectors {
+            let n = (sectors - done).min(ZERO_CHUNK_SECTORS);
+            self.disk
+                .write_sectors(start + done, &zeros[..n as usize * SECTOR])?;
+            done += n;
+        }
+        self.dir[slot] = DirEntry::new(name, start32, size);
+        self.write_dir_sector(slot)
+    }
+
+    /// Takes `name` out of the directory. Its sectors are freed at once if no
+    /// file is open on it, else when the last one closes.
+    pub fn remove(&mut self, name: &[u8]) -> Result<(), FsError> {
+        validate_name(name).map_err(|_| FsError::BadName)?;
+        let slot = self.lookup(name).ok_or(FsError::NotFound)?;
+        let old = self.dir[slot];
+        self.dir[slot] = DirEntry::default();
+        if let Err(e) = self.write_dir_sector(slot) {
+            self.dir[slot] = old;
+            return Err(e);
+        }
+        if let Some(id) = self.inodes.find_by_dir(slot)
+            && let Some(inode) = self.inodes.get_mut(id)
+        {
+            inode.dir_index = None;
+        }
+        Ok(())
+    }
+
+    /// Opens `name`: the file's shared inode, with its open count raised.
+    pub fn open(&mut self, name: &[u8]) -> Result<InodeId, FsError> {
+        validate_name(name).map_err(|_| FsError::BadName)?;
+        let slot = self.lookup(name).ok_or(FsError::NotFound)?;
+        if let Some(id) = self.inodes.find_by_dir(slot) {
+            self.reopen(id);
+            return Ok(id);
+        }
+        let e = self.dir[slot];
+        Ok(self.inodes.insert(OpenInode {
+            start: e.start as u64,
+            size: e.size as u64,
+            dir_index: Some(slot),
+            open_count: 1,
+            deny_count: 0,
+        }))
+    }
+
+    /// One more `File` refers to inode `id`.
+    pub fn reopen(&mut self, id: InodeId) {
+        if let Some(n) = self.inodes.get_mut(id) {
+            n.open_count += 1;
+        }
+    }
+
+    /// One `File` of inode `id` is gone; the last one frees the inode (and,
+    /// for a removed file, its sectors).
+    pub fn close(&mut self, id: InodeId) {
+        if let Some(n) = self.inodes.get_mut(id) {
+            n.open_count = n.open_count.saturating_sub(1);
+            if n.open_count == 0 {
+                self.inodes.remove(id);
+            }
+        }
+    }
+
+    /// One more `File` of inode `id` denies writes.
+    pub fn deny_write(&mut self, id: InodeId) {
+        if let Some(n) = self.inodes.get_mut(id) {
+            n.deny_count += 1;
+        }
+    }
+
+    /// One denying `File` of inode `id` allows writes again.
+    pub fn allow_write(&mut self, id: InodeId) {
+        if let Some(n) = self.inodes.get_mut(id) {
+            n.deny_count = n.deny_count.saturating_sub(1);
+        }
+    }
+
+    /// The open inode `id`.
+    pub fn inode(&self, id: InodeId) -> Option<&OpenInode> {
+        self.inodes.get(id)
+    }
+
+    /// Reads from inode `id` at byte `offset` into `buf`; returns the bytes
+    /// read, fewer than asked at the end of the file and 0 past it.
+    pub fn read_at(&mut self, id: InodeId, buf: &mut [u8], offset: u64) -> Result<usize, FsError> {
+        let inode = *self.inodes.get(id).ok_or(FsError::BadFile)?;
+        let n = clamp(buf.len(), offset, inode.size);
+        let mut done = 0;
+        while done < n {
+            let pos = offset + done as u64;
+            let sector = inode.start + pos / SECTOR as u64;
+            let within = (pos % SECTOR as u64) as usize;
+            if within == 0 && n - done >= SECTOR {
+                let whole = (n - done) / SECTOR * SECTOR;
+                self.disk
+                    .read_sectors(sector, &mut buf[done..done + whole])?;
+                done += whole;
+            } else {
+                let chunk = (SECTOR - within).min(n - done);
+                self.disk.read_sectors(sector, &mut self.bounce)?;
+                buf[done..done + chunk].copy_from_slice(&self.bounce[within..within + chunk]);
+                done += chunk;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Writes `buf` to inode `id` at byte `offset`, stopping at the end of the
+    /// file (files never grow). Returns the bytes written: 0 past the end or
+    /// while any `File` of the inode denies writes.
+    pub fn write_at(&mut self, id: InodeId, buf: &[u8], offset: u64) -> Result<usize, FsError> {
+        let inode = *self.inodes.get(id).ok_or(FsError::BadFile)?;
+        if inode.deny_count > 0 {
+            return Ok(0);
+        }
+        let n = clamp(buf.len(), offset, inode.size);
+        let mut done = 0;
+        while done < n {
+            let pos = offset + done as u64;
+            let sector = inode.start + pos / SECTOR as u64;
+            let within = (pos % SECTOR as u64) as usize;
+            if within == 0 && n - done >= SECTOR {
+                let whole = (n - done) / SECTOR * SECTOR;
+                self.disk.write_sectors(sector, &buf[done..done + whole])?;
+                done += whole;
+            } else {
+                let chunk = (SECTOR - within).min(n - done);
+                self.disk.read_sectors(sector, &mut self.bounce)?;
+                self.bounce[within..within + chunk].copy_from_slice(&buf[done..done + chunk]);
+                self.disk.write_sectors(sector, &self.bounce)?;
+                done += chunk;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The `index`-th file in the directory (in use entries only, in table
+    /// order): its NUL-padded name, the name's length and its size.
+    pub fn entry(&self, index: usize) -> Option<([u8; 16], usize, u32)> {
+        let e = self.dir.iter().filter(|e| e.in_use()).nth(index)?;
+        Some((e.name, e.name().len(), e.size))
+    }
+
+    /// Directory slot holding `name`.
+    fn lookup(&self, name: &[u8]) -> Option<usize> {
+        self.dir.iter().position(|e| e.in_use() && e.name() == name)
+    }
+
+    /// Writes the directory sector that holds slot `slot`.
+    fn write_dir_sector(&mut self, slot: usize) -> Result<(), FsError> {
+        let first = slot / DIRENTS_PER_SECTOR * DIRENTS_PER_SECTOR;
+        let mut sector = [0u8; SECTOR];
+        for (i, e) in self
+            .dir
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(DIRENTS_PER_SECTOR)
+        {
+            let at = (i - first) * DIRENT_SIZE;
+            sector[at..at + DIRENT_SIZE].copy_from_slice(&e.to_bytes());
+        }
+        self.bounce.copy_from_slice(&sector);
+        let lba = self.sb.dir_start + (slot / DIRENTS_PER_SECTOR) as u64;
+        self.disk.write_sectors(lba, &self.bounce)
+    }
+}
+
+/// Bytes of a `len`-byte transfer at `offset` that lie inside a file of `size` bytes.
+fn clamp(len: usize, offset: u64, size: u64) -> usize {
+    size.saturating_sub(offset).min(len as u64) as usize
+}
