@@ -1,0 +1,326 @@
+//! Host-side access to a file-system image in the "fltfs" format of
+//! `abi::fs`: create an image, copy files in before a run and out after it.
+//! Used by the VMM (`--user-dir`, `--put`, `--get`, `--disk`), xtask and tests.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use abi::fs::{DEFAULT_DIR_ENTRIES, DIRENT_SIZE, DirEntry, NameError, SECTOR, SuperBlock};
+use anyhow::{Context, Result, bail};
+
+const SECTOR_U64: u64 = SECTOR as u64;
+
+/// An open file-system image.
+#[derive(Debug)]
+pub struct FsImage {
+    file: File,
+    path: PathBuf,
+    sb: SuperBlock,
+    entries: Vec<DirEntry>,
+}
+
+impl FsImage {
+    /// Creates (or overwrites) an empty image of `size` bytes (rounded down to
+    /// whole sectors) with the default number of directory entries.
+    pub fn create(path: &Path, size: u64) -> Result<FsImage> {
+        let total_sectors = size / SECTOR_U64;
+        let sb = SuperBlock::new(total_sectors, DEFAULT_DIR_ENTRIES);
+        if total_sectors <= sb.data_start || total_sectors > u64::from(u32::MAX) {
+            bail!(
+                "cannot create file-system image {}: size {size} is out of range ({} to {} bytes)",
+                path.display(),
+                (sb.data_start + 1) * SECTOR_U64,
+                u64::from(u32::MAX) * SECTOR_U64
+            );
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .with_context(|| format!("creating file-system image {}", path.display()))?;
+        file.set_len(total_sectors * SECTOR_U64)
+            .with_context(|| format!("sizing file-system image {}", path.display()))?;
+        file.write_all_at(&sb.to_bytes(), 0)
+            .with_context(|| format!("writing the superblock of {}", path.display()))?;
+        Ok(FsImage {
+            file,
+            path: path.to_path_buf(),
+            sb,
+            entries: vec![DirEntry::default(); sb.dir_entries as usize],
+        })
+    }
+
+    /// Opens an existing image and checks its superblock.
+    pub fn open(path: &Path) -> Result<FsImage> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening file-system image {}", path.display()))?;
+        let mut sector = [0u8; SECTOR];
+        file.read_exact_at(&mut sector, 0)
+            .with_context(|| format!("reading the superblock of {}", path.display()))?;
+        let Some(sb) = SuperBlock::from_bytes(&sector) else {
+            bail!(
+                "{} is not a faultline file-system image (bad superblock)",
+                path.display()
+            );
+        };
+        let len = file
+            .metadata()
+            .with_context(|| format!("reading the size of {}", path.display()))?
+            .len();
+        if sb.total_sectors * SECTOR_U64 > len {
+            bail!(
+                "file-system image {} is truncated: superblock says {} sectors, file has {len} bytes",
+                path.display(),
+                sb.total_sectors
+            );
+        }
+        let mut table = vec![0u8; sb.dir_entries as usize * DIRENT_SIZE];
+        file.read_exact_at(&mut table, sb.dir_start * SECTOR_U64)
+            .with_context(|| format!("reading the directory of {}", path.display()))?;
+        let entries = table
+            .chunks_exact(DIRENT_SIZE)
+            .map(DirEntry::from_bytes)
+            .collect();
+        Ok(FsImage {
+            file,
+            path: path.to_path_buf(),
+            sb,
+            entries,
+        })
+    }
+
+    /// The image's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The superblock.
+    pub fn superblock(&self) -> &SuperBlock {
+        &self.sb
+    }
+
+    fn find(&self, name: &[u8]) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.in_use() && e.name() == name)
+    }
+
+    fn write_entry(&mut self, index: usize, entry: DirEntry) -> Result<()> {
+        let offset = self.sb.dir_start * SECTOR_U64 + (index * DIRENT_SIZE) as u64;
+        self.file
+            .write_all_at(&entry.to_bytes(), offset)
+            .with_context(|| format!("writing the directory of {}", self.path.display()))?;
+        self.entries[index] = entry;
+        Ok(())
+    }
+
+    /// Stores `data` as `name`, replacing an existing file of that name.
+    pub fn put(&mut self, name: &str, data: &[u8]) -> Result<()> {
+        check_name(name)?;
+        let size = u32::try_from(data.len())
+            .ok()
+            .with_context(|| format!("`{name}` is too large ({} bytes)", data.len()))?;
+        let existing = self.find(name.as_bytes());
+        let mut used: Vec<(u64, u64)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|&(i, e)| e.in_use() && Some(i) != existing)
+            .map(|(_, e)| e.extent())
+            .collect();
+        let sectors = abi::fs::sectors_for(data.len() as u64);
+        let Some(start) = abi::fs::find_free_extent(&mut used, &self.sb, sectors) else {
+            bail!(
+                "file system full: no room for `{name}` ({} bytes) in {} (use a larger --fs-size)",
+                data.len(),
+                self.path.display()
+            );
+        };
+        let Some(index) = existing.or_else(|| self.entries.iter().position(|e| !e.in_use())) else {
+            bail!(
+                "directory full ({} entries): cannot add `{name}` to {}",
+                self.sb.dir_entries,
+                self.path.display()
+            );
+        };
+        let mut padded = data.to_vec();
+        padded.resize((sectors * SECTOR_U64) as usize, 0);
+        self.file
+            .write_all_at(&padded, start * SECTOR_U64)
+            .with_context(|| format!("writing `{name}` into {}", self.path.display()))?;
+        let start = u32::try_from(start).context("extent start out of range")?;
+        self.write_entry(index, DirEntry::new(name.as_bytes(), start, size))
+    }
+
+    /// The contents of `name`, or `None` if there is no such file.
+    pub fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let Some(index) = self.find(name.as_bytes()) else {
+            return Ok(None);
+        };
+        let e = self.entries[index];
+        let (start, end) = e.extent();
+        if start < self.sb.data_start || end > self.sb.total_sectors {
+            bail!(
+                "corrupt directory entry for `{name}` in {} (sectors {start}..{end})",
+                self.path.display()
+            );
+        }
+        let mut data = vec![0u8; e.size as usize];
+        self.file
+            .read_exact_at(&mut data, start * SECTOR_U64)
+            .with_context(|| format!("reading `{name}` from {}", self.path.display()))?;
+        Ok(Some(data))
+    }
+
+    /// Names and sizes of all files, in directory order.
+    pub fn list(&self) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .entries
+            .iter()
+            .filter(|e| e.in_use())
+            .map(|e| {
+                (
+                    String::from_utf8_lossy(e.name()).into_owned(),
+                    u64::from(e.size),
+                )
+            })
+            .collect())
+    }
+
+    /// Deletes `name`; returns whether it existed.
+    pub fn remove(&mut self, name: &str) -> Result<bool> {
+        match self.find(name.as_bytes()) {
+            Some(index) => {
+                self.write_entry(index, DirEntry::default())?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Checks a guest file name, with an error naming it.
+fn check_name(name: &str) -> Result<()> {
+    match abi::fs::validate_name(name.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(NameError::Empty) => bail!("bad guest file name: empty"),
+        Err(NameError::TooLong) => bail!(
+            "bad guest file name `{name}`: longer than {} bytes",
+            abi::syscall::NAME_MAX
+        ),
+        Err(NameError::BadChar) => {
+            bail!("bad guest file name `{name}`: contains a space, '/' or NUL")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(size: u64) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fs.img");
+        FsImage::create(&path, size).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn put_get_list_remove_and_reopen() {
+        let (_d, path) = image(1 << 20);
+        let mut fs = FsImage::open(&path).unwrap();
+        assert_eq!(fs.list().unwrap(), vec![]);
+        fs.put("echo", b"ELF...").unwrap();
+        fs.put("empty", b"").unwrap();
+        let big: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        fs.put("big", &big).unwrap();
+        assert_eq!(fs.get("echo").unwrap().unwrap(), b"ELF...");
+        assert_eq!(fs.get("empty").unwrap().unwrap(), b"");
+        assert_eq!(fs.get("missing").unwrap(), None);
+        drop(fs);
+        let mut fs = FsImage::open(&path).unwrap();
+        assert_eq!(
+            fs.list().unwrap(),
+            vec![
+                ("echo".into(), 6),
+                ("empty".into(), 0),
+                ("big".into(), 5000)
+            ]
+        );
+        assert_eq!(fs.get("big").unwrap().unwrap(), big);
+        // Replacing keeps one entry.
+        fs.put("echo", b"v2").unwrap();
+        assert_eq!(fs.get("echo").unwrap().unwrap(), b"v2");
+        assert_eq!(fs.list().unwrap().len(), 3);
+        assert!(fs.remove("echo").unwrap());
+        assert!(!fs.remove("echo").unwrap());
+        assert_eq!(fs.get("echo").unwrap(), None);
+        assert_eq!(fs.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn space_is_reused_and_files_do_not_overlap() {
+        let (_d, path) = image(64 << 10); // 128 sectors, 17 of metadata
+        let mut fs = FsImage::open(&path).unwrap();
+        let half = 55 * 512; // two halves leave one free sector
+        fs.put("a", &vec![1; half]).unwrap();
+        fs.put("b", &vec![2; half]).unwrap();
+        let err = fs.put("c", &[3; 1024]).unwrap_err().to_string();
+        assert!(
+            err.contains("file system full") && err.contains("`c`"),
+            "{err}"
+        );
+        fs.remove("a").unwrap();
+        fs.put("c", &[3; 1024]).unwrap();
+        assert_eq!(fs.get("b").unwrap().unwrap(), vec![2; half]);
+        assert_eq!(fs.get("c").unwrap().unwrap(), vec![3; 1024]);
+        // Replacing a file may reuse its own space.
+        fs.put("b", &vec![4; half]).unwrap();
+        assert_eq!(fs.get("b").unwrap().unwrap(), vec![4; half]);
+    }
+
+    #[test]
+    fn bad_names_and_full_directory() {
+        let (_d, path) = image(1 << 20);
+        let mut fs = FsImage::open(&path).unwrap();
+        for bad in ["", "fifteen-chars-x", "a/b", "a b"] {
+            assert!(fs.put(bad, b"x").is_err(), "{bad:?}");
+        }
+        let err = fs.put("fifteen-chars-x", b"x").unwrap_err().to_string();
+        assert!(err.contains("fifteen-chars-x"), "{err}");
+        for i in 0..DEFAULT_DIR_ENTRIES {
+            fs.put(&format!("f{i}"), b"").unwrap();
+        }
+        let err = fs.put("one-more", b"").unwrap_err().to_string();
+        assert!(
+            err.contains("directory full") && err.contains("one-more"),
+            "{err}"
+        );
+        fs.put("f7", b"replaced").unwrap();
+    }
+
+    #[test]
+    fn open_rejects_garbage_and_truncation() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, vec![0u8; 4096]).unwrap();
+        let err = FsImage::open(&junk).unwrap_err().to_string();
+        assert!(err.contains("not a faultline file-system image"), "{err}");
+        let (_d, path) = image(1 << 20);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(4096)
+            .unwrap();
+        assert!(FsImage::open(&path).is_err());
+        assert!(FsImage::open(&dir.path().join("missing")).is_err());
+        assert!(FsImage::create(&dir.path().join("tiny"), 4096).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! Run statistics for `--stats`: VM exits by kind, time inside `KVM_RUN` versus
+//! in the VMM, and the block devices' request counts.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Kinds of VM exit the run loop tells apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    ConsoleOut,
+    ConsoleIn,
+    Serial,
+    ExitPort,
+    PanicPort,
+    OtherPortOut,
+    OtherPortIn,
+    VirtioMmioRead,
+    VirtioMmioWrite,
+    OtherMmio,
+    Hlt,
+    Interrupted,
+    Other,
+}
+
+impl ExitKind {
+    const ALL: [ExitKind; 13] = [
+        ExitKind::ConsoleOut,
+        ExitKind::ConsoleIn,
+        ExitKind::Serial,
+        ExitKind::ExitPort,
+        ExitKind::PanicPort,
+        ExitKind::OtherPortOut,
+        ExitKind::OtherPortIn,
+        ExitKind::VirtioMmioRead,
+        ExitKind::VirtioMmioWrite,
+        ExitKind::OtherMmio,
+        ExitKind::Hlt,
+        ExitKind::Interrupted,
+        ExitKind::Other,
+    ];
+
+    /// Label in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitKind::ConsoleOut => "io-out console",
+            ExitKind::ConsoleIn => "io-in console",
+            ExitKind::Serial => "io serial",
+            ExitKind::ExitPort => "io-out exit",
+            ExitKind::PanicPort => "io-out panic",
+            ExitKind::OtherPortOut => "io-out other port",
+            ExitKind::OtherPortIn => "io-in other port",
+            ExitKind::VirtioMmioRead => "mmio-read virtio",
+            ExitKind::VirtioMmioWrite => "mmio-write virtio",
+            ExitKind::OtherMmio => "mmio unmapped",
+            ExitKind::Hlt => "hlt",
+            ExitKind::Interrupted => "interrupted (signal)",
+            ExitKind::Other => "other",
+        }
+    }
+}
+
+/// Counters of one block device.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskStats {
+    pub name: String,
+    /// Queue notifications received through the ioeventfd.
+    pub notifies: u64,
+    /// Requests completed (any status).
+    pub requests: u64,
+    /// Requests completed with an error status.
+    pub errors: u64,
+    /// Interrupts raised through the irqfd.
+    pub interrupts: u64,
+}
+
+/// Everything `--stats` reports.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    exits: [u64; ExitKind::ALL.len()],
+    /// Time spent inside `KVM_RUN`.
+    pub guest_time: Duration,
+    /// Wall time from the first `KVM_RUN` to the end of the run loop.
+    pub run_time: Duration,
+    /// Wall time of the VM set-up (memory, kernel load, disks, devices).
+    pub setup_time: Duration,
+    /// Bad console or panic descriptors from the guest, ignored.
+    pub bad_descriptors: u64,
+    pub disks: Vec<DiskStats>,
+}
+
+impl Stats {
+    /// Counts one exit.
+    pub fn count(&mut self, kind: ExitKind) {
+        self.exits[kind as usize] += 1;
+    }
+
+    /// Exits of `kind` so far.
+    pub fn exits(&self, kind: ExitKind) -> u64 {
+        self.exits[kind as usize]
+    }
+
+    /// All exits.
+    pub fn total_exits(&self) -> u64 {
+        self.exits.iter().sum()
+    }
+
+    /// Time in the VMM while the guest was running (exits handled in user space).
+    pub fn vmm_time(&self) -> Duration {
+        self.run_time.saturating_sub(self.guest_time)
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "faultline: stats: {} VM exits", self.total_exits())?;
+        for kind in ExitKind::ALL {
+            let n = self.exits(kind);
+            if n != 0 {
+                writeln!(f, "  {:<22} {n:>10}", kind.name())?;
+            }
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        writeln!(
+            f,
+            "  time: guest (in KVM_RUN) {:.3} ms, VMM {:.3} ms, set-up {:.3} ms",
+            ms(self.guest_time),
+            ms(self.vmm_time()),
+            ms(self.setup_time)
+        )?;
+        if self.bad_descriptors != 0 {
+            writeln!(
+                f,
+                "  bad guest descriptors ignored: {}",
+                self.bad_descriptors
+            )?;
+        }
+        for d in &self.disks {
+            writeln!(
+                f,
+                "  disk {}: {} notifies, {} requests ({} failed), {} interrupts",
+                d.name, d.notifies, d.requests, d.errors, d.interrupts
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_report() {
+        let mut s = Stats::default();
+        s.count(ExitKind::ConsoleOut);
+        s.count(ExitKind::ConsoleOut);
+        s.count(ExitKind::ExitPort);
+        s.run_time = Duration::from_millis(10);
+        s.guest_time = Duration::from_millis(7);
+        assert_eq!(s.exits(ExitKind::ConsoleOut), 2);
+        assert_eq!(s.total_exits(), 3);
+        assert_eq!(s.vmm_time(), Duration::from_millis(3));
+        let text = s.to_string();
+        assert!(text.contains("3 VM exits"), "{text}");
+        assert!(text.contains("io-out console"), "{text}");
+        assert!(!text.contains("hlt"), "{text}");
+        assert!(
+            text.contains("guest (in KVM_RUN) 7.000 ms, VMM 3.000 ms"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The kernel ELF's symbol table, for turning guest code addresses into
+//! `symbol+0xoffset` (demangled) in backtraces and crash reports.
+
+use std::fmt;
+
+use object::{Object, ObjectSymbol, SymbolKind};
+
+/// One function symbol.
+#[derive(Clone, Debug)]
+struct Symbol {
+    addr: u64,
+    size: u64,
+    name: String,
+}
+
+/// Sorted function symbols of the kernel.
+#[derive(Clone, Debug, Default)]
+pub struct Symbols {
+    syms: Vec<Symbol>,
+}
+
+/// Where an address falls: a symbol and the offset into it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location<'a> {
+    pub name: &'a str,
+    pub offset: u64,
+}
+
+impl fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}+{:#x}", self.name, self.offset)
+    }
+}
+
+impl Symbols {
+    /// Reads the symbol table of an ELF image; an image without one (or not an
+    /// ELF at all) gives an empty table, since symbols only improve reports.
+    pub fn from_elf(data: &[u8]) -> Symbols {
+        let Ok(file) = object::File::parse(data) else {
+            return Symbols::default();
+        };
+        let mut syms: Vec<Symbol> = file
+            .symbols()
+            .filter(|s| {
+                !s.is_undefined()
+                    && s.address() != 0
+                    && matches!(s.kind(), SymbolKind::Text | SymbolKind::Unknown)
+            })
+            .filter_map(|s| {
+                let name = s.name().ok()?;
+                if name.is_empty() {
+                    return None;
+                }
+                Some(Symbol {
+                    addr: s.address(),
+                    size: s.size(),
+                    name: format!("{:#}", rustc_demangle::demangle(name)),
+                })
+            })
+            .collect();
+        // Prefer sized symbols when several start at the same address.
+        syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
+        syms.dedup_by_key(|s| s.addr);
+        Symbols { syms }
+    }
+
+    /// Number of symbols.
+    pub fn len(&self) -> usize {
+        self.syms.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.syms.is_empty()
+    }
+
+    /// The symbol containing `addr`. A sized symbol only covers its own bytes; an
+    /// unsized one (assembly labels) covers up to the next symbol.
+    pub fn lookup(&self, addr: u64) -> Option<Location<'_>> {
+        let i = self
+            .syms
+            .partition_point(|s| s.addr <= addr)
+            .checked_sub(1)?;
+        let s = &self.syms[i];
+        let offset = addr - s.addr;
+        if s.size != 0 && offset >= s.size {
+            return None;
+        }
+        Some(Location {
+            name: &s.name,
+            offset,
+        })
+    }
+
+    /// `0xADDR symbol+0xOFF`, or just `0xADDR` when no symbol covers it.
+    pub fn describe(&self, addr: u64) -> String {
+        match self.lookup(addr) {
+            Some(loc) => format!("{addr:#x} {loc}"),
+            None => format!("{addr:#x}"),
+        }
+    }
+
+    /// Like [`Symbols::describe`] for a return address: the symbol is looked up
+    /// for the call instruction just before it.
+    pub fn describe_return(&self, addr: u64) -> String {
+        match self.lookup(addr.wrapping_sub(1)) {
+            Some(loc) => format!("{addr:#x} {}+{:#x}", loc.name, loc.offset.wrapping_add(1)),
+            None => format!("{addr:#x}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbolizes_the_test_binary_itself() {
+        let exe = std::env::current_exe().unwrap();
+        let data = std::fs::read(exe).unwrap();
+        let syms = Symbols::from_elf(&data);
+        assert!(!syms.is_empty());
+        let s = &syms.syms[syms.len() / 2];
+        let loc = syms.lookup(s.addr + s.size.saturating_sub(1)).unwrap();
+        assert_eq!(loc.name, s.name);
+        assert!(!syms.describe(s.addr).is_empty());
+    }
+
+    #[test]
+    fn lookup_respects_sizes() {
+        let syms = Symbols {
+            syms: vec![
+                Symbol {
+                    addr: 0x1000,
+                    size: 0x10,
+                    name: "a".into(),
+                },
+                Symbol {
+                    addr: 0x2000,
+                    size: 0,
+                    name: "label".into(),
+                },
+            ],
+        };
+        assert_eq!(syms.describe(0x1004), "0x1004 a+0x4");
+        assert_eq!(syms.describe(0x1010), "0x1010");
+        assert_eq!(syms.describe(0x2100), "0x2100 label+0x100");
+        assert_eq!(syms.describe(0x10), "0x10");
+        assert_eq!(syms.describe_return(0x1010), "0x1010 a+0x10");
+    }
+
+    #[test]
+    fn garbage_gives_an_empty_table() {
+        assert!(Symbols::from_elf(b"not an elf").is_empty());
+    }
+}

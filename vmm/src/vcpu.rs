@@ -1,0 +1,254 @@
+//! The vCPU run loop: enters the guest with `KVM_RUN` and serves each exit
+//! (port I/O devices, virtio-mmio registers) until the guest ends the run,
+//! crashes, or the watchdog fires.
+
+use std::io::Write;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use abi::device::{
+    CONSOLE_IN_PORT, CONSOLE_PORT, EXIT_PORT, PANIC_PORT, SERIAL_PORT, VIRTIO_MMIO_BASE,
+    VIRTIO_MMIO_SIZE,
+};
+use anyhow::{Result, bail};
+use kvm_ioctls::{VcpuExit, VcpuFd};
+
+use crate::devices::console::Console;
+use crate::devices::exit::GuestExit;
+use crate::devices::panic;
+use crate::devices::serial::{self, Serial};
+use crate::memory::GuestMem;
+use crate::stats::{ExitKind, Stats};
+use crate::symbols::Symbols;
+use crate::virtio::block::Disk;
+use crate::virtio::mmio::WriteEffect;
+
+/// Why the run loop stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The guest wrote the exit port.
+    Exit(GuestExit),
+    /// The vCPU cannot continue (triple fault, failed entry, ...); the text says
+    /// what happened and where.
+    Crash(String),
+    /// The watchdog fired.
+    Timeout,
+}
+
+/// What the run loop serves.
+pub struct Machine<'a> {
+    pub mem: &'a GuestMem,
+    pub disks: &'a [Disk],
+    pub console: Console,
+    pub serial: Serial,
+    pub out: Box<dyn Write + Send>,
+    pub symbols: &'a Symbols,
+    pub stats: &'a mut Stats,
+}
+
+/// What to do after an exit, decided while the exit borrows the vCPU.
+enum Next {
+    Continue,
+    Stop(Stop),
+    Crash(&'static str),
+}
+
+impl Machine<'_> {
+    /// Runs the vCPU until the guest stops; `timed_out` is the watchdog's flag.
+    pub fn run(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
+        let started = Instant::now();
+        let result = self.run_inner(vcpu, timed_out);
+        self.stats.run_time += started.elapsed();
+        self.serial.flush(self.out.as_mut());
+        let _ = self.out.flush();
+        result
+    }
+
+    fn run_inner(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
+        loop {
+            if timed_out.load(Ordering::SeqCst) {
+                return Ok(Stop::Timeout);
+            }
+            let entered = Instant::now();
+            let exit = vcpu.run();
+            self.stats.guest_time += entered.elapsed();
+            let next = match exit {
+                Ok(VcpuExit::IoOut(port, data)) => self.io_out(port, data),
+                Ok(VcpuExit::IoIn(port, data)) => {
+                    self.io_in(port, data);
+                    Next::Continue
+                }
+                Ok(VcpuExit::MmioRead(addr, data)) => {
+                    self.mmio_read(addr, data);
+                    Next::Continue
+                }
+                Ok(VcpuExit::MmioWrite(addr, data)) => {
+                    self.mmio_write(addr, data);
+                    Next::Continue
+                }
+                Ok(VcpuExit::Hlt) => {
+                    self.stats.count(ExitKind::Hlt);
+                    Next::Continue
+                }
+                Ok(VcpuExit::Shutdown) => Next::Crash("triple fault (KVM_EXIT_SHUTDOWN)"),
+                Ok(VcpuExit::FailEntry(..)) => {
+                    Next::Crash("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY)")
+                }
+                Ok(VcpuExit::InternalError) => {
+                    Next::Crash("KVM internal error (KVM_EXIT_INTERNAL_ERROR)")
+                }
+                Ok(VcpuExit::SystemEvent(..)) => {
+                    Next::Crash("guest system event (reset or shutdown)")
+                }
+                Ok(VcpuExit::Intr) => {
+                    self.stats.count(ExitKind::Interrupted);
+                    Next::Continue
+                }
+                Ok(_) => {
+                    self.stats.count(ExitKind::Other);
+                    Next::Crash("unexpected VM exit")
+                }
+                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
+                    self.stats.count(ExitKind::Interrupted);
+                    Next::Continue
+                }
+                Err(e) => bail!("KVM_RUN failed: {e}"),
+            };
+            match next {
+                Next::Continue => {}
+                Next::Stop(stop) => return Ok(stop),
+                Next::Crash(what) => return Ok(Stop::Crash(self.crash_report(vcpu, what))),
+            }
+        }
+    }
+
+    fn io_out(&mut self, port: u16, data: &[u8]) -> Next {
+        let word = <[u8; 4]>::try_from(data).ok().map(u32::from_le_bytes);
+        match (port, word) {
+            (EXIT_PORT, Some(v)) => {
+                self.stats.count(ExitKind::ExitPort);
+                Next::Stop(Stop::Exit(GuestExit::decode(v)))
+            }
+            (CONSOLE_PORT, Some(addr)) => {
+                self.stats.count(ExitKind::ConsoleOut);
+                self.serial.flush(self.out.as_mut());
+                if self
+                    .console
+                    .write(self.mem, u64::from(addr), self.out.as_mut())
+                    .is_err()
+                {
+                    self.stats.bad_descriptors += 1;
+                }
+                Next::Continue
+            }
+            (PANIC_PORT, Some(addr)) => {
+                self.stats.count(ExitKind::PanicPort);
+                self.serial.flush(self.out.as_mut());
+                let _ = self.out.flush();
+                match panic::read_report(self.mem, u64::from(addr)) {
+                    Some(report) => eprint!("{}", panic::format_report(&report, self.symbols)),
+                    None => self.stats.bad_descriptors += 1,
+                }
+                Next::Continue
+            }
+            (p, _) if (SERIAL_PORT..SERIAL_PORT + serial::PORTS).contains(&p) => {
+                self.stats.count(ExitKind::Serial);
+                if let Some(&b) = data.first() {
+                    self.serial.write(p - SERIAL_PORT, b, self.out.as_mut());
+                }
+                Next::Continue
+            }
+            _ => {
+                self.stats.count(ExitKind::OtherPortOut);
+                Next::Continue
+            }
+        }
+    }
+
+    fn io_in(&mut self, port: u16, data: &mut [u8]) {
+        match port {
+            CONSOLE_IN_PORT if data.len() == 4 => {
+                self.stats.count(ExitKind::ConsoleIn);
+                data.copy_from_slice(&self.console.read().to_le_bytes());
+            }
+            p if (SERIAL_PORT..SERIAL_PORT + serial::PORTS).contains(&p) => {
+                self.stats.count(ExitKind::Serial);
+                data.fill(0);
+                if let Some(b) = data.first_mut() {
+                    *b = self.serial.read(p - SERIAL_PORT);
+                }
+            }
+            _ => {
+                self.stats.count(ExitKind::OtherPortIn);
+                data.fill(0xff);
+            }
+        }
+    }
+
+    /// The disk whose register window holds `addr`, and the offset in it.
+    fn disk_at(&self, addr: u64) -> Option<(&Disk, u64)> {
+        let index = addr.checked_sub(VIRTIO_MMIO_BASE)? / VIRTIO_MMIO_SIZE;
+        let disk = self.disks.get(usize::try_from(index).ok()?)?;
+        Some((disk, addr - disk.mmio_base))
+    }
+
+    fn mmio_read(&mut self, addr: u64, data: &mut [u8]) {
+        match self.disk_at(addr) {
+            Some((disk, offset)) => {
+                disk.device
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .transport
+                    .read(offset, data);
+                self.stats.count(ExitKind::VirtioMmioRead);
+            }
+            None => {
+                data.fill(0xff);
+                self.stats.count(ExitKind::OtherMmio);
+            }
+        }
+    }
+
+    fn mmio_write(&mut self, addr: u64, data: &[u8]) {
+        match self.disk_at(addr) {
+            Some((disk, offset)) => {
+                let effect = disk
+                    .device
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .transport
+                    .write(offset, data);
+                if matches!(effect, WriteEffect::Notify | WriteEffect::Activated) {
+                    disk.kick();
+                }
+                self.stats.count(ExitKind::VirtioMmioWrite);
+            }
+            None => self.stats.count(ExitKind::OtherMmio),
+        }
+    }
+
+    /// `what` plus the vCPU registers, for a guest that cannot go on.
+    fn crash_report(&self, vcpu: &VcpuFd, what: &str) -> String {
+        let mut s = format!("faultline: {what}\n");
+        match (vcpu.get_regs(), vcpu.get_sregs()) {
+            (Ok(r), Ok(sr)) => {
+                s += &format!("  rip {}\n", self.symbols.describe(r.rip));
+                s += &format!(
+                    "  rsp {:#x} rbp {:#x} rflags {:#x} cs {:#x}\n",
+                    r.rsp, r.rbp, r.rflags, sr.cs.selector
+                );
+                s += &format!(
+                    "  cr0 {:#x} cr2 {:#x} cr3 {:#x} cr4 {:#x} efer {:#x}\n",
+                    sr.cr0, sr.cr2, sr.cr3, sr.cr4, sr.efer
+                );
+                s += &format!(
+                    "  rax {:#x} rbx {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x}\n",
+                    r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi
+                );
+            }
+            (Err(e), _) | (_, Err(e)) => s += &format!("  (registers unavailable: {e})\n"),
+        }
+        s
+    }
+}

@@ -1,0 +1,367 @@
+//! The virtio-mmio transport (version 2, "modern"): the register window of one
+//! device with a single split virtqueue. The vCPU loop forwards MMIO reads and
+//! writes here; queue processing happens in the device (see `block.rs`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use virtio_queue::{Queue, QueueT};
+
+/// "virt".
+pub const MAGIC: u32 = 0x7472_6976;
+/// Transport version 2.
+pub const VERSION: u32 = 2;
+/// VIRTIO_F_VERSION_1.
+pub const F_VERSION_1: u64 = 1 << 32;
+/// Largest queue the devices offer.
+pub const QUEUE_SIZE_MAX: u16 = 256;
+
+/// Register offsets.
+pub mod reg {
+    pub const MAGIC: u64 = 0x000;
+    pub const VERSION: u64 = 0x004;
+    pub const DEVICE_ID: u64 = 0x008;
+    pub const VENDOR_ID: u64 = 0x00c;
+    pub const DEVICE_FEATURES: u64 = 0x010;
+    pub const DEVICE_FEATURES_SEL: u64 = 0x014;
+    pub const DRIVER_FEATURES: u64 = 0x020;
+    pub const DRIVER_FEATURES_SEL: u64 = 0x024;
+    pub const QUEUE_SEL: u64 = 0x030;
+    pub const QUEUE_NUM_MAX: u64 = 0x034;
+    pub const QUEUE_NUM: u64 = 0x038;
+    pub const QUEUE_READY: u64 = 0x044;
+    pub const QUEUE_NOTIFY: u64 = 0x050;
+    pub const INTERRUPT_STATUS: u64 = 0x060;
+    pub const INTERRUPT_ACK: u64 = 0x064;
+    pub const STATUS: u64 = 0x070;
+    pub const QUEUE_DESC_LOW: u64 = 0x080;
+    pub const QUEUE_DESC_HIGH: u64 = 0x084;
+    pub const QUEUE_DRIVER_LOW: u64 = 0x090;
+    pub const QUEUE_DRIVER_HIGH: u64 = 0x094;
+    pub const QUEUE_DEVICE_LOW: u64 = 0x0a0;
+    pub const QUEUE_DEVICE_HIGH: u64 = 0x0a4;
+    pub const CONFIG_GENERATION: u64 = 0x0fc;
+    pub const CONFIG: u64 = 0x100;
+}
+
+/// Device status bits.
+pub mod status {
+    pub const ACKNOWLEDGE: u32 = 1;
+    pub const DRIVER: u32 = 2;
+    pub const DRIVER_OK: u32 = 4;
+    pub const FEATURES_OK: u32 = 8;
+    pub const NEEDS_RESET: u32 = 0x40;
+    pub const FAILED: u32 = 0x80;
+}
+
+/// InterruptStatus bit: the used ring was updated.
+pub const INT_VRING: u32 = 1;
+
+/// What a register write asks of the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteEffect {
+    None,
+    /// The driver notified queue 0 (normally this arrives through the ioeventfd).
+    Notify,
+    /// The driver set DRIVER_OK with a usable queue: the device may run.
+    Activated,
+    /// The driver wrote 0 to Status.
+    Reset,
+}
+
+/// Register state of one virtio-mmio device.
+pub struct MmioTransport {
+    device_id: u32,
+    device_features: u64,
+    config: Vec<u8>,
+    device_features_sel: u32,
+    driver_features_sel: u32,
+    driver_features: u64,
+    queue_sel: u32,
+    status: u32,
+    /// The device's only queue.
+    pub queue: Queue,
+    /// InterruptStatus, shared with whoever raises interrupts.
+    pub interrupt_status: Arc<AtomicU32>,
+}
+
+impl MmioTransport {
+    /// A device of type `device_id` offering `features` (VERSION_1 is added) with
+    /// the given configuration space.
+    pub fn new(device_id: u32, features: u64, config: Vec<u8>) -> MmioTransport {
+        MmioTransport {
+            device_id,
+            device_features: features | F_VERSION_1,
+            config,
+            device_features_sel: 0,
+            driver_features_sel: 0,
+            driver_features: 0,
+            queue_sel: 0,
+            status: 0,
+            queue: Queue::new(QUEUE_SIZE_MAX).expect("256 is a valid queue size"),
+            interrupt_status: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Whether the driver has finished set-up and the device may use the queue.
+    pub fn is_active(&self) -> bool {
+        self.status & status::DRIVER_OK != 0
+            && self.status & (status::FAILED | status::NEEDS_RESET) == 0
+            && self.queue.ready()
+    }
+
+    /// Marks the device broken (the driver must reset it).
+    pub fn set_needs_reset(&mut self) {
+        self.status |= status::NEEDS_RESET;
+    }
+
+    /// The device status register.
+    pub fn status(&self) -> u32 {
+        self.status
+    }
+
+    /// The features the driver accepted.
+    pub fn driver_features(&self) -> u64 {
+        self.driver_features
+    }
+
+    fn reset(&mut self) {
+        self.device_features_sel = 0;
+        self.driver_features_sel = 0;
+        self.driver_features = 0;
+        self.queue_sel = 0;
+        self.status = 0;
+        self.queue.reset();
+        self.interrupt_status.store(0, Ordering::SeqCst);
+    }
+
+    /// Serves a read of `data.len()` bytes at `offset` in the window.
+    pub fn read(&self, offset: u64, data: &mut [u8]) {
+        if offset >= reg::CONFIG {
+            let start = (offset - reg::CONFIG) as usize;
+            for (i, b) in data.iter_mut().enumerate() {
+                *b = self.config.get(start + i).copied().unwrap_or(0);
+            }
+            return;
+        }
+        let value = if data.len() != 4 {
+            0
+        } else {
+            match offset {
+                reg::MAGIC => MAGIC,
+                reg::VERSION => VERSION,
+                reg::DEVICE_ID => self.device_id,
+                reg::VENDOR_ID => 0,
+                reg::DEVICE_FEATURES => match self.device_features_sel {
+                    0 => self.device_features as u32,
+                    1 => (self.device_features >> 32) as u32,
+                    _ => 0,
+                },
+                reg::QUEUE_NUM_MAX if self.queue_sel == 0 => u32::from(QUEUE_SIZE_MAX),
+                reg::QUEUE_READY if self.queue_sel == 0 => u32::from(self.queue.ready()),
+                reg::INTERRUPT_STATUS => self.interrupt_status.load(Ordering::SeqCst),
+                reg::STATUS => self.status,
+                reg::CONFIG_GENERATION => 0,
+                _ => 0,
+            }
+        };
+        let bytes = value.to_le_bytes();
+        let n = data.len().min(4);
+        data[..n].copy_from_slice(&bytes[..n]);
+    }
+
+    /// Serves a write of `data` at `offset` in the window.
+    pub fn write(&mut self, offset: u64, data: &[u8]) -> WriteEffect {
+        if offset >= reg::CONFIG {
+            return WriteEffect::None; // the block config space is read-only
+        }
+        let Ok(bytes) = <[u8; 4]>::try_from(data) else {
+            return WriteEffect::None;
+        };
+        let v = u32::from_le_bytes(bytes);
+        // Queue layout may change only while the driver sets the device up.
+        let queue_setup = self.queue_sel == 0
+            && self.status & status::FEATURES_OK != 0
+            && self.status & (status::DRIVER_OK | status::FAILED) == 0;
+        match offset {
+            reg::DEVICE_FEATURES_SEL => self.device_features_sel = v,
+            reg::DRIVER_FEATURES_SEL => self.driver_features_sel = v,
+            reg::DRIVER_FEATURES => {
+                let settable =
+                    self.status & status::DRIVER != 0 && self.status & status::FEATURES_OK == 0;
+                if settable && self.driver_features_sel < 2 {
+                    let shift = 32 * self.driver_features_sel;
+                    self.driver_features &= !(0xffff_ffffu64 << shift);
+                    self.driver_features |= u64::from(v) << shift;
+                }
+            }
+            reg::QUEUE_SEL => self.queue_sel = v,
+            reg::QUEUE_NUM if queue_setup => self.queue.set_size(v as u16),
+            reg::QUEUE_READY if queue_setup => self.queue.set_ready(v == 1),
+            reg::QUEUE_DESC_LOW if queue_setup => self.queue.set_desc_table_address(Some(v), None),
+            reg::QUEUE_DESC_HIGH if queue_setup => self.queue.set_desc_table_address(None, Some(v)),
+            reg::QUEUE_DRIVER_LOW if queue_setup => {
+                self.queue.set_avail_ring_address(Some(v), None)
+            }
+            reg::QUEUE_DRIVER_HIGH if queue_setup => {
+                self.queue.set_avail_ring_address(None, Some(v))
+            }
+            reg::QUEUE_DEVICE_LOW if queue_setup => self.queue.set_used_ring_address(Some(v), None),
+            reg::QUEUE_DEVICE_HIGH if queue_setup => {
+                self.queue.set_used_ring_address(None, Some(v))
+            }
+            reg::QUEUE_NOTIFY => return WriteEffect::Notify,
+            reg::INTERRUPT_ACK => {
+                self.interrupt_status.fetch_and(!v, Ordering::SeqCst);
+            }
+            reg::STATUS => return self.write_status(v),
+            _ => {}
+        }
+        WriteEffect::None
+    }
+
+    fn write_status(&mut self, v: u32) -> WriteEffect {
+        if v == 0 {
+            self.reset();
+            return WriteEffect::Reset;
+        }
+        let old = self.status;
+        let mut new = v;
+        if new & status::FEATURES_OK != 0 && old & status::FEATURES_OK == 0 {
+            let ok = self.driver_features & !self.device_features == 0
+                && self.driver_features & F_VERSION_1 != 0;
+            if !ok {
+                new &= !status::FEATURES_OK;
+            }
+        }
+        if new & status::DRIVER_OK != 0 && old & status::DRIVER_OK == 0 {
+            if new & status::FEATURES_OK == 0 || !self.queue.ready() {
+                new |= status::NEEDS_RESET;
+            }
+            self.status = new;
+            return if self.is_active() {
+                WriteEffect::Activated
+            } else {
+                WriteEffect::None
+            };
+        }
+        self.status = new;
+        WriteEffect::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rd(t: &MmioTransport, off: u64) -> u32 {
+        let mut b = [0u8; 4];
+        t.read(off, &mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn wr(t: &mut MmioTransport, off: u64, v: u32) -> WriteEffect {
+        t.write(off, &v.to_le_bytes())
+    }
+
+    #[test]
+    fn identification_and_config() {
+        let t = MmioTransport::new(2, 0, 2048u64.to_le_bytes().to_vec());
+        assert_eq!(rd(&t, reg::MAGIC), MAGIC);
+        assert_eq!(rd(&t, reg::VERSION), 2);
+        assert_eq!(rd(&t, reg::DEVICE_ID), 2);
+        assert_eq!(rd(&t, reg::QUEUE_NUM_MAX), 256);
+        assert_eq!(rd(&t, reg::CONFIG), 2048);
+        assert_eq!(rd(&t, reg::CONFIG + 4), 0);
+        let mut b8 = [0u8; 8];
+        t.read(reg::CONFIG, &mut b8);
+        assert_eq!(u64::from_le_bytes(b8), 2048);
+        let mut b1 = [0u8; 1];
+        t.read(reg::CONFIG + 1, &mut b1);
+        assert_eq!(b1[0], 8);
+        assert_eq!(rd(&t, reg::CONFIG + 0x100), 0);
+    }
+
+    #[test]
+    fn feature_negotiation() {
+        let mut t = MmioTransport::new(2, 0, vec![]);
+        assert_eq!(rd(&t, reg::DEVICE_FEATURES), 0);
+        wr(&mut t, reg::DEVICE_FEATURES_SEL, 1);
+        assert_eq!(rd(&t, reg::DEVICE_FEATURES), 1);
+        wr(&mut t, reg::STATUS, status::ACKNOWLEDGE | status::DRIVER);
+        // A feature the device does not offer makes FEATURES_OK fail.
+        wr(&mut t, reg::DRIVER_FEATURES_SEL, 0);
+        wr(&mut t, reg::DRIVER_FEATURES, 1 << 5);
+        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
+        wr(&mut t, reg::DRIVER_FEATURES, 1);
+        wr(&mut t, reg::STATUS, 3 | status::FEATURES_OK);
+        assert_eq!(rd(&t, reg::STATUS) & status::FEATURES_OK, 0);
+        // Reset and do it right.
+        assert_eq!(wr(&mut t, reg::STATUS, 0), WriteEffect::Reset);
+        wr(&mut t, reg::STATUS, 3);
+        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
+        wr(&mut t, reg::DRIVER_FEATURES, 1);
+        wr(&mut t, reg::STATUS, 3 | status::FEATURES_OK);
+        assert_ne!(rd(&t, reg::STATUS) & status::FEATURES_OK, 0);
+        assert_eq!(t.driver_features(), F_VERSION_1);
+    }
+
+    #[test]
+    fn queue_setup_and_activation() {
+        let mut t = MmioTransport::new(2, 0, vec![]);
+        // Queue registers are ignored before FEATURES_OK.
+        wr(&mut t, reg::QUEUE_NUM, 16);
+        assert_eq!(t.queue.size(), 256);
+        wr(&mut t, reg::STATUS, 3);
+        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
+        wr(&mut t, reg::DRIVER_FEATURES, 1);
+        wr(&mut t, reg::STATUS, 0xb);
+        wr(&mut t, reg::QUEUE_SEL, 0);
+        wr(&mut t, reg::QUEUE_NUM, 16);
+        wr(&mut t, reg::QUEUE_DESC_LOW, 0x1000);
+        wr(&mut t, reg::QUEUE_DRIVER_LOW, 0x2000);
+        wr(&mut t, reg::QUEUE_DEVICE_LOW, 0x3000);
+        wr(&mut t, reg::QUEUE_READY, 1);
+        assert_eq!(rd(&t, reg::QUEUE_READY), 1);
+        assert_eq!(t.queue.size(), 16);
+        assert_eq!(t.queue.desc_table(), 0x1000);
+        assert_eq!(t.queue.avail_ring(), 0x2000);
+        assert_eq!(t.queue.used_ring(), 0x3000);
+        assert!(!t.is_active());
+        assert_eq!(wr(&mut t, reg::STATUS, 0xf), WriteEffect::Activated);
+        assert!(t.is_active());
+        // Layout is frozen once running.
+        wr(&mut t, reg::QUEUE_DESC_LOW, 0x5000);
+        assert_eq!(t.queue.desc_table(), 0x1000);
+        assert_eq!(wr(&mut t, reg::QUEUE_NOTIFY, 0), WriteEffect::Notify);
+        t.interrupt_status.store(INT_VRING, Ordering::SeqCst);
+        assert_eq!(rd(&t, reg::INTERRUPT_STATUS), 1);
+        wr(&mut t, reg::INTERRUPT_ACK, 1);
+        assert_eq!(rd(&t, reg::INTERRUPT_STATUS), 0);
+        wr(&mut t, reg::STATUS, 0);
+        assert!(!t.is_active());
+        assert_eq!(t.queue.size(), 256);
+    }
+
+    #[test]
+    fn driver_ok_without_queue_needs_reset() {
+        let mut t = MmioTransport::new(2, 0, vec![]);
+        wr(&mut t, reg::STATUS, 3);
+        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
+        wr(&mut t, reg::DRIVER_FEATURES, 1);
+        wr(&mut t, reg::STATUS, 0xb);
+        assert_eq!(wr(&mut t, reg::STATUS, 0xf), WriteEffect::None);
+        assert_ne!(t.status() & status::NEEDS_RESET, 0);
+        assert!(!t.is_active());
+    }
+
+    #[test]
+    fn odd_widths_are_harmless() {
+        let mut t = MmioTransport::new(2, 0, vec![]);
+        let mut b = [0xffu8; 2];
+        t.read(reg::MAGIC, &mut b);
+        assert_eq!(b, [0, 0]);
+        assert_eq!(t.write(reg::STATUS, &[1, 2]), WriteEffect::None);
+        assert_eq!(t.status(), 0);
+    }
+}
