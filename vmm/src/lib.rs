@@ -11,6 +11,7 @@ pub mod config;
 pub mod cpuid;
 pub mod devices;
 pub mod fsimage;
+pub mod loader;
 pub mod memory;
 pub mod pvm;
 pub mod stats;

@@ -1,6 +1,7 @@
 //! Run statistics for `--stats`: VM exits by kind, time inside `KVM_RUN` versus
 //! in the VMM, and the block devices' request counts.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -85,6 +86,10 @@ pub struct Stats {
     pub setup_time: Duration,
     /// Bad console or panic descriptors from the guest, ignored.
     pub bad_descriptors: u64,
+    /// Accesses to ports no device serves, by port.
+    pub unknown_ports: BTreeMap<u16, u64>,
+    /// Accesses to MMIO addresses no device serves, by address (first 16 addresses).
+    pub unknown_mmio: BTreeMap<u64, u64>,
     pub disks: Vec<DiskStats>,
 }
 
@@ -92,6 +97,18 @@ impl Stats {
     /// Counts one exit.
     pub fn count(&mut self, kind: ExitKind) {
         self.exits[kind as usize] += 1;
+    }
+
+    /// Counts an access to a port no device serves.
+    pub fn unknown_port(&mut self, port: u16) {
+        *self.unknown_ports.entry(port).or_default() += 1;
+    }
+
+    /// Counts an access to an MMIO address no device serves.
+    pub fn unknown_mmio(&mut self, addr: u64) {
+        if self.unknown_mmio.len() < 16 || self.unknown_mmio.contains_key(&addr) {
+            *self.unknown_mmio.entry(addr).or_default() += 1;
+        }
     }
 
     /// Exits of `kind` so far.
@@ -133,6 +150,22 @@ impl fmt::Display for Stats {
                 "  bad guest descriptors ignored: {}",
                 self.bad_descriptors
             )?;
+        }
+        if !self.unknown_ports.is_empty() {
+            let list: Vec<String> = self
+                .unknown_ports
+                .iter()
+                .map(|(p, n)| format!("{p:#x} x{n}"))
+                .collect();
+            writeln!(f, "  unserved ports: {}", list.join(", "))?;
+        }
+        if !self.unknown_mmio.is_empty() {
+            let list: Vec<String> = self
+                .unknown_mmio
+                .iter()
+                .map(|(a, n)| format!("{a:#x} x{n}"))
+                .collect();
+            writeln!(f, "  unserved MMIO: {}", list.join(", "))?;
         }
         for d in &self.disks {
             writeln!(

@@ -42,7 +42,7 @@ impl Symbols {
         let mut syms: Vec<Symbol> = file
             .symbols()
             .filter(|s| {
-                !s.is_undefined()
+                s.section_index().is_some()
                     && s.address() != 0
                     && matches!(s.kind(), SymbolKind::Text | SymbolKind::Unknown)
             })

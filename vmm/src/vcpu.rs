@@ -24,6 +24,41 @@ use crate::symbols::Symbols;
 use crate::virtio::block::Disk;
 use crate::virtio::mmio::WriteEffect;
 
+/// Guest-physical address of a kernel virtual address (kernel image or direct
+/// map), without walking the guest's page tables.
+fn kernel_virt_to_phys(va: u64) -> Option<u64> {
+    use abi::layout::{DIRECT_MAP_BASE, KERNEL_VIRT_BASE};
+    if va >= KERNEL_VIRT_BASE {
+        Some(va - KERNEL_VIRT_BASE)
+    } else if (DIRECT_MAP_BASE..DIRECT_MAP_BASE + (1 << 39)).contains(&va) {
+        Some(va - DIRECT_MAP_BASE)
+    } else {
+        None
+    }
+}
+
+/// Return addresses along the guest's frame-pointer chain from `rbp` (kernel
+/// stacks only; stops at the first frame it cannot read).
+fn frame_chain(mem: &GuestMem, mut rbp: u64) -> Vec<u64> {
+    let mut frames = Vec::new();
+    while frames.len() < abi::device::PANIC_FRAMES_MAX && rbp != 0 && rbp.is_multiple_of(8) {
+        let Some([next, ret]) =
+            kernel_virt_to_phys(rbp).and_then(|pa| crate::memory::read_u64s::<2>(mem, pa))
+        else {
+            break;
+        };
+        if ret == 0 {
+            break;
+        }
+        frames.push(ret);
+        if next <= rbp {
+            break;
+        }
+        rbp = next;
+    }
+    frames
+}
+
 /// Why the run loop stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -161,6 +196,9 @@ impl Machine<'_> {
             }
             _ => {
                 self.stats.count(ExitKind::OtherPortOut);
+                if port != 0x80 {
+                    self.stats.unknown_port(port);
+                }
                 Next::Continue
             }
         }
@@ -181,6 +219,7 @@ impl Machine<'_> {
             }
             _ => {
                 self.stats.count(ExitKind::OtherPortIn);
+                self.stats.unknown_port(port);
                 data.fill(0xff);
             }
         }
@@ -206,6 +245,7 @@ impl Machine<'_> {
             None => {
                 data.fill(0xff);
                 self.stats.count(ExitKind::OtherMmio);
+                self.stats.unknown_mmio(addr);
             }
         }
     }
@@ -224,7 +264,10 @@ impl Machine<'_> {
                 }
                 self.stats.count(ExitKind::VirtioMmioWrite);
             }
-            None => self.stats.count(ExitKind::OtherMmio),
+            None => {
+                self.stats.count(ExitKind::OtherMmio);
+                self.stats.unknown_mmio(addr);
+            }
         }
     }
 
@@ -246,6 +289,19 @@ impl Machine<'_> {
                     "  rax {:#x} rbx {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x}\n",
                     r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi
                 );
+                if let Some(words) = kernel_virt_to_phys(r.rsp)
+                    .and_then(|pa| crate::memory::read_u64s::<8>(self.mem, pa))
+                {
+                    let words: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
+                    s += &format!("  stack at rsp: {}\n", words.join(" "));
+                }
+                let frames = frame_chain(self.mem, r.rbp);
+                if !frames.is_empty() {
+                    s += "  frame-pointer backtrace:\n";
+                    for (i, ret) in frames.iter().enumerate() {
+                        s += &format!("    #{i} {}\n", self.symbols.describe_return(*ret));
+                    }
+                }
             }
             (Err(e), _) | (_, Err(e)) => s += &format!("  (registers unavailable: {e})\n"),
         }

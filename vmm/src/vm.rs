@@ -3,17 +3,16 @@
 //! out and reports.
 
 use std::fs;
-use std::io::{self, Cursor, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use abi::boot::{CpuMode, DeviceInfo, DeviceKind};
 use abi::device::{VIRTIO_IRQ_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
 use abi::exit::{STATUS_PANIC, STATUS_TIMEOUT};
-use abi::layout::{KERNEL_VIRT_BASE, PAGE_SIZE};
+use abi::layout::PAGE_SIZE;
 use anyhow::{Context, Result, anyhow, bail};
 use kvm_ioctls::{IoEventAddress, Kvm, NoDatamatch, VmFd};
-use linux_loader::loader::{Elf, KernelLoader};
 use vmm_sys_util::eventfd::{EFD_NONBLOCK, EventFd};
 
 use crate::boot::{self, BootParams};
@@ -100,8 +99,9 @@ pub fn run_with_io(
     memory::register(&vm, &mem)?;
     vm.create_irq_chip().context("KVM_CREATE_IRQCHIP")?;
 
-    let (entry, kernel_end) = load_kernel(&mem, &kernel, config)?;
-    let free_start = kernel_end.next_multiple_of(PAGE_SIZE);
+    let loaded = crate::loader::load_kernel(&mem, config.mem_size, &kernel, &config.kernel)?;
+    let entry = loaded.entry;
+    let free_start = loaded.phys_end.next_multiple_of(PAGE_SIZE);
     let pml4 = boot::write_page_tables(&mem, config.mem_size, mode == CpuMode::Pvm)?;
     boot::write_gdt(&mem)?;
 
@@ -214,28 +214,6 @@ pub fn run_with_io(
         pvm_host,
         stats,
     })
-}
-
-/// Loads the kernel ELF at its physical addresses; returns the entry point and
-/// the end of the image.
-fn load_kernel(mem: &GuestMem, kernel: &[u8], config: &Config) -> Result<(u64, u64)> {
-    let loaded = Elf::load(mem, None, &mut Cursor::new(kernel), None)
-        .map_err(|e| anyhow!("loading the kernel {}: {e}", config.kernel.display()))?;
-    let entry = loaded.kernel_load.0;
-    let end = loaded.kernel_end;
-    if end > config.mem_size {
-        bail!(
-            "the kernel {} ends at {end:#x}, beyond guest RAM ({:#x})",
-            config.kernel.display(),
-            config.mem_size
-        );
-    }
-    let mapped =
-        entry < (1 << 30) || (KERNEL_VIRT_BASE..KERNEL_VIRT_BASE + (1 << 30)).contains(&entry);
-    if !mapped {
-        bail!("the kernel entry point {entry:#x} is not mapped by the boot page tables");
-    }
-    Ok((entry, end))
 }
 
 /// Creates a block device's eventfds, registers them with KVM and starts it.
