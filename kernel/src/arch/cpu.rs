@@ -178,11 +178,11 @@ static mut FPU_INIT: FpuState = FpuState([0; 512]);
 
 /// Puts the FPU in its initial state and records that state for new threads.
 pub fn init_fpu() {
-    // SAFETY: runs once at boot before any thread exists; FPU_INIT is only read afterwards.
+    // SAFETY: runs once at boot before any thread exists; FPU_INIT is only read
+    // afterwards. MXCSR keeps its reset value 0x1f80 (`ldmxcsr` is not
+    // emulated in the native mode of PVM hosts).
     unsafe {
         asm!("fninit", options(nomem, nostack));
-        let mxcsr: u32 = 0x1f80;
-        asm!("ldmxcsr [{}]", in(reg) &mxcsr, options(nostack));
         asm!("fxsave64 [{}]", in(reg) &raw mut FPU_INIT, options(nostack));
     }
 }

@@ -131,7 +131,8 @@ fn decode(frame: &mut TrapFrame) -> Trap {
         v if v == abi::syscall::GET_PHYS_ADDR_VECTOR as u64 && user => Trap::GetPhysAddr,
         VEC_GP if user && frame.rip == super::syscall_entry::entry_address() => {
             // Emulated native mode: `syscall` jumped to LSTAR in ring 3 and the
-            // first privileged instruction there faulted.
+            // first privileged instruction there faulted (when the entry page
+            // is user-executable; otherwise the fetch faults, below).
             frame.finish_emulated_syscall();
             Trap::Syscall
         }
@@ -145,12 +146,16 @@ fn decode(frame: &mut TrapFrame) -> Trap {
             frame.rip += 2;
             Trap::GetPhysAddr
         }
-        VEC_PF => Trap::PageFault {
-            addr: cpu::read_cr2(),
-            present: frame.error_code & 1 != 0,
-            write: frame.error_code & 2 != 0,
-            user,
-        },
+        VEC_PF => {
+            let addr = cpu::read_cr2();
+            if user && addr == frame.rip && frame.rip == super::syscall_entry::entry_address() {
+                // Emulated native mode: `syscall` jumped to LSTAR in ring 3 and
+                // the fetch from the supervisor-only page faulted.
+                frame.finish_emulated_syscall();
+                return Trap::Syscall;
+            }
+            Trap::PageFault { addr, present: frame.error_code & 1 != 0, write: frame.error_code & 2 != 0, user }
+        }
         super::timer::TIMER_VECTOR => Trap::Timer,
         v if v < 32 => Trap::Exception { vector: v },
         _ => Trap::Spurious,

@@ -96,9 +96,16 @@ static mut USER_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
 static KERNEL_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
 static USER_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
 
+unsafe extern "C" {
+    /// End of the kernel image, `.bss` included (from the linker script).
+    static __kernel_end: u8;
+}
+
 /// Splits the free RAM into the two pools.
 pub fn init(boot: &BootInfo) {
-    let start = boot.free_start.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    // Never trust the loader to have counted `.bss` (a PT_LOAD without file bytes).
+    let image_end = super::virt_to_phys(&raw const __kernel_end as u64);
+    let start = boot.free_start.max(image_end).div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let end = boot.mem_size.min(MAX_FRAMES as u64 * PAGE_SIZE) / PAGE_SIZE * PAGE_SIZE;
     let free = ((end - start) / PAGE_SIZE) as usize;
     let mut user = free / 2;
