@@ -13,6 +13,7 @@ pub enum ExitKind {
     Serial,
     ExitPort,
     PanicPort,
+    MarkerPort,
     OtherPortOut,
     OtherPortIn,
     VirtioMmioRead,
@@ -24,12 +25,13 @@ pub enum ExitKind {
 }
 
 impl ExitKind {
-    const ALL: [ExitKind; 13] = [
+    const ALL: [ExitKind; 14] = [
         ExitKind::ConsoleOut,
         ExitKind::ConsoleIn,
         ExitKind::Serial,
         ExitKind::ExitPort,
         ExitKind::PanicPort,
+        ExitKind::MarkerPort,
         ExitKind::OtherPortOut,
         ExitKind::OtherPortIn,
         ExitKind::VirtioMmioRead,
@@ -48,6 +50,7 @@ impl ExitKind {
             ExitKind::Serial => "io serial",
             ExitKind::ExitPort => "io-out exit",
             ExitKind::PanicPort => "io-out panic",
+            ExitKind::MarkerPort => "io-out marker",
             ExitKind::OtherPortOut => "io-out other port",
             ExitKind::OtherPortIn => "io-in other port",
             ExitKind::VirtioMmioRead => "mmio-read virtio",
@@ -91,6 +94,21 @@ pub struct Stats {
     /// Accesses to MMIO addresses no device serves, by address (first 16 addresses).
     pub unknown_mmio: BTreeMap<u64, u64>,
     pub disks: Vec<DiskStats>,
+    /// Boot milestones the guest wrote to the marker port, with the time since
+    /// the first `KVM_RUN`.
+    pub markers: Vec<(u32, Duration)>,
+}
+
+/// Name of a marker-port value.
+pub fn marker_name(value: u32) -> String {
+    use abi::device::Marker;
+    if value == Marker::KernelEntry as u32 {
+        "kernel entry".into()
+    } else if value == Marker::FirstUserInstruction as u32 {
+        "first user instruction".into()
+    } else {
+        format!("marker {value:#x}")
+    }
 }
 
 impl Stats {
@@ -144,6 +162,9 @@ impl fmt::Display for Stats {
             ms(self.vmm_time()),
             ms(self.setup_time)
         )?;
+        for (value, at) in &self.markers {
+            writeln!(f, "  {} at {:.3} ms", marker_name(*value), ms(*at))?;
+        }
         if self.bad_descriptors != 0 {
             writeln!(
                 f,
@@ -190,6 +211,8 @@ mod tests {
         s.count(ExitKind::ExitPort);
         s.run_time = Duration::from_millis(10);
         s.guest_time = Duration::from_millis(7);
+        s.markers.push((1, Duration::from_millis(2)));
+        s.markers.push((9, Duration::from_millis(3)));
         assert_eq!(s.exits(ExitKind::ConsoleOut), 2);
         assert_eq!(s.total_exits(), 3);
         assert_eq!(s.vmm_time(), Duration::from_millis(3));
@@ -197,6 +220,8 @@ mod tests {
         assert!(text.contains("3 VM exits"), "{text}");
         assert!(text.contains("io-out console"), "{text}");
         assert!(!text.contains("hlt"), "{text}");
+        assert!(text.contains("  kernel entry at 2.000 ms\n"), "{text}");
+        assert!(text.contains("  marker 0x9 at 3.000 ms\n"), "{text}");
         assert!(
             text.contains("guest (in KVM_RUN) 7.000 ms, VMM 3.000 ms"),
             "{text}"

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use abi::device::{
-    CONSOLE_IN_PORT, CONSOLE_PORT, EXIT_PORT, PANIC_PORT, SERIAL_PORT, VIRTIO_MMIO_BASE,
-    VIRTIO_MMIO_SIZE,
+    CONSOLE_IN_PORT, CONSOLE_PORT, EXIT_PORT, MARKER_PORT, PANIC_PORT, SERIAL_PORT,
+    VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE,
 };
 use anyhow::{Result, bail};
 use kvm_ioctls::{VcpuExit, VcpuFd};
@@ -59,6 +59,33 @@ fn frame_chain(mem: &GuestMem, mut rbp: u64) -> Vec<u64> {
     frames
 }
 
+/// Describes the `KVM_EXIT_INTERNAL_ERROR` the vCPU just reported.
+fn internal_error(vcpu: &mut VcpuFd) -> String {
+    // SAFETY: after KVM_EXIT_INTERNAL_ERROR, KVM fills the `internal` member of
+    // the exit-information union; it is plain integers.
+    let info = unsafe { vcpu.get_kvm_run().__bindgen_anon_1.internal };
+    let kind = match info.suberror {
+        1 => "instruction emulation failed",
+        2 => "exception while emulating",
+        3 => "cannot deliver an event",
+        4 => "unexpected exit reason",
+        _ => "unknown",
+    };
+    let n = (info.ndata as usize).min(info.data.len());
+    let data: Vec<String> = info.data[..n].iter().map(|d| format!("{d:#x}")).collect();
+    let mut s = format!(
+        "KVM internal error (KVM_EXIT_INTERNAL_ERROR): {kind} (suberror {})",
+        info.suberror
+    );
+    if info.suberror == 1 {
+        s += "; on PVM hosts ring-0 code is emulated and some instructions (SSE: ldmxcsr, stmxcsr, xorps; xsave) are not";
+    }
+    if !data.is_empty() {
+        s += &format!("; data {}", data.join(" "));
+    }
+    s
+}
+
 /// Why the run loop stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -80,6 +107,8 @@ pub struct Machine<'a> {
     pub out: Box<dyn Write + Send>,
     pub symbols: &'a Symbols,
     pub stats: &'a mut Stats,
+    /// When the run loop started (set by [`Machine::run`]).
+    pub started: Option<Instant>,
 }
 
 /// What to do after an exit, decided while the exit borrows the vCPU.
@@ -87,12 +116,14 @@ enum Next {
     Continue,
     Stop(Stop),
     Crash(&'static str),
+    InternalError,
 }
 
 impl Machine<'_> {
     /// Runs the vCPU until the guest stops; `timed_out` is the watchdog's flag.
     pub fn run(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
         let started = Instant::now();
+        self.started = Some(started);
         let result = self.run_inner(vcpu, timed_out);
         self.stats.run_time += started.elapsed();
         self.serial.flush(self.out.as_mut());
@@ -130,9 +161,7 @@ impl Machine<'_> {
                 Ok(VcpuExit::FailEntry(..)) => {
                     Next::Crash("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY)")
                 }
-                Ok(VcpuExit::InternalError) => {
-                    Next::Crash("KVM internal error (KVM_EXIT_INTERNAL_ERROR)")
-                }
+                Ok(VcpuExit::InternalError) => Next::InternalError,
                 Ok(VcpuExit::SystemEvent(..)) => {
                     Next::Crash("guest system event (reset or shutdown)")
                 }
@@ -154,6 +183,10 @@ impl Machine<'_> {
                 Next::Continue => {}
                 Next::Stop(stop) => return Ok(stop),
                 Next::Crash(what) => return Ok(Stop::Crash(self.crash_report(vcpu, what))),
+                Next::InternalError => {
+                    let what = internal_error(vcpu);
+                    return Ok(Stop::Crash(self.crash_report(vcpu, &what)));
+                }
             }
         }
     }
@@ -175,6 +208,12 @@ impl Machine<'_> {
                 {
                     self.stats.bad_descriptors += 1;
                 }
+                Next::Continue
+            }
+            (MARKER_PORT, Some(value)) => {
+                self.stats.count(ExitKind::MarkerPort);
+                let at = self.started.map(|t| t.elapsed()).unwrap_or_default();
+                self.stats.markers.push((value, at));
                 Next::Continue
             }
             (PANIC_PORT, Some(addr)) => {

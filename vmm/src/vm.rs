@@ -165,6 +165,7 @@ pub fn run_with_io(
             out,
             symbols: &symbols,
             stats: &mut stats,
+            started: None,
         };
         machine.run(&mut vcpu, watchdog.flag())
     };

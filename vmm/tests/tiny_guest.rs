@@ -17,6 +17,7 @@ const MMIO: u64 = 0x2a;
 const INPUT: u64 = 0x45;
 const PANIC: u64 = 0x5e;
 const CRASH: u64 = 0x72;
+const SWAP_ID: u64 = 0x74;
 
 /// The guest code (assembled with GNU as; the listing is in the comments).
 fn code() -> Vec<u8> {
@@ -50,7 +51,12 @@ fn code() -> Vec<u8> {
     c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
     // crash: ud2 with no IDT is a triple fault.
     c.extend([0x0f, 0x0b]);
-    assert_eq!(c.len(), 0x74);
+    // swap_id: exit(low byte of the DeviceID register of virtio device 1).
+    c.extend([0x48, 0xb8, 0x08, 0x10, 0x00, 0xd0, 0x80, 0x88, 0xff, 0xff]); // movabs rax, 0xffff8880d0001008
+    c.extend([0x8b, 0x00, 0x0f, 0xb6, 0xc8]); // mov eax, [rax]; movzx ecx, al
+    c.extend([0xb8, 0x00, 0x00, 0x00, 0x01, 0x09, 0xc8]); // mov eax, 0x01000000; or eax, ecx
+    c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
+    assert_eq!(c.len(), 0x74 + 0x1b);
     c
 }
 
@@ -250,6 +256,21 @@ fn virtio_registers_through_the_direct_map() {
     let g = guest(MMIO, &[]);
     let out = faultline(Some(&g.kernel), &["-q", "--", "x"], b"");
     assert_eq!(out.status.code(), Some(0x76), "{}", text(&out.stderr)); // 'v' of "virt"
+}
+
+#[test]
+fn swap_disk_is_device_one() {
+    require_kvm!();
+    let g = guest(SWAP_ID, &[]);
+    let out = faultline(Some(&g.kernel), &["-q", "--", "x"], b"");
+    assert_eq!(out.status.code(), Some(0xff), "{}", text(&out.stderr)); // nothing there
+    let out = faultline(Some(&g.kernel), &["-q", "--swap", "1M", "--", "x"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr)); // a block device
+    let swap = g.dir.path().join("swap.img");
+    let args = ["-q", "--swap-file", swap.to_str().unwrap(), "--", "x"];
+    let out = faultline(Some(&g.kernel), &args, b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(std::fs::metadata(&swap).unwrap().len(), 16 << 20);
 }
 
 #[test]
