@@ -91,7 +91,7 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
     if built {
         let mut guest = cargo::host(paths);
         guest
-            .args(["test", "-p", "faultline-tests"])
+            .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
             .env("FAULTLINE_BIN", paths.vmm_bin())
             .env("FAULTLINE_KERNEL", paths.kernel_elf())
             .env("FAULTLINE_USER_DIR", paths.guest_bin())

@@ -3,7 +3,14 @@
 //! replaces this with demand paging behind the same interface).
 use super::{palloc, phys_to_virt};
 use crate::arch::paging::{Mapping, PageTable};
-use abi::layout::{PAGE_SIZE, USER_LIMIT};
+use abi::layout::{PAGE_SIZE, USER_LIMIT, USER_STACK, USER_STACK_MAX};
+
+/// Whether a fault at `addr` with user stack pointer `rsp` is a stack access
+/// the stack may grow for: at or above `rsp - 8` (PUSH faults before moving
+/// rsp) and within [`USER_STACK_MAX`] below [`USER_STACK`].
+pub fn is_stack_growth(addr: u64, rsp: u64) -> bool {
+    addr < USER_STACK && addr >= USER_STACK - USER_STACK_MAX && addr >= rsp.saturating_sub(8)
+}
 
 /// Out of user frames or page-table memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +34,9 @@ pub fn is_user_range(va: u64, len: u64) -> bool {
 
 impl AddressSpace {
     pub fn new() -> Result<AddressSpace, OutOfMemory> {
-        Ok(AddressSpace { pt: PageTable::new()? })
+        Ok(AddressSpace {
+            pt: PageTable::new()?,
+        })
     }
 
     /// Token for `arch::switch_address_space`.

@@ -19,7 +19,10 @@ static SYSCALL_CYCLES: AtomicU64 = AtomicU64::new(0);
 
 /// (system calls handled, cycles spent in them).
 pub fn syscall_counters() -> (u64, u64) {
-    (SYSCALLS.load(Ordering::Relaxed), SYSCALL_CYCLES.load(Ordering::Relaxed))
+    (
+        SYSCALLS.load(Ordering::Relaxed),
+        SYSCALL_CYCLES.load(Ordering::Relaxed),
+    )
 }
 
 /// Handles a decoded trap (called by `arch::trap`).
@@ -42,8 +45,29 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
             frame.rax = pa;
         }
         Trap::Timer | Trap::Spurious => {}
-        Trap::PageFault { user: true, .. } | Trap::Exception { .. } if frame.from_user() => process::exit(-1),
-        Trap::PageFault { addr, write, present, user } => {
+        Trap::PageFault {
+            addr,
+            present: false,
+            user: true,
+            ..
+        } if crate::mm::addrspace::is_stack_growth(addr, frame.rsp) => {
+            let grown = process::current().aspace.lock().as_mut().is_some_and(|a| {
+                a.add_page(addr & !(abi::layout::PAGE_SIZE - 1), true)
+                    .is_ok()
+            });
+            if !grown {
+                process::exit(-1);
+            }
+        }
+        Trap::PageFault { user: true, .. } | Trap::Exception { .. } if frame.from_user() => {
+            process::exit(-1)
+        }
+        Trap::PageFault {
+            addr,
+            write,
+            present,
+            user,
+        } => {
             crate::panic::set_fault_rip(frame.rip);
             panic!(
                 "kernel page fault at {addr:#x} ({} {}, {} mode), rip={:#x} rsp={:#x} error={:#x}",
@@ -57,7 +81,10 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
         }
         Trap::Exception { vector } => {
             crate::panic::set_fault_rip(frame.rip);
-            panic!("kernel exception {vector} at rip={:#x} rsp={:#x} error={:#x}", frame.rip, frame.rsp, frame.error_code);
+            panic!(
+                "kernel exception {vector} at rip={:#x} rsp={:#x} error={:#x}",
+                frame.rip, frame.rsp, frame.error_code
+            );
         }
     }
 }
