@@ -15,16 +15,25 @@ struct Console {
     len: usize,
 }
 
-static CONSOLE: SpinLock<Console> =
-    SpinLock::new(Console { desc: ConsoleWrite { addr: 0, len: 0 }, buf: [0; BUF_SIZE], len: 0 });
+static CONSOLE: SpinLock<Console> = SpinLock::new(Console {
+    desc: ConsoleWrite { addr: 0, len: 0 },
+    buf: [0; BUF_SIZE],
+    len: 0,
+});
 
 impl Console {
     fn flush(&mut self) {
         if self.len == 0 {
             return;
         }
-        self.desc = ConsoleWrite { addr: virt_to_phys(self.buf.as_ptr() as u64), len: self.len as u64 };
-        cpu::outl(CONSOLE_PORT, virt_to_phys(&self.desc as *const ConsoleWrite as u64) as u32);
+        self.desc = ConsoleWrite {
+            addr: virt_to_phys(self.buf.as_ptr() as u64),
+            len: self.len as u64,
+        };
+        cpu::outl(
+            CONSOLE_PORT,
+            virt_to_phys(&self.desc as *const ConsoleWrite as u64) as u32,
+        );
         self.len = 0;
     }
 

@@ -18,7 +18,11 @@ impl Write for Serial {
     }
 }
 
-static mut REPORT: PanicReport = PanicReport { rip: 0, n_frames: 0, frames: [0; PANIC_FRAMES_MAX] };
+static mut REPORT: PanicReport = PanicReport {
+    rip: 0,
+    n_frames: 0,
+    frames: [0; PANIC_FRAMES_MAX],
+};
 
 /// Records the faulting instruction of a kernel exception before panicking.
 pub fn set_fault_rip(rip: u64) {
@@ -66,6 +70,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     let report = unsafe { &mut *(&raw mut REPORT) };
     report.rip = FAULT_RIP.load(Ordering::Relaxed);
     backtrace(report);
-    cpu::outl(PANIC_PORT, crate::mm::virt_to_phys(report as *const PanicReport as u64) as u32);
+    cpu::outl(
+        PANIC_PORT,
+        crate::mm::virt_to_phys(report as *const PanicReport as u64) as u32,
+    );
     arch::panic_off()
 }

@@ -42,7 +42,11 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
-    pub const NONE: DeviceInfo = DeviceInfo { kind: DeviceKind::None, irq: 0, mmio_base: 0 };
+    pub const NONE: DeviceInfo = DeviceInfo {
+        kind: DeviceKind::None,
+        irq: 0,
+        mmio_base: 0,
+    };
 }
 
 /// Boot information. All addresses are guest-physical.

@@ -87,13 +87,25 @@ impl SuperBlock {
     /// A fresh superblock for a disk of `total_sectors` with `dir_entries` entries.
     pub const fn new(total_sectors: u64, dir_entries: u64) -> SuperBlock {
         let dir_sectors = dir_entries.div_ceil(DIRENTS_PER_SECTOR as u64);
-        SuperBlock { magic: FS_MAGIC, total_sectors, dir_start: 1, dir_entries, data_start: 1 + dir_sectors }
+        SuperBlock {
+            magic: FS_MAGIC,
+            total_sectors,
+            dir_start: 1,
+            dir_entries,
+            data_start: 1 + dir_sectors,
+        }
     }
 
     /// Serializes into the first 40 bytes of a sector.
     pub fn to_bytes(&self) -> [u8; SECTOR] {
         let mut s = [0u8; SECTOR];
-        let fields = [self.magic, self.total_sectors, self.dir_start, self.dir_entries, self.data_start];
+        let fields = [
+            self.magic,
+            self.total_sectors,
+            self.dir_start,
+            self.dir_entries,
+            self.data_start,
+        ];
         for (i, f) in fields.iter().enumerate() {
             s[i * 8..i * 8 + 8].copy_from_slice(&f.to_le_bytes());
         }
@@ -106,7 +118,13 @@ impl SuperBlock {
             return None;
         }
         let f = |i: usize| u64::from_le_bytes(s[i * 8..i * 8 + 8].try_into().unwrap());
-        let sb = SuperBlock { magic: f(0), total_sectors: f(1), dir_start: f(2), dir_entries: f(3), data_start: f(4) };
+        let sb = SuperBlock {
+            magic: f(0),
+            total_sectors: f(1),
+            dir_start: f(2),
+            dir_entries: f(3),
+            data_start: f(4),
+        };
         let dir_sectors = sb.dir_entries.div_ceil(DIRENTS_PER_SECTOR as u64);
         let ok = sb.magic == FS_MAGIC
             && sb.dir_start >= 1
@@ -129,7 +147,13 @@ impl DirEntry {
     pub fn new(name: &[u8], start: u32, size: u32) -> DirEntry {
         let mut n = [0u8; 16];
         n[..name.len()].copy_from_slice(name);
-        DirEntry { name: n, start, size, flags: DIRENT_IN_USE, reserved: 0 }
+        DirEntry {
+            name: n,
+            start,
+            size,
+            flags: DIRENT_IN_USE,
+            reserved: 0,
+        }
     }
 
     pub fn in_use(&self) -> bool {
@@ -138,7 +162,11 @@ impl DirEntry {
 
     /// The name without its NUL padding.
     pub fn name(&self) -> &[u8] {
-        let len = self.name.iter().position(|&b| b == 0).unwrap_or(self.name.len());
+        let len = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.name.len());
         &self.name[..len]
     }
 
@@ -156,12 +184,21 @@ impl DirEntry {
         let w = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
         let mut name = [0u8; 16];
         name.copy_from_slice(&b[..16]);
-        DirEntry { name, start: w(16), size: w(20), flags: w(24), reserved: w(28) }
+        DirEntry {
+            name,
+            start: w(16),
+            size: w(20),
+            flags: w(24),
+            reserved: w(28),
+        }
     }
 
     /// Sector range `[start, end)` the entry's data occupies.
     pub fn extent(&self) -> (u64, u64) {
-        (self.start as u64, self.start as u64 + sectors_for(self.size as u64))
+        (
+            self.start as u64,
+            self.start as u64 + sectors_for(self.size as u64),
+        )
     }
 }
 

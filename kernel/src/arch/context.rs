@@ -44,7 +44,15 @@ global_asm!(
 /// 64 bytes below it that nothing else uses.
 pub unsafe fn init_stack(stack_top: u64, entry: extern "C" fn(usize) -> !, arg: usize) -> u64 {
     // Layout popped by switch_context: r15, r14, r13, r12, rbx, rbp, return address.
-    let frame = [entry as *const () as u64, arg as u64, 0, 0, 0, 0, thread_trampoline as *const () as u64];
+    let frame = [
+        entry as *const () as u64,
+        arg as u64,
+        0,
+        0,
+        0,
+        0,
+        thread_trampoline as *const () as u64,
+    ];
     let rsp = stack_top - (frame.len() as u64) * 8;
     // SAFETY: the caller guarantees the memory below stack_top is ours.
     unsafe { core::ptr::copy_nonoverlapping(frame.as_ptr(), rsp as *mut u64, frame.len()) };

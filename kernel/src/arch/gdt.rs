@@ -16,8 +16,15 @@ struct Tss {
     iomap_base: u16,
 }
 
-static mut TSS_BLOCK: Tss =
-    Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 };
+static mut TSS_BLOCK: Tss = Tss {
+    reserved0: 0,
+    rsp: [0; 3],
+    reserved1: 0,
+    ist: [0; 7],
+    reserved2: 0,
+    reserved3: 0,
+    iomap_base: 104,
+};
 
 /// Stack for double faults (IST 1), so that a kernel stack overflow still reports.
 #[repr(C, align(16))]
@@ -63,7 +70,10 @@ pub fn init() {
             | (((base >> 24) & 0xff) << 56);
         GDT[(TSS / 8) as usize] = low;
         GDT[(TSS / 8) as usize + 1] = base >> 32;
-        let ptr = DescriptorPointer { limit: (size_of::<[u64; 10]>() - 1) as u16, base: (&raw const GDT) as u64 };
+        let ptr = DescriptorPointer {
+            limit: (size_of::<[u64; 10]>() - 1) as u16,
+            base: (&raw const GDT) as u64,
+        };
         if super::mode() == super::Mode::Pvm {
             // Same selectors as the VMM's boot GDT, so the segment registers
             // need no reload (which would trap).

@@ -45,12 +45,21 @@ pub fn init() {
         let base = &raw const trap_stubs as u64;
         for (v, gate) in (*(&raw mut IDT)).iter_mut().enumerate() {
             let addr = base + 16 * v as u64;
-            let user_callable = v == VEC_BREAKPOINT || v == abi::syscall::GET_PHYS_ADDR_VECTOR as usize;
+            let user_callable =
+                v == VEC_BREAKPOINT || v == abi::syscall::GET_PHYS_ADDR_VECTOR as usize;
             *gate = Gate {
                 offset_low: addr as u16,
                 selector: KERNEL_CS,
-                ist: if v == VEC_DOUBLE_FAULT { DOUBLE_FAULT_IST } else { 0 },
-                attributes: if user_callable { GATE_USER } else { GATE_KERNEL },
+                ist: if v == VEC_DOUBLE_FAULT {
+                    DOUBLE_FAULT_IST
+                } else {
+                    0
+                },
+                attributes: if user_callable {
+                    GATE_USER
+                } else {
+                    GATE_KERNEL
+                },
                 offset_mid: (addr >> 16) as u16,
                 offset_high: (addr >> 32) as u32,
                 reserved: 0,
@@ -61,7 +70,10 @@ pub fn init() {
             limit: u16,
             base: u64,
         }
-        let ptr = Ptr { limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16, base: (&raw const IDT) as u64 };
+        let ptr = Ptr {
+            limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
+            base: (&raw const IDT) as u64,
+        };
         if super::mode() == super::Mode::Pvm {
             super::pvm::hypercall(super::pvm::HC_LOAD_IDT, ptr.base, ptr.limit as u64, 0);
         } else {

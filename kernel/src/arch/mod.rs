@@ -27,7 +27,11 @@ static MODE: AtomicU32 = AtomicU32::new(CpuMode::Native as u32);
 
 /// The CPU mode chosen at boot.
 pub fn mode() -> Mode {
-    if MODE.load(Ordering::Relaxed) == CpuMode::Pvm as u32 { Mode::Pvm } else { Mode::Native }
+    if MODE.load(Ordering::Relaxed) == CpuMode::Pvm as u32 {
+        Mode::Pvm
+    } else {
+        Mode::Native
+    }
 }
 
 /// Sets up the GDT, TSS, IDT and system-call entry for `mode`.
@@ -36,7 +40,11 @@ pub fn init(mode: Mode, boot: &BootInfo) {
     if mode == Mode::Pvm {
         pvm::init(boot.vif_page);
     }
-    paging::set_boot_root(if boot.boot_pml4 != 0 { boot.boot_pml4 } else { abi::layout::phys::BOOT_PAGE_TABLES });
+    paging::set_boot_root(if boot.boot_pml4 != 0 {
+        boot.boot_pml4
+    } else {
+        abi::layout::phys::BOOT_PAGE_TABLES
+    });
     gdt::init();
     idt::init();
     syscall_entry::init();
@@ -46,7 +54,10 @@ pub fn init(mode: Mode, boot: &BootInfo) {
 /// Ends the VM with `status` as the initial program's exit status.
 pub fn power_off(status: i32) -> ! {
     cpu::intr_disable();
-    cpu::outl(abi::device::EXIT_PORT, abi::exit::encode(abi::exit::KIND_PROGRAM, status));
+    cpu::outl(
+        abi::device::EXIT_PORT,
+        abi::exit::encode(abi::exit::KIND_PROGRAM, status),
+    );
     loop {
         cpu::halt_forever_step();
     }
@@ -55,7 +66,10 @@ pub fn power_off(status: i32) -> ! {
 /// Ends the VM after a kernel panic.
 pub fn panic_off() -> ! {
     cpu::intr_disable();
-    cpu::outl(abi::device::EXIT_PORT, abi::exit::encode(abi::exit::KIND_PANIC, 0));
+    cpu::outl(
+        abi::device::EXIT_PORT,
+        abi::exit::encode(abi::exit::KIND_PANIC, 0),
+    );
     loop {
         cpu::halt_forever_step();
     }
@@ -64,7 +78,11 @@ pub fn panic_off() -> ! {
 /// Loads the address space identified by `token` (from
 /// [`paging::PageTable::token`]; 0 = the kernel's own).
 pub fn switch_address_space(token: u64) {
-    if token == 0 { paging::activate_kernel() } else { paging::activate_token(token) }
+    if token == 0 {
+        paging::activate_kernel()
+    } else {
+        paging::activate_token(token)
+    }
 }
 
 /// Sets the kernel stack used on the next entry from user mode.

@@ -58,7 +58,8 @@ pub fn set_boot_root(pa: u64) {
 
 /// Builds the kernel's own top-level pair from the boot tables and loads it.
 pub fn init_kernel_root() {
-    let pair = palloc::alloc_kernel_pages_aligned(2, 2).expect("no memory for the kernel page table");
+    let pair =
+        palloc::alloc_kernel_pages_aligned(2, 2).expect("no memory for the kernel page table");
     let boot = table(BOOT_ROOT.load(Ordering::Relaxed));
     let k = table(pair);
     k[USER_SLOTS..].copy_from_slice(&boot[USER_SLOTS..]);
@@ -190,13 +191,19 @@ impl PageTable {
                     let l1 = table(e2 & ADDR_MASK);
                     for (i1, &pte) in l1.iter().enumerate() {
                         if pte & PTE_P != 0 {
-                            let va = ((i4 as u64) << 39) | ((i3 as u64) << 30) | ((i2 as u64) << 21) | ((i1 as u64) << 12);
-                            f(va, Mapping {
-                                pa: pte & ADDR_MASK,
-                                writable: pte & PTE_W != 0,
-                                accessed: pte & PTE_A != 0,
-                                dirty: pte & PTE_D != 0,
-                            });
+                            let va = ((i4 as u64) << 39)
+                                | ((i3 as u64) << 30)
+                                | ((i2 as u64) << 21)
+                                | ((i1 as u64) << 12);
+                            f(
+                                va,
+                                Mapping {
+                                    pa: pte & ADDR_MASK,
+                                    writable: pte & PTE_W != 0,
+                                    accessed: pte & PTE_A != 0,
+                                    dirty: pte & PTE_D != 0,
+                                },
+                            );
                         }
                     }
                 }

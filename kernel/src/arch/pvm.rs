@@ -2,7 +2,7 @@
 //! per-vCPU VIF page (virtual interrupt flag, pending flag, fault address) and
 //! hypercalls (`int $0x1b`, ring 0 only).
 use core::arch::asm;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// Hypercall numbers.
 pub const HC_SET_CR3: u64 = 0x1001;

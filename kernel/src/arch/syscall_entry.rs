@@ -16,7 +16,7 @@
 //! In PVM guest mode `syscall` arrives at LSTAR in ring 0, and `cli` would trap,
 //! so that mode has its own entry without it.
 use super::cpu::wrmsr;
-use abi::layout::gdt::{KERNEL_CS, USER_CS32, USER_DS, USER_CS};
+use abi::layout::gdt::{KERNEL_CS, USER_CS, USER_CS32, USER_DS};
 
 const MSR_STAR: u32 = 0xc000_0081;
 const MSR_LSTAR: u32 = 0xc000_0082;
@@ -31,7 +31,10 @@ pub struct PerCpu {
     pub user_rsp: u64,
 }
 
-pub static mut PER_CPU: PerCpu = PerCpu { kernel_stack: 0, user_rsp: 0 };
+pub static mut PER_CPU: PerCpu = PerCpu {
+    kernel_stack: 0,
+    user_rsp: 0,
+};
 
 /// The address `syscall` jumps to.
 pub fn entry_address() -> u64 {
@@ -44,7 +47,10 @@ pub fn entry_address() -> u64 {
 
 /// Programs STAR, LSTAR and SFMASK.
 pub fn init() {
-    wrmsr(MSR_STAR, ((USER_CS32 as u64) << 48) | ((KERNEL_CS as u64) << 32));
+    wrmsr(
+        MSR_STAR,
+        ((USER_CS32 as u64) << 48) | ((KERNEL_CS as u64) << 32),
+    );
     wrmsr(MSR_LSTAR, entry_address());
     // Clear IF, TF, DF, IOPL, AC and NT on entry.
     wrmsr(MSR_SFMASK, 0x47700);

@@ -35,9 +35,15 @@ pub fn init(tsc_khz: u64) {
     }
     if super::mode() == super::Mode::Pvm {
         // rdmsr would trap; the boot CPU's APIC base is architectural.
-        wrmsr(MSR_APIC_BASE, 0xfee0_0000 | APIC_BASE_BSP | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+        wrmsr(
+            MSR_APIC_BASE,
+            0xfee0_0000 | APIC_BASE_BSP | APIC_BASE_ENABLE | APIC_BASE_X2APIC,
+        );
     } else {
-        wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+        wrmsr(
+            MSR_APIC_BASE,
+            rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE | APIC_BASE_X2APIC,
+        );
     }
     wrmsr(X2APIC_SVR, 0x100 | SPURIOUS_VECTOR);
     wrmsr(X2APIC_LVT_LINT0, LVT_MASKED);

@@ -63,7 +63,10 @@ impl TrapFrame {
 
     /// System-call number and arguments (rax; rdi, rsi, rdx, r10, r8, r9).
     pub fn syscall_args(&self) -> (u64, [u64; 6]) {
-        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9])
+        (
+            self.rax,
+            [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9],
+        )
     }
 
     /// Sets the value returned to user mode in rax.
@@ -89,7 +92,12 @@ pub enum Trap {
     /// `int $0x42` from user mode (get_phys_addr).
     GetPhysAddr,
     /// A page fault at `addr`.
-    PageFault { addr: u64, write: bool, present: bool, user: bool },
+    PageFault {
+        addr: u64,
+        write: bool,
+        present: bool,
+        user: bool,
+    },
     /// The LAPIC timer.
     Timer,
     /// Any other exception.
@@ -136,12 +144,19 @@ fn decode(frame: &mut TrapFrame) -> Trap {
             frame.finish_emulated_syscall();
             Trap::Syscall
         }
-        VEC_GP if user && frame.error_code == ((abi::syscall::GET_PHYS_ADDR_VECTOR as u64) << 3) | 2 => {
+        VEC_GP
+            if user
+                && frame.error_code == ((abi::syscall::GET_PHYS_ADDR_VECTOR as u64) << 3) | 2 =>
+        {
             // PVM guest mode delivers `int n` from user as #GP with this code.
             frame.rip += 2;
             Trap::GetPhysAddr
         }
-        VEC_UD if user && crate::userprog::uaccess::peek_user_bytes::<2>(frame.rip) == Some(INT_INSN_0X42) => {
+        VEC_UD
+            if user
+                && crate::userprog::uaccess::peek_user_bytes::<2>(frame.rip)
+                    == Some(INT_INSN_0X42) =>
+        {
             // Emulated native mode delivers `int $0x42` as #UD at the instruction.
             frame.rip += 2;
             Trap::GetPhysAddr
@@ -154,7 +169,12 @@ fn decode(frame: &mut TrapFrame) -> Trap {
                 frame.finish_emulated_syscall();
                 return Trap::Syscall;
             }
-            Trap::PageFault { addr, present: frame.error_code & 1 != 0, write: frame.error_code & 2 != 0, user }
+            Trap::PageFault {
+                addr,
+                present: frame.error_code & 1 != 0,
+                write: frame.error_code & 2 != 0,
+                user,
+            }
         }
         super::timer::TIMER_VECTOR => Trap::Timer,
         v if v < 32 => Trap::Exception { vector: v },

@@ -23,7 +23,13 @@ pub fn init() {
     let base = super::phys_to_virt(pa) as *mut u8;
     // SAFETY: the frames are ours for good and mapped through the direct map.
     unsafe {
-        HEAP.0.lock().claim(Span::from_base_size(base, frames * abi::layout::PAGE_SIZE as usize)).expect("heap claim");
+        HEAP.0
+            .lock()
+            .claim(Span::from_base_size(
+                base,
+                frames * abi::layout::PAGE_SIZE as usize,
+            ))
+            .expect("heap claim");
     }
 }
 
@@ -32,7 +38,12 @@ pub fn init() {
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded under the lock with the caller's layout.
-        unsafe { self.0.lock().malloc(layout).map_or(null_mut(), |p| p.as_ptr()) }
+        unsafe {
+            self.0
+                .lock()
+                .malloc(layout)
+                .map_or(null_mut(), |p| p.as_ptr())
+        }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -49,7 +60,8 @@ unsafe impl GlobalAlloc for KernelHeap {
                 talc.shrink(ptr, layout, new_size);
                 ptr.as_ptr()
             } else {
-                talc.grow(ptr, layout, new_size).map_or(null_mut(), |p| p.as_ptr())
+                talc.grow(ptr, layout, new_size)
+                    .map_or(null_mut(), |p| p.as_ptr())
             }
         }
     }

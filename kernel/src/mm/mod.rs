@@ -18,7 +18,11 @@ pub fn phys_to_virt(pa: u64) -> u64 {
 /// kernel image.
 #[inline]
 pub fn virt_to_phys(va: u64) -> u64 {
-    if va >= KERNEL_VIRT_BASE { va - KERNEL_VIRT_BASE } else { va - DIRECT_MAP_BASE }
+    if va >= KERNEL_VIRT_BASE {
+        va - KERNEL_VIRT_BASE
+    } else {
+        va - DIRECT_MAP_BASE
+    }
 }
 
 /// Sets up the frame pools and the heap.

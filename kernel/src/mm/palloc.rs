@@ -24,7 +24,13 @@ pub struct Pool {
 
 impl Pool {
     const fn empty() -> Pool {
-        Pool { base: 0, count: 0, used: 0, bits: &mut [], hint: 0 }
+        Pool {
+            base: 0,
+            count: 0,
+            used: 0,
+            bits: &mut [],
+            hint: 0,
+        }
     }
 
     fn is_used(&self, i: usize) -> bool {
@@ -80,7 +86,11 @@ impl Pool {
     fn free(&mut self, pa: u64, n: usize) {
         let i = ((pa - self.base) / PAGE_SIZE) as usize;
         for j in i..i + n {
-            assert!(self.is_used(j), "double free of frame {:#x}", self.base + j as u64 * PAGE_SIZE);
+            assert!(
+                self.is_used(j),
+                "double free of frame {:#x}",
+                self.base + j as u64 * PAGE_SIZE
+            );
             self.set(j, false);
         }
         self.used -= n;
@@ -117,15 +127,32 @@ pub fn init(boot: &BootInfo) {
     // SAFETY: init runs once at boot, before any allocation; afterwards the
     // bitmaps are reached only through the pool locks.
     let (kbits, ubits) = unsafe { (&mut *(&raw mut KERNEL_BITS), &mut *(&raw mut USER_BITS)) };
-    *KERNEL_POOL.lock() = Pool { base: start, count: kernel, used: 0, bits: kbits, hint: 0 };
-    *USER_POOL.lock() =
-        Pool { base: start + kernel as u64 * PAGE_SIZE, count: user, used: 0, bits: ubits, hint: 0 };
+    *KERNEL_POOL.lock() = Pool {
+        base: start,
+        count: kernel,
+        used: 0,
+        bits: kbits,
+        hint: 0,
+    };
+    *USER_POOL.lock() = Pool {
+        base: start + kernel as u64 * PAGE_SIZE,
+        count: user,
+        used: 0,
+        bits: ubits,
+        hint: 0,
+    };
 }
 
 fn zero(pa: u64, n: usize) {
     // SAFETY: the frames were just taken from a pool, so nothing else uses them,
     // and the direct map covers them.
-    unsafe { core::ptr::write_bytes(super::phys_to_virt(pa) as *mut u8, 0, n * PAGE_SIZE as usize) };
+    unsafe {
+        core::ptr::write_bytes(
+            super::phys_to_virt(pa) as *mut u8,
+            0,
+            n * PAGE_SIZE as usize,
+        )
+    };
 }
 
 /// `n` contiguous zeroed frames of the kernel pool.

@@ -15,7 +15,9 @@ impl Default for Condvar {
 
 impl Condvar {
     pub const fn new() -> Condvar {
-        Condvar { waiters: SpinLock::new(VecDeque::new()) }
+        Condvar {
+            waiters: SpinLock::new(VecDeque::new()),
+        }
     }
 
     /// Releases the guard's mutex, sleeps until signalled, re-takes the mutex.

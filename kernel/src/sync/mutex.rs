@@ -20,7 +20,10 @@ pub struct MutexGuard<'a, T> {
 
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Mutex<T> {
-        Mutex { sema: Semaphore::new(1), data: UnsafeCell::new(value) }
+        Mutex {
+            sema: Semaphore::new(1),
+            data: UnsafeCell::new(value),
+        }
     }
 
     /// Sleeps until the lock is free and takes it.

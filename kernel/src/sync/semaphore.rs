@@ -15,7 +15,12 @@ struct Inner {
 
 impl Semaphore {
     pub const fn new(value: usize) -> Semaphore {
-        Semaphore { inner: SpinLock::new(Inner { value, waiters: VecDeque::new() }) }
+        Semaphore {
+            inner: SpinLock::new(Inner {
+                value,
+                waiters: VecDeque::new(),
+            }),
+        }
     }
 
     /// Waits until the count is positive, then decrements it.

@@ -22,7 +22,10 @@ pub struct SpinLockGuard<'a, T> {
 
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> SpinLock<T> {
-        SpinLock { locked: AtomicBool::new(false), data: UnsafeCell::new(value) }
+        SpinLock {
+            locked: AtomicBool::new(false),
+            data: UnsafeCell::new(value),
+        }
     }
 
     /// Disables interrupts and takes the lock.
@@ -32,7 +35,10 @@ impl<T> SpinLock<T> {
             // Single CPU with interrupts off: a held lock here is a re-entry bug.
             panic!("spin lock re-entered");
         }
-        SpinLockGuard { lock: self, intr_was_enabled }
+        SpinLockGuard {
+            lock: self,
+            intr_was_enabled,
+        }
     }
 }
 

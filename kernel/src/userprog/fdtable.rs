@@ -22,7 +22,12 @@ pub struct FdTable {
 impl FdTable {
     /// A table with stdin (0) and stdout (1).
     pub fn new() -> FdTable {
-        FdTable { slots: alloc::vec![Some(Arc::new(OpenFile::Stdin)), Some(Arc::new(OpenFile::Stdout))] }
+        FdTable {
+            slots: alloc::vec![
+                Some(Arc::new(OpenFile::Stdin)),
+                Some(Arc::new(OpenFile::Stdout))
+            ],
+        }
     }
 
     /// A table with no descriptors (what an exiting process is left with).
@@ -31,7 +36,10 @@ impl FdTable {
     }
 
     fn slot(&self, fd: i64) -> Option<&Arc<OpenFile>> {
-        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(|s| s.as_ref())
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
     }
 
     /// The open file behind `fd`.

@@ -42,8 +42,10 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
     let mut file = fs::open(argv[0]).map_err(|_| LoadError::Open)?;
     let image = {
         let f = &file;
-        elf::parse(f.length(), &mut |off, buf| f.read_at(buf, off).is_ok_and(|n| n == buf.len()))
-            .map_err(LoadError::Elf)?
+        elf::parse(f.length(), &mut |off, buf| {
+            f.read_at(buf, off).is_ok_and(|n| n == buf.len())
+        })
+        .map_err(LoadError::Elf)?
     };
     // Refuse images that cannot fit before planning them page by page.
     if image.page_count() > crate::mm::palloc::user_usage().1 as u64 {
@@ -57,7 +59,10 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
             // SAFETY: the frame is resident, owned by the new address space
             // (not yet running) and part.page_offset + part.len <= PAGE_SIZE.
             let dst = unsafe { core::slice::from_raw_parts_mut(dst, part.len as usize) };
-            if !file.read_at(dst, part.file_offset).is_ok_and(|n| n == dst.len()) {
+            if !file
+                .read_at(dst, part.file_offset)
+                .is_ok_and(|n| n == dst.len())
+            {
                 return Err(LoadError::Read);
             }
         }
@@ -68,5 +73,12 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
     let page = unsafe { &mut *(phys_to_virt(stack_pa) as *mut [u8; PAGE_SIZE as usize]) };
     let layout = args::build_stack(&argv, USER_STACK, page).map_err(LoadError::Args)?;
     file.deny_write();
-    Ok(Loaded { aspace, file, entry: image.entry, rsp: layout.rsp, argc: layout.argc, argv: layout.argv })
+    Ok(Loaded {
+        aspace,
+        file,
+        entry: image.entry,
+        rsp: layout.rsp,
+        argc: layout.argc,
+        argv: layout.argv,
+    })
 }

@@ -59,7 +59,11 @@ impl Process {
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
             children: Mutex::new(Vec::new()),
-            record: Arc::new(ChildRecord { pid, status: SpinLock::new(None), exited: Semaphore::new(0) }),
+            record: Arc::new(ChildRecord {
+                pid,
+                status: SpinLock::new(None),
+                exited: Semaphore::new(0),
+            }),
         })
     }
 
@@ -78,12 +82,18 @@ impl Drop for Process {
 
 /// The current process (panics in kernel threads: callers are system calls).
 pub fn current() -> &'static Arc<Process> {
-    sched::current_ref().process.as_ref().expect("not a user process")
+    sched::current_ref()
+        .process
+        .as_ref()
+        .expect("not a user process")
 }
 
 /// The program name of a command line (up to the first space).
 fn program_name(cmdline: &[u8]) -> &[u8] {
-    let trimmed = cmdline.iter().position(|&b| b != b' ').map_or(&cmdline[..0], |s| &cmdline[s..]);
+    let trimmed = cmdline
+        .iter()
+        .position(|&b| b != b' ')
+        .map_or(&cmdline[..0], |s| &cmdline[s..]);
     trimmed.split(|&b| b == b' ').next().unwrap_or(trimmed)
 }
 
@@ -112,7 +122,8 @@ fn run_and_wait(cmdline: &[u8]) -> i32 {
     let record = process.record.clone();
     let arg = Box::into_raw(Box::new(cmdline.to_vec())) as usize;
     let name = process.name;
-    let thread = Thread::spawn(&name, start_initial, arg, Some(process)).expect("no memory for the initial process");
+    let thread = Thread::spawn(&name, start_initial, arg, Some(process))
+        .expect("no memory for the initial process");
     sched::start(thread);
     record.exited.down();
     let status = record.status.lock().unwrap_or(-1);
@@ -138,7 +149,10 @@ fn exec_image(cmdline: &[u8]) -> ! {
             let shown = core::str::from_utf8(name).unwrap_or("?");
             match e {
                 LoadError::Open => kprintln!("load: {shown}: open failed"),
-                LoadError::OutOfMemory | LoadError::Args(_) | LoadError::Elf(_) | LoadError::Read => {
+                LoadError::OutOfMemory
+                | LoadError::Args(_)
+                | LoadError::Elf(_)
+                | LoadError::Read => {
                     kprintln!("load: {shown}: error loading executable")
                 }
             }

@@ -48,12 +48,18 @@ pub fn dispatch(frame: &mut TrapFrame) {
         },
         SYS_WAIT => process::wait(a[0] as i64) as i64,
         SYS_CREATE => match user_str(a[0], 4096) {
-            Some(name) => u32::try_from(a[1]).is_ok_and(|size| fs::create(&name, size).is_ok()) as i64,
+            Some(name) => {
+                u32::try_from(a[1]).is_ok_and(|size| fs::create(&name, size).is_ok()) as i64
+            }
             None => 0,
         },
         SYS_REMOVE => user_str(a[0], 4096).is_some_and(|name| fs::remove(&name).is_ok()) as i64,
         SYS_OPEN => match user_str(a[0], 4096).map(|name| fs::open(&name)) {
-            Some(Ok(file)) => process::current().fds.lock().insert(OpenFile::File(crate::sync::Mutex::new(file))).unwrap_or(-1),
+            Some(Ok(file)) => process::current()
+                .fds
+                .lock()
+                .insert(OpenFile::File(crate::sync::Mutex::new(file)))
+                .unwrap_or(-1),
             _ => -1,
         },
         SYS_FILESIZE => with_file(a[0], |f| f.length() as i64),
@@ -68,7 +74,11 @@ pub fn dispatch(frame: &mut TrapFrame) {
             process::current().fds.lock().close(a[0] as i64);
             0
         }
-        SYS_DUP2 => process::current().fds.lock().dup2(a[0] as i64, a[1] as i64).unwrap_or(-1),
+        SYS_DUP2 => process::current()
+            .fds
+            .lock()
+            .dup2(a[0] as i64, a[1] as i64)
+            .unwrap_or(-1),
         SYS_MEMSTATS => memstats(a[0]),
         SYS_TSC_KHZ => crate::arch::timer::tsc_khz() as i64,
         SYS_READDIR => readdir(a[0], a[1]),
@@ -201,7 +211,9 @@ fn kstats(ptr: u64) -> i64 {
 fn copy_struct_to_user<T: Copy>(ptr: u64, value: &T) -> i64 {
     // SAFETY: callers pass repr(C) structs made only of u64 fields (no padding),
     // so viewing one as bytes is sound.
-    let bytes = unsafe { core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>()) };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
+    };
     ok_or_kill(uaccess::copy_to_user(ptr, bytes));
     0
 }

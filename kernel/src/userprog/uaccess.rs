@@ -12,7 +12,12 @@ pub struct BadAddress;
 
 /// Calls `f(kernel_ptr, len, offset)` for each page-sized piece of the user
 /// range `[va, va + len)`, after resolving it for reading or writing.
-fn for_each_piece(va: u64, len: usize, write: bool, mut f: impl FnMut(*mut u8, usize, usize)) -> Result<(), BadAddress> {
+fn for_each_piece(
+    va: u64,
+    len: usize,
+    write: bool,
+    mut f: impl FnMut(*mut u8, usize, usize),
+) -> Result<(), BadAddress> {
     if len == 0 {
         return Ok(());
     }
@@ -24,7 +29,12 @@ fn for_each_piece(va: u64, len: usize, write: bool, mut f: impl FnMut(*mut u8, u
     while done < len {
         let addr = va + done as u64;
         let n = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(len - done);
-        let pa = process.aspace.lock().as_mut().and_then(|a| a.resolve(addr, write)).ok_or(BadAddress)?;
+        let pa = process
+            .aspace
+            .lock()
+            .as_mut()
+            .and_then(|a| a.resolve(addr, write))
+            .ok_or(BadAddress)?;
         f(phys_to_virt(pa) as *mut u8, n, done);
         done += n;
     }
@@ -72,7 +82,11 @@ pub fn read_cstr(src: u64, max: usize) -> Result<Vec<u8>, StrError> {
         copy_from_user(&mut buf[..n], addr).map_err(StrError::Bad)?;
         if let Some(z) = buf[..n].iter().position(|&b| b == 0) {
             out.extend_from_slice(&buf[..z]);
-            return if out.len() > max { Err(StrError::TooLong) } else { Ok(out) };
+            return if out.len() > max {
+                Err(StrError::TooLong)
+            } else {
+                Ok(out)
+            };
         }
         out.extend_from_slice(&buf[..n]);
         if out.len() > max {
