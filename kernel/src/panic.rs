@@ -1,6 +1,9 @@
 //! Kernel panics: the message goes to the serial port, the frame-pointer
 //! backtrace to the VMM (which symbolizes it with the kernel ELF), then the VM
 //! ends with the panic status.
+// The panic handler itself is not built into host unit tests.
+#![cfg_attr(test, allow(dead_code, unused_imports))]
+
 use crate::arch::{self, cpu};
 use abi::device::{PANIC_FRAMES_MAX, PANIC_PORT, PanicReport};
 use core::fmt::{self, Write};
@@ -35,7 +38,7 @@ fn backtrace(report: &mut PanicReport) {
     // SAFETY: reading rbp has no side effects.
     unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp) };
     let mut n = 0;
-    while n < PANIC_FRAMES_MAX && rbp >= abi::layout::DIRECT_MAP_BASE && rbp % 8 == 0 {
+    while n < PANIC_FRAMES_MAX && rbp >= abi::layout::DIRECT_MAP_BASE && rbp.is_multiple_of(8) {
         // SAFETY: the kernel is built with frame pointers; each frame holds the
         // caller's rbp and the return address. The chain ends at rbp = 0 (set
         // by `_start` and the thread trampoline) or at a non-kernel address.
@@ -67,7 +70,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     }
     // SAFETY: only the first panicking context gets here (PANICKING), with
     // interrupts off on a single CPU.
-    let report = unsafe { &mut *(&raw mut REPORT) };
+    let report: *mut PanicReport = &raw mut REPORT;
+    let report = unsafe { &mut *report };
     report.rip = FAULT_RIP.load(Ordering::Relaxed);
     backtrace(report);
     cpu::outl(

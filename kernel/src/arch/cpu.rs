@@ -10,6 +10,7 @@ fn pvm_mode() -> bool {
     pvm::PVM_MODE.load(Ordering::Relaxed) != 0
 }
 
+#[cfg(not(test))]
 const RFLAGS_IF: u64 = 1 << 9;
 
 /// Whether interrupts are enabled.
@@ -193,7 +194,8 @@ impl FpuState {
     /// The state of a freshly initialized FPU.
     pub fn initial() -> FpuState {
         // SAFETY: FPU_INIT is written once in init_fpu before any thread is created.
-        unsafe { (*(&raw const FPU_INIT)).clone() }
+        let init: *const FpuState = &raw const FPU_INIT;
+        unsafe { (*init).clone() }
     }
 
     /// Saves the current FPU state here.

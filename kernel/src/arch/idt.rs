@@ -43,7 +43,8 @@ pub fn init() {
     // from `trap_stubs`, generated below.
     unsafe {
         let base = &raw const trap_stubs as u64;
-        for (v, gate) in (*(&raw mut IDT)).iter_mut().enumerate() {
+        let idt: *mut [Gate; 256] = &raw mut IDT;
+        for (v, gate) in (*idt).iter_mut().enumerate() {
             let addr = base + 16 * v as u64;
             let user_callable =
                 v == VEC_BREAKPOINT || v == abi::syscall::GET_PHYS_ADDR_VECTOR as usize;

@@ -174,11 +174,11 @@ impl PageTable {
     /// Calls `f(va, mapping)` for every mapped user page, in address order.
     pub fn for_each_mapping(&self, mut f: impl FnMut(u64, Mapping)) {
         let l4 = table(self.root);
-        for i4 in 0..USER_SLOTS {
-            if l4[i4] & PTE_P == 0 {
+        for (i4, e4) in l4[..USER_SLOTS].iter().enumerate() {
+            if e4 & PTE_P == 0 {
                 continue;
             }
-            let l3 = table(l4[i4] & ADDR_MASK);
+            let l3 = table(e4 & ADDR_MASK);
             for (i3, e3) in l3.iter().enumerate() {
                 if e3 & PTE_P == 0 || e3 & PTE_PS != 0 {
                     continue;

@@ -60,7 +60,8 @@ pub fn init() {
 pub fn set_kernel_stack(top: u64) {
     // SAFETY: single CPU; written during a context switch with interrupts off,
     // read only by the syscall entry of the thread that owns the stack.
-    unsafe { (*(&raw mut PER_CPU)).kernel_stack = top };
+    let per_cpu: *mut PerCpu = &raw mut PER_CPU;
+    unsafe { (*per_cpu).kernel_stack = top };
 }
 
 unsafe extern "C" {

@@ -9,7 +9,7 @@ use abi::layout::{PAGE_SIZE, USER_LIMIT, USER_STACK, USER_STACK_MAX};
 /// the stack may grow for: at or above `rsp - 8` (PUSH faults before moving
 /// rsp) and within [`USER_STACK_MAX`] below [`USER_STACK`].
 pub fn is_stack_growth(addr: u64, rsp: u64) -> bool {
-    addr < USER_STACK && addr >= USER_STACK - USER_STACK_MAX && addr >= rsp.saturating_sub(8)
+    (USER_STACK - USER_STACK_MAX..USER_STACK).contains(&addr) && addr >= rsp.saturating_sub(8)
 }
 
 /// Out of user frames or page-table memory.
@@ -51,7 +51,7 @@ impl AddressSpace {
 
     /// Adds a zeroed, resident page at `va` (page-aligned, user); returns its frame.
     pub fn add_page(&mut self, va: u64, writable: bool) -> Result<u64, OutOfMemory> {
-        debug_assert!(va % PAGE_SIZE == 0 && is_user_range(va, PAGE_SIZE));
+        debug_assert!(va.is_multiple_of(PAGE_SIZE) && is_user_range(va, PAGE_SIZE));
         if let Some(m) = self.pt.lookup(va) {
             if writable && !m.writable {
                 self.pt.map(va, m.pa, true)?;

@@ -60,7 +60,7 @@ impl Pool {
                 i = 0;
                 continue;
             }
-            if (first_frame + i) % align != 0 {
+            if !(first_frame + i).is_multiple_of(align) {
                 i += 1;
                 scanned += 1;
                 continue;
@@ -126,7 +126,9 @@ pub fn init(boot: &BootInfo) {
     let user = user.min(WORDS / 2 * 64);
     // SAFETY: init runs once at boot, before any allocation; afterwards the
     // bitmaps are reached only through the pool locks.
-    let (kbits, ubits) = unsafe { (&mut *(&raw mut KERNEL_BITS), &mut *(&raw mut USER_BITS)) };
+    let (kbits, ubits): (*mut [u64; WORDS / 2], *mut [u64; WORDS / 2]) =
+        (&raw mut KERNEL_BITS, &raw mut USER_BITS);
+    let (kbits, ubits) = unsafe { (&mut *kbits, &mut *ubits) };
     *KERNEL_POOL.lock() = Pool {
         base: start,
         count: kernel,

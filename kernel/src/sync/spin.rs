@@ -31,7 +31,7 @@ impl<T> SpinLock<T> {
     /// Disables interrupts and takes the lock.
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         let intr_was_enabled = arch::intr_disable();
-        while self.locked.swap(true, Ordering::Acquire) {
+        if self.locked.swap(true, Ordering::Acquire) {
             // Single CPU with interrupts off: a held lock here is a re-entry bug.
             panic!("spin lock re-entered");
         }

@@ -126,8 +126,7 @@ fn run_and_wait(cmdline: &[u8]) -> i32 {
         .expect("no memory for the initial process");
     sched::start(thread);
     record.exited.down();
-    let status = record.status.lock().unwrap_or(-1);
-    status
+    record.status.lock().unwrap_or(-1)
 }
 
 extern "C" fn start_initial(arg: usize) -> ! {
@@ -242,8 +241,7 @@ pub fn wait(pid: Pid) -> i32 {
         children.swap_remove(i)
     };
     record.exited.down();
-    let status = record.status.lock().unwrap_or(-1);
-    status
+    record.status.lock().unwrap_or(-1)
 }
 
 /// Ends the current process with `status`: prints the exit line, closes its
