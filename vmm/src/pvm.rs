@@ -2,14 +2,41 @@
 //! answers a read of MSR 0x4b564d11 with "PVM" (0x4d5650). The probe runs on a
 //! throwaway VM so that nothing is registered on the real one.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use kvm_bindings::{Msrs, kvm_msr_entry};
-use kvm_ioctls::Kvm;
+use kvm_ioctls::{Kvm, VcpuFd};
 
 /// MSR holding the PVM signature.
 pub const MSR_PVM_SIGNATURE: u32 = 0x4b56_4d11;
 /// Its value on PVM hosts ("PVM").
 pub const PVM_SIGNATURE: u64 = 0x4d_5650;
+
+/// MSR that registers the per-vCPU VIF page (and turns on PVM guest mode).
+pub const MSR_PVM_VIF: u32 = 0x4b56_4d10;
+/// Guest features turned on with the VIF page: the user/kernel page-table pair,
+/// GS swapped on entry, CR2 in the VIF page and the two fast user returns.
+pub const PVM_FEATURES: u64 = 0x7f;
+/// Set only in the host-side write, so the guest's first instruction already
+/// runs in PVM guest mode.
+pub const PVM_HOST_REGISTER: u64 = 0x400;
+
+/// Registers the VIF page at guest-physical `vif_page` on `vcpu`, which puts
+/// it in PVM guest mode from its first instruction.
+pub fn register_vif(vcpu: &VcpuFd, vif_page: u64) -> Result<()> {
+    let msrs = Msrs::from_entries(&[kvm_msr_entry {
+        index: MSR_PVM_VIF,
+        data: vif_page | PVM_FEATURES | PVM_HOST_REGISTER,
+        ..Default::default()
+    }])
+    .context("building the MSR list")?;
+    let written = vcpu
+        .set_msrs(&msrs)
+        .context("KVM_SET_MSRS (PVM VIF page)")?;
+    if written != 1 {
+        bail!("the host refused the PVM VIF-page registration (MSR {MSR_PVM_VIF:#x})");
+    }
+    Ok(())
+}
 
 /// Whether the host runs KVM through PVM.
 pub fn detect_pvm(kvm: &Kvm) -> Result<bool> {

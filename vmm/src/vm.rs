@@ -64,15 +64,15 @@ pub fn run_with_io(
     })?;
     let pvm_host = match config.cpu_mode {
         CpuModeChoice::Native => None,
-        CpuModeChoice::Auto => Some(crate::pvm::detect_pvm(&kvm)?),
-        CpuModeChoice::Pvm => {
-            if !crate::pvm::detect_pvm(&kvm)? {
-                bail!("--cpu-mode pvm: this host does not run KVM through PVM");
-            }
-            bail!("--cpu-mode pvm: pvm mode not yet supported (use auto or native)");
-        }
+        CpuModeChoice::Auto | CpuModeChoice::Pvm => Some(crate::pvm::detect_pvm(&kvm)?),
     };
-    let mode = CpuMode::Native;
+    let mode = match (config.cpu_mode, pvm_host) {
+        (CpuModeChoice::Pvm, Some(false)) => {
+            bail!("--cpu-mode pvm: this host does not run KVM through PVM (use auto or native)")
+        }
+        (CpuModeChoice::Native, _) | (_, Some(false)) | (_, None) => CpuMode::Native,
+        (_, Some(true)) => CpuMode::Pvm,
+    };
 
     let fs_image = FsDiskImage::prepare(config)?;
     let mut backends: Vec<(&str, DeviceKind, Box<dyn Backend>)> = vec![(
@@ -113,6 +113,10 @@ pub fn run_with_io(
     vcpu.set_regs(&boot::entry_regs(entry))
         .context("KVM_SET_REGS")?;
     vcpu.set_fpu(&boot::entry_fpu()).context("KVM_SET_FPU")?;
+    boot::enable_x2apic(&vcpu)?;
+    if mode == CpuMode::Pvm {
+        crate::pvm::register_vif(&vcpu, abi::layout::phys::VIF_PAGE)?;
+    }
     let tsc_khz = match vcpu.get_tsc_khz() {
         Ok(khz) if khz > 0 => u64::from(khz),
         _ => measure_tsc_khz(),
@@ -147,8 +151,9 @@ pub fn run_with_io(
 
     if !config.quiet {
         eprintln!(
-            "faultline: booting {} (mode native, mem {})",
+            "faultline: booting {} (mode {}, mem {})",
             config.program(),
+            mode_name(mode),
             describe_mem(config.mem_size)
         );
     }
@@ -198,16 +203,15 @@ pub fn run_with_io(
     fs_image.copy_out(&config.gets)?;
     if config.stats {
         eprint!("{stats}");
-        if let Some(pvm) = pvm_host {
-            eprintln!(
-                "  host: {}",
-                if pvm {
-                    "PVM (guest runs in native mode)"
-                } else {
-                    "not PVM"
-                }
-            );
-        }
+        eprintln!(
+            "  cpu mode: {} (host {})",
+            mode_name(mode),
+            match pvm_host {
+                Some(true) => "PVM",
+                Some(false) => "not PVM",
+                None => "not probed",
+            }
+        );
     }
     Ok(Outcome {
         status,
@@ -215,6 +219,14 @@ pub fn run_with_io(
         pvm_host,
         stats,
     })
+}
+
+/// The mode's name as the command line spells it.
+pub fn mode_name(mode: CpuMode) -> &'static str {
+    match mode {
+        CpuMode::Native => "native",
+        CpuMode::Pvm => "pvm",
+    }
 }
 
 /// Creates a block device's eventfds, registers them with KVM and starts it.

@@ -186,6 +186,10 @@ fn faultline(kernel: Option<&Path>, args: &[&str], stdin: &[u8]) -> Output {
     if let Some(k) = kernel {
         cmd.arg("--kernel").arg(k);
     }
+    // The hand-assembled guests use ordinary x86 supervisor semantics.
+    if !args.contains(&"--cpu-mode") {
+        cmd.args(["--cpu-mode", "native"]);
+    }
     cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -390,15 +394,18 @@ fn errors_are_one_line_and_status_252() {
             vec!["--put", "/nonexistent/file", "--", "x"],
             "--put",
         ),
-        (Some(&g.kernel), vec!["--cpu-mode", "pvm", "--", "x"], "pvm"),
     ];
-    let long = "x".repeat(600);
     let mut cases = cases;
+    // Asking for the PVM guest mode is an error only where the host is not PVM.
+    let pvm_host = kvm_ioctls::Kvm::new()
+        .ok()
+        .and_then(|kvm| vmm::pvm::detect_pvm(&kvm).ok());
+    if pvm_host == Some(false) {
+        cases.push((Some(&g.kernel), vec!["--cpu-mode", "pvm", "--", "x"], "pvm"));
+    }
+    let long = "x".repeat(600);
     cases.push((Some(&g.kernel), vec!["--", &long], "command line"));
     for (kernel, args, what) in cases {
-        if kernel.is_some_and(|k| k == g.kernel) && !kvm_available() && what == "pvm" {
-            continue;
-        }
         let out = faultline(kernel, &args, b"");
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(252), "{args:?}: {err}");

@@ -2,8 +2,9 @@
 //!
 //! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
 //! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
-//! - `test [--native-only-fast] [FILTER]` builds, then runs the host unit tests
-//!   and the guest test suite.
+//! - `test [--cpu-mode auto|native|pvm|both] [FILTER]` builds, then runs the
+//!   host unit tests and the guest test suite (by default twice: in the mode
+//!   `auto` picks, and in the native mode).
 //!
 //! Every output lands under the workspace's `target/` directory (or under
 //! `$CARGO_TARGET_DIR` when that is set); see [`paths::Paths`].
@@ -44,9 +45,10 @@ enum Command {
     },
     /// Build, then run the host unit tests and the guest test suite.
     Test {
-        /// Run the guest suite in the native CPU mode only.
-        #[arg(long)]
-        native_only_fast: bool,
+        /// CPU modes to run the guest suite in: `both` (default) runs it with
+        /// `auto` (the PVM guest mode on PVM hosts) and again with `native`.
+        #[arg(long, value_enum, default_value_t = test::ModeChoice::Both)]
+        cpu_mode: test::ModeChoice,
         /// Run only the guest tests whose name contains FILTER.
         filter: Option<String>,
     },
@@ -62,13 +64,10 @@ fn main() -> ExitCode {
         Command::Build => build::all(&paths).map(|()| ExitCode::SUCCESS),
         // clap checks the shape; the arguments themselves are taken verbatim.
         Command::Run { args: _ } => run::run(&paths, &run::raw_run_args()),
-        Command::Test {
-            native_only_fast,
-            filter,
-        } => test::run(
+        Command::Test { cpu_mode, filter } => test::run(
             &paths,
             &test::Options {
-                native_only_fast,
+                modes: cpu_mode.modes(),
                 filter,
             },
         ),
@@ -104,16 +103,16 @@ mod tests {
 
     #[test]
     fn test_takes_a_flag_and_a_filter() {
-        let cli = parse(&["test", "--native-only-fast", "args"]).unwrap();
-        let Command::Test {
-            native_only_fast,
-            filter,
-        } = cli.command
-        else {
+        let cli = parse(&["test", "--cpu-mode", "native", "args"]).unwrap();
+        let Command::Test { cpu_mode, filter } = cli.command else {
             panic!("not the test subcommand");
         };
-        assert!(native_only_fast);
+        assert_eq!(cpu_mode.modes(), ["native"]);
         assert_eq!(filter.as_deref(), Some("args"));
+        let Command::Test { cpu_mode, .. } = parse(&["test"]).unwrap().command else {
+            panic!("not the test subcommand");
+        };
+        assert_eq!(cpu_mode.modes(), ["auto", "native"]);
         assert!(parse(&["test", "--bogus"]).is_err());
     }
 }

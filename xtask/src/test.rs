@@ -1,6 +1,7 @@
-//! `cargo xtask test [--native-only-fast] [FILTER]`: build, then run the host
-//! unit tests, the kernel's pure logic on the host, and the guest suite, and
-//! end with the line `xtask test: N passed, M failed` that CI reads.
+//! `cargo xtask test [--cpu-mode MODE] [FILTER]`: build, then run the host
+//! unit tests, the kernel's pure logic on the host, and the guest suite in each
+//! requested CPU mode, and end with the line `xtask test: N passed, M failed`
+//! that CI reads.
 //!
 //! N and M count tests, from libtest's `test result:` lines. A suite that fails
 //! without reporting a failed test (it did not compile, or crashed) counts as
@@ -14,10 +15,32 @@ use anyhow::{Context, Result};
 use crate::paths::Paths;
 use crate::{build, cargo};
 
+/// Which CPU modes the guest suite runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeChoice {
+    Auto,
+    Native,
+    Pvm,
+    /// `auto`, then `native` (on PVM hosts: both CPU modes).
+    Both,
+}
+
+impl ModeChoice {
+    /// The `--cpu-mode` values to run the suite with, in order.
+    pub fn modes(self) -> Vec<&'static str> {
+        match self {
+            ModeChoice::Auto => vec!["auto"],
+            ModeChoice::Native => vec!["native"],
+            ModeChoice::Pvm => vec!["pvm"],
+            ModeChoice::Both => vec!["auto", "native"],
+        }
+    }
+}
+
 /// What `cargo xtask test` was asked for.
 pub struct Options {
-    /// Run the guest suite in the native CPU mode only.
-    pub native_only_fast: bool,
+    /// `--cpu-mode` values to run the guest suite with.
+    pub modes: Vec<&'static str>,
     /// Passed to the guest suite's libtest as a name filter.
     pub filter: Option<String>,
 }
@@ -89,20 +112,21 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
     suite(&mut kernel, "kernel unit tests (on the host)", &mut tally)?;
 
     if built {
-        let mut guest = cargo::host(paths);
-        guest
-            .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
-            .env("FAULTLINE_BIN", paths.vmm_bin())
-            .env("FAULTLINE_KERNEL", paths.kernel_elf())
-            .env("FAULTLINE_USER_DIR", paths.guest_bin())
-            .env("FAULTLINE_DATA_DIR", paths.data_dir());
-        if options.native_only_fast {
-            guest.env("FAULTLINE_CPU_MODE", "native");
+        for mode in &options.modes {
+            let mut guest = cargo::host(paths);
+            guest
+                .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
+                .env("FAULTLINE_BIN", paths.vmm_bin())
+                .env("FAULTLINE_KERNEL", paths.kernel_elf())
+                .env("FAULTLINE_USER_DIR", paths.guest_bin())
+                .env("FAULTLINE_DATA_DIR", paths.data_dir())
+                .env("FAULTLINE_CPU_MODE", mode);
+            if let Some(filter) = &options.filter {
+                guest.arg("--").arg(filter);
+            }
+            eprintln!("xtask: guest suite, --cpu-mode {mode}");
+            suite(&mut guest, &format!("guest suite ({mode})"), &mut tally)?;
         }
-        if let Some(filter) = &options.filter {
-            guest.arg("--").arg(filter);
-        }
-        suite(&mut guest, "guest suite", &mut tally)?;
     } else {
         eprintln!("xtask: the guest suite was not run because the build failed");
     }

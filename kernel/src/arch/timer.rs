@@ -10,7 +10,6 @@ pub const TIMER_HZ: u64 = 100;
 const MSR_APIC_BASE: u32 = 0x1b;
 const APIC_BASE_ENABLE: u64 = 1 << 11;
 const APIC_BASE_X2APIC: u64 = 1 << 10;
-const APIC_BASE_BSP: u64 = 1 << 8;
 const X2APIC_EOI: u32 = 0x80b;
 const X2APIC_SVR: u32 = 0x80f;
 const X2APIC_LVT_TIMER: u32 = 0x832;
@@ -33,13 +32,9 @@ pub fn init(tsc_khz: u64) {
         outb(0x21, 0xff);
         outb(0xa1, 0xff);
     }
-    if super::mode() == super::Mode::Pvm {
-        // rdmsr would trap; the boot CPU's APIC base is architectural.
-        wrmsr(
-            MSR_APIC_BASE,
-            0xfee0_0000 | APIC_BASE_BSP | APIC_BASE_ENABLE | APIC_BASE_X2APIC,
-        );
-    } else {
+    // The VMM starts the local APIC in x2APIC mode (the PVM guest mode cannot
+    // switch it); under other loaders, switch it here.
+    if super::mode() == super::Mode::Native {
         wrmsr(
             MSR_APIC_BASE,
             rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE | APIC_BASE_X2APIC,

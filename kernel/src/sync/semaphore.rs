@@ -1,5 +1,10 @@
 //! A counting semaphore: `down` sleeps while the count is zero, `up` wakes the
 //! longest waiter.
+//!
+//! `up` hands its unit straight to the longest waiter instead of raising the
+//! count, so waiters are served in FIFO order: a thread that releases and
+//! immediately re-takes a [`super::Mutex`] cannot starve the threads queued
+//! on it.
 use super::SpinLock;
 use crate::sched::{self, ThreadRef};
 use alloc::collections::VecDeque;
@@ -25,17 +30,16 @@ impl Semaphore {
 
     /// Waits until the count is positive, then decrements it.
     pub fn down(&self) {
-        loop {
-            let mut g = self.inner.lock();
-            if g.value > 0 {
-                g.value -= 1;
-                return;
-            }
-            g.waiters.push_back(sched::current());
-            let was = g.unlock_keep_interrupts_off();
-            sched::block();
-            crate::arch::intr_restore(was);
+        let mut g = self.inner.lock();
+        if g.value > 0 {
+            g.value -= 1;
+            return;
         }
+        g.waiters.push_back(sched::current());
+        let was = g.unlock_keep_interrupts_off();
+        // Woken only by `up`, which handed this thread its unit.
+        sched::block();
+        crate::arch::intr_restore(was);
     }
 
     /// Decrements the count if positive; returns whether it did.
@@ -49,12 +53,12 @@ impl Semaphore {
         }
     }
 
-    /// Increments the count and wakes one waiter.
+    /// Gives the unit to the longest waiter, or increments the count if none waits.
     pub fn up(&self) {
         let mut g = self.inner.lock();
-        g.value += 1;
-        if let Some(t) = g.waiters.pop_front() {
-            sched::unblock(t);
+        match g.waiters.pop_front() {
+            Some(t) => sched::unblock(t),
+            None => g.value += 1,
         }
     }
 }
