@@ -277,6 +277,23 @@ pub fn entry_fpu() -> kvm_fpu {
     }
 }
 
+/// IA32_APIC_BASE: the architectural base, BSP, enabled, x2APIC mode.
+const APIC_BASE_X2APIC: u64 = 0xfee0_0000 | (1 << 8) | (1 << 11) | (1 << 10);
+
+/// Puts the vCPU's local APIC in x2APIC mode before boot (a host-initiated
+/// write; the PVM guest mode cannot switch it from inside).
+pub fn enable_x2apic(vcpu: &kvm_ioctls::VcpuFd) -> Result<()> {
+    let msrs = kvm_bindings::Msrs::from_entries(&[kvm_bindings::kvm_msr_entry {
+        index: 0x1b,
+        data: APIC_BASE_X2APIC,
+        ..Default::default()
+    }])
+    .context("building the MSR list")?;
+    let written = vcpu.set_msrs(&msrs).context("KVM_SET_MSRS (APIC base)")?;
+    ensure!(written == 1, "KVM refused x2APIC mode for the local APIC");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,21 +421,4 @@ mod tests {
             .unwrap();
         assert_eq!(&cmd, b"echo hi\0");
     }
-}
-
-/// IA32_APIC_BASE: the architectural base, BSP, enabled, x2APIC mode.
-const APIC_BASE_X2APIC: u64 = 0xfee0_0000 | (1 << 8) | (1 << 11) | (1 << 10);
-
-/// Puts the vCPU's local APIC in x2APIC mode before boot (a host-initiated
-/// write; the PVM guest mode cannot switch it from inside).
-pub fn enable_x2apic(vcpu: &kvm_ioctls::VcpuFd) -> Result<()> {
-    let msrs = kvm_bindings::Msrs::from_entries(&[kvm_bindings::kvm_msr_entry {
-        index: 0x1b,
-        data: APIC_BASE_X2APIC,
-        ..Default::default()
-    }])
-    .context("building the MSR list")?;
-    let written = vcpu.set_msrs(&msrs).context("KVM_SET_MSRS (APIC base)")?;
-    ensure!(written == 1, "KVM refused x2APIC mode for the local APIC");
-    Ok(())
 }
