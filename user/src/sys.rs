@@ -197,6 +197,18 @@ pub fn memstats() -> Option<MemStats> {
     (r == 0).then_some(stats)
 }
 
+/// The null system call (does nothing in the kernel; for benchmarks).
+pub fn null() -> i64 {
+    syscall3(SYS_NULL, 0, 0, 0)
+}
+
+/// The kernel's timing counters.
+pub fn kstats() -> Option<KernelStats> {
+    let mut stats = KernelStats::default();
+    let r = syscall3(SYS_KSTATS, &mut stats as *mut KernelStats as u64, 0, 0);
+    (r == 0).then_some(stats)
+}
+
 /// TSC frequency in kHz.
 pub fn tsc_khz() -> u64 {
     syscall3(SYS_TSC_KHZ, 0, 0, 0) as u64

@@ -231,10 +231,23 @@ core::arch::global_asm!(
     pop_gprs!(),
     "add rsp, 16",
     "iretq",
-    // PVM guest mode, back to user: `int $0x17` takes the iret frame at rsp.
+    // PVM guest mode, back to user from a system call: `int $0x19` returns
+    // like `sysretq` (rip from rcx, rflags from r11, rsp as it is), which the
+    // syscall ABI allows since `syscall` clobbers rcx and r11 anyway.
     "3:",
     "test qword ptr [rsp + {cs}], 3",
     "jz 4f",
+    "cmp qword ptr [rsp + {vector}], {vector_syscall}",
+    "jne 6f",
+    "mov rax, [rsp + {rip}]",
+    "mov [rsp + {rcx}], rax",
+    "mov rax, [rsp + {rflags}]",
+    "mov [rsp + {r11}], rax",
+    pop_gprs!(),
+    "mov rsp, [rsp + {rsp_} - {vector}]",
+    "int 0x19",
+    // PVM guest mode, back to user otherwise: `int $0x17` takes the iret frame at rsp.
+    "6:",
     pop_gprs!(),
     "add rsp, 16",
     "int 0x17",
@@ -269,4 +282,7 @@ core::arch::global_asm!(
     rflags = const 152,
     rsp_ = const 160,
     vector = const 120,
+    vector_syscall = const VECTOR_SYSCALL,
+    rcx = const 96,
+    r11 = const 32,
 );

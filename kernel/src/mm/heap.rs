@@ -19,7 +19,7 @@ static HEAP: KernelHeap = KernelHeap(SpinLock::new(Talc::new(ErrOnOom)));
 pub fn init() {
     let (_, kernel_frames) = palloc::kernel_usage();
     let frames = (kernel_frames / 4).clamp(64, HEAP_MAX_FRAMES);
-    let pa = palloc::alloc_kernel_pages(frames).expect("no memory for the kernel heap");
+    let pa = palloc::alloc_kernel_pages_uninit(frames, 1).expect("no memory for the kernel heap");
     let base = super::phys_to_virt(pa) as *mut u8;
     // SAFETY: the frames are ours for good and mapped through the direct map.
     unsafe {

@@ -164,9 +164,15 @@ pub fn alloc_kernel_pages(n: usize) -> Option<u64> {
 
 /// `n` contiguous zeroed kernel frames whose address is a multiple of `align` frames.
 pub fn alloc_kernel_pages_aligned(n: usize, align: usize) -> Option<u64> {
-    let pa = KERNEL_POOL.lock().alloc(n, align)?;
+    let pa = alloc_kernel_pages_uninit(n, align)?;
     zero(pa, n);
     Some(pa)
+}
+
+/// `n` contiguous kernel frames with whatever they held (for memory that is
+/// initialized before use, like the heap).
+pub fn alloc_kernel_pages_uninit(n: usize, align: usize) -> Option<u64> {
+    KERNEL_POOL.lock().alloc(n, align)
 }
 
 /// Returns kernel frames.
