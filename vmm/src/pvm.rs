@@ -38,10 +38,16 @@ pub fn register_vif(vcpu: &VcpuFd, vif_page: u64) -> Result<()> {
     Ok(())
 }
 
-/// Whether the host runs KVM through PVM.
+/// Whether the host runs KVM through PVM (probed on a throwaway VM).
 pub fn detect_pvm(kvm: &Kvm) -> Result<bool> {
     let vm = kvm.create_vm().context("creating a probe VM")?;
     let vcpu = vm.create_vcpu(0).context("creating a probe vCPU")?;
+    detect_pvm_on(&vcpu)
+}
+
+/// Whether the host runs KVM through PVM, probed on `vcpu` (reading the
+/// signature MSR changes nothing, so the VM's own vCPU will do).
+pub fn detect_pvm_on(vcpu: &VcpuFd) -> Result<bool> {
     let mut msrs = Msrs::from_entries(&[kvm_msr_entry {
         index: MSR_PVM_SIGNATURE,
         ..Default::default()

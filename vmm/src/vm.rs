@@ -62,17 +62,6 @@ pub fn run_with_io(
     let kvm = Kvm::new().map_err(|e| {
         anyhow!("cannot open /dev/kvm: {e} (KVM must be available and this user allowed to use it)")
     })?;
-    let pvm_host = match config.cpu_mode {
-        CpuModeChoice::Native => None,
-        CpuModeChoice::Auto | CpuModeChoice::Pvm => Some(crate::pvm::detect_pvm(&kvm)?),
-    };
-    let mode = match (config.cpu_mode, pvm_host) {
-        (CpuModeChoice::Pvm, Some(false)) => {
-            bail!("--cpu-mode pvm: this host does not run KVM through PVM (use auto or native)")
-        }
-        (CpuModeChoice::Native, _) | (_, Some(false)) | (_, None) => CpuMode::Native,
-        (_, Some(true)) => CpuMode::Pvm,
-    };
 
     let fs_image = FsDiskImage::prepare(config)?;
     let mut backends: Vec<(&str, DeviceKind, Box<dyn Backend>)> = vec![(
@@ -99,13 +88,25 @@ pub fn run_with_io(
     memory::register(&vm, &mem)?;
     vm.create_irq_chip().context("KVM_CREATE_IRQCHIP")?;
 
+    let mut vcpu = vm.create_vcpu(0).context("KVM_CREATE_VCPU")?;
+    let pvm_host = match config.cpu_mode {
+        CpuModeChoice::Native => None,
+        CpuModeChoice::Auto | CpuModeChoice::Pvm => Some(crate::pvm::detect_pvm_on(&vcpu)?),
+    };
+    let mode = match (config.cpu_mode, pvm_host) {
+        (CpuModeChoice::Pvm, Some(false)) => {
+            bail!("--cpu-mode pvm: this host does not run KVM through PVM (use auto or native)")
+        }
+        (CpuModeChoice::Native, _) | (_, Some(false)) | (_, None) => CpuMode::Native,
+        (_, Some(true)) => CpuMode::Pvm,
+    };
+
     let loaded = crate::loader::load_kernel(&mem, config.mem_size, &kernel, &config.kernel)?;
     let entry = loaded.entry;
     let free_start = loaded.phys_end.next_multiple_of(PAGE_SIZE);
     let pml4 = boot::write_page_tables(&mem, config.mem_size, mode == CpuMode::Pvm)?;
     boot::write_gdt(&mem)?;
 
-    let mut vcpu = vm.create_vcpu(0).context("KVM_CREATE_VCPU")?;
     crate::cpuid::setup(&kvm, &vcpu)?;
     let mut sregs = vcpu.get_sregs().context("KVM_GET_SREGS")?;
     boot::set_long_mode(&mut sregs, pml4);

@@ -2,6 +2,7 @@
 //!
 //! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
 //! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
+//! - `bench [--runs N] [--no-suite]` builds, then prints the benchmark table;
 //! - `test [--cpu-mode auto|native|pvm|both] [FILTER]` builds, then runs the
 //!   host unit tests and the guest test suite (by default twice: in the mode
 //!   `auto` picks, and in the native mode).
@@ -9,6 +10,7 @@
 //! Every output lands under the workspace's `target/` directory (or under
 //! `$CARGO_TARGET_DIR` when that is set); see [`paths::Paths`].
 
+mod bench;
 mod build;
 mod cargo;
 mod paths;
@@ -43,6 +45,15 @@ enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
+    /// Build, then measure boot, the null system call and the suite in both CPU modes.
+    Bench {
+        /// Repetitions of each VM measurement (fewer in the emulated native mode).
+        #[arg(long, default_value_t = 21)]
+        runs: usize,
+        /// Skip timing the guest test suite.
+        #[arg(long)]
+        no_suite: bool,
+    },
     /// Build, then run the host unit tests and the guest test suite.
     Test {
         /// CPU modes to run the guest suite in: `both` (default) runs it with
@@ -62,6 +73,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Build => build::all(&paths).map(|()| ExitCode::SUCCESS),
+        Command::Bench { runs, no_suite } => bench::run(
+            &paths,
+            &bench::Options {
+                runs: runs.max(1),
+                suite: !no_suite,
+            },
+        )
+        .map(|()| ExitCode::SUCCESS),
         // clap checks the shape; the arguments themselves are taken verbatim.
         Command::Run { args: _ } => run::run(&paths, &run::raw_run_args()),
         Command::Test { cpu_mode, filter } => test::run(
