@@ -22,6 +22,7 @@ pub mod panic;
 pub mod sched;
 pub mod sync;
 pub mod userprog;
+pub mod vm;
 
 use abi::boot::{BOOT_MAGIC, BootInfo};
 
@@ -69,6 +70,7 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
     if let Err(e) = fs::init() {
         panic!("file system: {e:?}");
     }
+    vm::init();
     let cmdline = boot_cmdline(boot);
     let status = userprog::run_initial(cmdline);
     arch::power_off(status)

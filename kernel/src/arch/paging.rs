@@ -140,24 +140,55 @@ impl PageTable {
         let pte = self.walk(va, true)?.ok_or(OutOfMemory)?;
         let was_present = *pte & PTE_P != 0;
         *pte = pa | PTE_P | PTE_U | if writable { PTE_W } else { 0 };
-        if was_present && self.is_active() {
-            cpu::invlpg(va);
+        if was_present {
+            self.flush(va);
         }
         Ok(())
     }
 
-    /// Removes the mapping of `va` and returns the frame it mapped.
-    pub fn unmap(&mut self, va: u64) -> Option<u64> {
+    /// Removes the mapping of `va` and returns what it was (frame, dirty bit).
+    pub fn unmap(&mut self, va: u64) -> Option<Mapping> {
         let pte = self.walk(va, false).ok()??;
         if *pte & PTE_P == 0 {
             return None;
         }
-        let pa = *pte & ADDR_MASK;
+        let old = *pte;
         *pte = 0;
+        self.flush(va);
+        Some(Mapping {
+            pa: old & ADDR_MASK,
+            writable: old & PTE_W != 0,
+            accessed: old & PTE_A != 0,
+            dirty: old & PTE_D != 0,
+        })
+    }
+
+    /// Clears the accessed bit of `va` (for the clock); returns whether it was set.
+    pub fn test_and_clear_accessed(&mut self, va: u64) -> bool {
+        let Some(Some(pte)) = self.walk(va, false).ok() else {
+            return false;
+        };
+        if *pte & PTE_P == 0 || *pte & PTE_A == 0 {
+            return false;
+        }
+        *pte &= !PTE_A;
+        // Only the loaded tables can have the entry cached; a stale cached
+        // entry elsewhere just delays the next second chance.
         if self.is_active() {
             cpu::invlpg(va);
         }
-        Some(pa)
+        true
+    }
+
+    /// Invalidates cached translations of `va` after a present entry changed.
+    fn flush(&self, va: u64) {
+        if self.is_active() {
+            cpu::invlpg(va);
+        } else if super::mode() == super::Mode::Pvm {
+            // The hypervisor's shadow tables of a space that is not loaded
+            // may still hold the entry.
+            super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
+        }
     }
 
     /// The mapping of the user page containing `va`.

@@ -1,7 +1,6 @@
 //! Physical memory: the kernel and user frame pools ([`palloc`]), the kernel
 //! heap ([`heap`]) and the translations between guest-physical addresses and
 //! the kernel's virtual addresses.
-pub mod addrspace;
 pub mod heap;
 pub mod palloc;
 
@@ -23,6 +22,12 @@ pub fn virt_to_phys(va: u64) -> u64 {
     } else {
         va - DIRECT_MAP_BASE
     }
+}
+
+/// Whether `[va, va + len)` lies in user space without wrapping.
+pub fn is_user_range(va: u64, len: u64) -> bool {
+    va.checked_add(len)
+        .is_some_and(|end| end <= abi::layout::USER_LIMIT)
 }
 
 /// Sets up the frame pools and the heap.

@@ -187,6 +187,17 @@ pub fn alloc_user_page() -> Option<u64> {
     Some(pa)
 }
 
+/// One frame of the user pool with whatever it held (the VM fills it).
+pub fn alloc_user_page_uninit() -> Option<u64> {
+    USER_POOL.lock().alloc(1, 1)
+}
+
+/// The user pool: (first frame's address, number of frames).
+pub fn user_pool() -> (u64, usize) {
+    let p = USER_POOL.lock();
+    (p.base, p.count)
+}
+
 /// Returns a user frame.
 pub fn free_user_page(pa: u64) {
     let mut pool = USER_POOL.lock();

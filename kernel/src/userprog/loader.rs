@@ -1,18 +1,20 @@
-//! Loading an executable into a new address space: open the file, validate the
-//! ELF image, copy each page of each PT_LOAD segment in, and lay out the initial
-//! stack with the arguments.
+//! Loading an executable into a new address space, lazily (`load_segment`):
+//! open the file, validate the ELF image, register one UNINIT page per page
+//! of its PT_LOAD segments (nothing is read until touched; code pages are
+//! read-only), and claim the first stack page at once with the arguments.
 use super::args::{self, ArgsError};
 use super::elf::{self, ElfError};
-use crate::fs::{self, File};
-use crate::mm::addrspace::{AddressSpace, OutOfMemory};
-use crate::mm::phys_to_virt;
+use crate::fs;
+use crate::fs::File;
+use crate::vm::{self, SpaceId, VmError, uninit::Initializer};
 use abi::layout::{PAGE_SIZE, USER_STACK};
+use alloc::sync::Arc;
 
 /// A loaded program, ready to enter.
 pub struct Loaded {
-    pub aspace: AddressSpace,
-    /// The executable, open with writes denied.
-    pub file: File,
+    pub space: SpaceId,
+    /// The executable, open with writes denied (shared with its pages' initializers).
+    pub file: Arc<File>,
     pub entry: u64,
     pub rsp: u64,
     pub argc: u64,
@@ -23,20 +25,18 @@ pub struct Loaded {
 pub enum LoadError {
     /// The executable could not be opened.
     Open,
-    /// Reading the executable failed.
-    Read,
     Elf(ElfError),
     Args(ArgsError),
-    OutOfMemory,
+    Vm(VmError),
 }
 
-impl From<OutOfMemory> for LoadError {
-    fn from(_: OutOfMemory) -> Self {
-        LoadError::OutOfMemory
+impl From<VmError> for LoadError {
+    fn from(e: VmError) -> Self {
+        LoadError::Vm(e)
     }
 }
 
-/// Loads the program named by the first word of `cmdline`.
+/// Loads the program named by the first word of `cmdline` into a new space.
 pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
     let argv = args::split(cmdline).map_err(LoadError::Args)?;
     let mut file = fs::open(argv[0]).map_err(|_| LoadError::Open)?;
@@ -47,38 +47,45 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
         })
         .map_err(LoadError::Elf)?
     };
-    // Refuse images that cannot fit before planning them page by page.
-    if image.page_count() > crate::mm::palloc::user_usage().1 as u64 {
-        return Err(LoadError::OutOfMemory);
-    }
-    let mut aspace = AddressSpace::new()?;
-    for plan in elf::page_plan(&image) {
-        let pa = aspace.add_page(plan.va, plan.writable)?;
-        for part in &plan.parts {
-            let dst = phys_to_virt(pa + part.page_offset as u64) as *mut u8;
-            // SAFETY: the frame is resident, owned by the new address space
-            // (not yet running) and part.page_offset + part.len <= PAGE_SIZE.
-            let dst = unsafe { core::slice::from_raw_parts_mut(dst, part.len as usize) };
-            if !file
-                .read_at(dst, part.file_offset)
-                .is_ok_and(|n| n == dst.len())
-            {
-                return Err(LoadError::Read);
-            }
+    file.deny_write();
+    let file = Arc::new(file);
+    let space = vm::new_space()?;
+    match populate(space, &file, &image, &argv) {
+        Ok((rsp, argc, argv)) => Ok(Loaded {
+            space,
+            file,
+            entry: image.entry,
+            rsp,
+            argc,
+            argv,
+        }),
+        Err(e) => {
+            vm::destroy_space(space);
+            Err(e)
         }
     }
-    let stack_pa = aspace.add_page(USER_STACK - PAGE_SIZE, true)?;
-    // SAFETY: a resident 4 KiB frame of the new address space, reached through
-    // the direct map, not shared with anything.
-    let page = unsafe { &mut *(phys_to_virt(stack_pa) as *mut [u8; PAGE_SIZE as usize]) };
-    let layout = args::build_stack(&argv, USER_STACK, page).map_err(LoadError::Args)?;
-    file.deny_write();
-    Ok(Loaded {
-        aspace,
-        file,
-        entry: image.entry,
-        rsp: layout.rsp,
-        argc: layout.argc,
-        argv: layout.argv,
-    })
+}
+
+/// Registers the segments' pages and builds the stack; returns (rsp, argc, argv).
+fn populate(
+    space: SpaceId,
+    file: &Arc<File>,
+    image: &elf::ElfImage,
+    argv: &[&[u8]],
+) -> Result<(u64, u64, u64), LoadError> {
+    for plan in elf::page_plan(image) {
+        let init = Initializer::Elf {
+            file: file.clone(),
+            parts: plan.parts,
+        };
+        vm::alloc_page_with_initializer(space, plan.va, plan.writable, init)?;
+    }
+    let stack_page = USER_STACK - PAGE_SIZE;
+    vm::alloc_page_with_initializer(space, stack_page, true, Initializer::Zero)?;
+    let layout = vm::claim_page_with(space, stack_page, |bytes| {
+        let page: &mut [u8; PAGE_SIZE as usize] = bytes.try_into().expect("a page");
+        args::build_stack(argv, USER_STACK, page)
+    })?
+    .map_err(LoadError::Args)?;
+    Ok((layout.rsp, layout.argc, layout.argv))
 }

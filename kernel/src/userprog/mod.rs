@@ -35,33 +35,35 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
             SYSCALLS.fetch_add(1, Ordering::Relaxed);
         }
         Trap::GetPhysAddr => {
-            let va = frame.rax;
-            let pa = process::current()
-                .aspace
-                .lock()
-                .as_ref()
-                .and_then(|a| a.lookup(va))
-                .map_or(0, |m| m.pa);
-            frame.rax = pa;
+            let space = process::current().space();
+            frame.rax = space.map_or(0, |space| crate::vm::phys_addr(space, frame.rax));
         }
         Trap::Timer | Trap::Spurious => {}
         Trap::PageFault {
             addr,
-            present: false,
+            write,
+            present,
             user: true,
-            ..
-        } if crate::mm::addrspace::is_stack_growth(addr, frame.rsp) => {
-            let grown = process::current().aspace.lock().as_mut().is_some_and(|a| {
-                a.add_page(addr & !(abi::layout::PAGE_SIZE - 1), true)
-                    .is_ok()
-            });
-            if !grown {
-                process::exit(-1);
+        } => {
+            let current = process::current();
+            let result = current
+                .space()
+                .ok_or(crate::vm::fault::Invalid::NoPage)
+                .and_then(|space| crate::vm::handle_fault(space, addr, write, present, frame.rsp));
+            match result {
+                Ok(_) => {}
+                Err(crate::vm::fault::Invalid::OutOfMemory) => {
+                    kprintln!(
+                        "faultline: out of memory: killing {} (pid {})",
+                        current.name(),
+                        current.pid
+                    );
+                    process::exit(-1)
+                }
+                Err(_) => process::exit(-1),
             }
         }
-        Trap::PageFault { user: true, .. } | Trap::Exception { .. } if frame.from_user() => {
-            process::exit(-1)
-        }
+        Trap::Exception { .. } if frame.from_user() => process::exit(-1),
         Trap::PageFault {
             addr,
             write,

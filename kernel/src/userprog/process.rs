@@ -4,15 +4,17 @@ use super::fdtable::FdTable;
 use super::loader::{self, LoadError};
 use crate::arch::{self, trap::TrapFrame};
 use crate::fs::File;
-use crate::mm::addrspace::AddressSpace;
 use crate::sched::{self, Thread};
 use crate::sync::{Mutex, Semaphore, SpinLock};
+use crate::vm::{self, SpaceId};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 pub type Pid = i64;
+
+const NO_SPACE: usize = usize::MAX;
 
 static NEXT_PID: AtomicI64 = AtomicI64::new(1);
 static LIVE: AtomicU64 = AtomicU64::new(0);
@@ -40,10 +42,14 @@ pub struct Process {
     pub pid: Pid,
     /// Name used in `NAME: exit(STATUS)`: the program name as started, or the fork name.
     pub name: [u8; 16],
-    pub aspace: Mutex<Option<AddressSpace>>,
+    /// The address space (`NO_SPACE` when there is none).
+    space: AtomicUsize,
+    /// The user stack pointer at the last system-call entry (the stack rule
+    /// for faults taken on behalf of system calls).
+    pub syscall_rsp: AtomicU64,
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
-    pub exec_file: Mutex<Option<File>>,
+    pub exec_file: Mutex<Option<Arc<File>>>,
     pub children: Mutex<Vec<Arc<ChildRecord>>>,
     pub record: Arc<ChildRecord>,
 }
@@ -55,7 +61,8 @@ impl Process {
         Arc::new(Process {
             pid,
             name: crate::sched::thread_name(name),
-            aspace: Mutex::new(None),
+            space: AtomicUsize::new(NO_SPACE),
+            syscall_rsp: AtomicU64::new(0),
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
             children: Mutex::new(Vec::new()),
@@ -65,6 +72,12 @@ impl Process {
                 exited: Semaphore::new(0),
             }),
         })
+    }
+
+    /// The address space.
+    pub fn space(&self) -> Option<SpaceId> {
+        let s = self.space.load(Ordering::Relaxed);
+        (s != NO_SPACE).then_some(s)
     }
 
     /// The name as text.
@@ -148,22 +161,19 @@ fn exec_image(cmdline: &[u8]) -> ! {
             let shown = core::str::from_utf8(name).unwrap_or("?");
             match e {
                 LoadError::Open => kprintln!("load: {shown}: open failed"),
-                LoadError::OutOfMemory
-                | LoadError::Args(_)
-                | LoadError::Elf(_)
-                | LoadError::Read => {
+                LoadError::Vm(_) | LoadError::Args(_) | LoadError::Elf(_) => {
                     kprintln!("load: {shown}: error loading executable")
                 }
             }
             exit(-1);
         }
     };
-    {
-        let mut aspace = process.aspace.lock();
-        loaded.aspace.activate();
-        sched::current_ref().set_page_root(loaded.aspace.token());
-        let old = aspace.replace(loaded.aspace);
-        drop(old);
+    // Switch to the new image, then destroy the old one (exec's kill).
+    arch::switch_address_space(vm::space_token(loaded.space));
+    sched::current_ref().set_page_root(vm::space_token(loaded.space));
+    let old = process.space.swap(loaded.space, Ordering::Relaxed);
+    if old != NO_SPACE {
+        vm::destroy_space(old);
     }
     *process.exec_file.lock() = Some(loaded.file);
     let mut frame = TrapFrame::new_user(loaded.entry, loaded.rsp);
@@ -190,15 +200,21 @@ struct ForkStart {
 /// `fork`: duplicates the current process; returns the child's pid, or -1.
 pub fn fork(name: &[u8], frame: &TrapFrame) -> Pid {
     let parent = current();
-    let aspace = match parent.aspace.lock().as_ref().map(|a| a.duplicate()) {
-        Some(Ok(a)) => a,
-        _ => return -1,
+    let Some(parent_space) = parent.space() else {
+        return -1;
     };
+    let Ok(space) = vm::new_space() else {
+        return -1;
+    };
+    if vm::copy_space(parent_space, space).is_err() {
+        vm::destroy_space(space);
+        return -1;
+    }
     let fds = parent.fds.lock().fork_copy();
     let child = Process::new(name, fds);
-    *child.exec_file.lock() = parent.exec_file.lock().as_ref().map(|f| f.duplicate());
-    let token = aspace.token();
-    *child.aspace.lock() = Some(aspace);
+    *child.exec_file.lock() = parent.exec_file.lock().clone();
+    let token = vm::space_token(space);
+    child.space.store(space, Ordering::Relaxed);
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let arg = Box::into_raw(Box::new(ForkStart { frame: child_frame })) as usize;
@@ -207,6 +223,7 @@ pub fn fork(name: &[u8], frame: &TrapFrame) -> Pid {
         Err(_) => {
             // SAFETY: the box was leaked just above and no thread took it.
             drop(unsafe { Box::from_raw(arg as *mut ForkStart) });
+            vm::destroy_space(child.space.swap(NO_SPACE, Ordering::Relaxed));
             return -1;
         }
     };
@@ -252,11 +269,11 @@ pub fn exit(status: i32) -> ! {
     *process.fds.lock() = FdTable::empty();
     *process.exec_file.lock() = None;
     process.children.lock().clear();
-    {
-        let mut aspace = process.aspace.lock();
-        arch::switch_address_space(0);
-        sched::current_ref().set_page_root(0);
-        drop(aspace.take());
+    arch::switch_address_space(0);
+    sched::current_ref().set_page_root(0);
+    let space = process.space.swap(NO_SPACE, Ordering::Relaxed);
+    if space != NO_SPACE {
+        vm::destroy_space(space);
     }
     *process.record.status.lock() = Some(status);
     process.record.exited.up();

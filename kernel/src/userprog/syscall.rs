@@ -35,6 +35,9 @@ fn user_str(ptr: u64, max: usize) -> Option<Vec<u8>> {
 /// Handles the system call in `frame` and stores the result in rax.
 pub fn dispatch(frame: &mut TrapFrame) {
     let (nr, a) = frame.syscall_args();
+    process::current()
+        .syscall_rsp
+        .store(frame.rsp, core::sync::atomic::Ordering::Relaxed);
     let ret: i64 = match nr {
         SYS_HALT => crate::arch::power_off(0),
         SYS_EXIT => process::exit(a[0] as i32),
@@ -72,6 +75,13 @@ pub fn dispatch(frame: &mut TrapFrame) {
         SYS_TELL => with_file(a[0], |f| f.tell() as i64),
         SYS_CLOSE => {
             process::current().fds.lock().close(a[0] as i64);
+            0
+        }
+        SYS_MMAP => mmap(a[0], a[1], a[2] != 0, a[3] as i64, a[4] as i64),
+        SYS_MUNMAP => {
+            if let Some(space) = process::current().space() {
+                crate::vm::munmap(space, a[0]);
+            }
             0
         }
         SYS_DUP2 => process::current()
@@ -185,12 +195,13 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
 fn memstats(ptr: u64) -> i64 {
     let (user_used, user_total) = crate::mm::palloc::user_usage();
     let (kernel_used, _) = crate::mm::palloc::kernel_usage();
+    let (swap_slots_used, swap_slots_total) = crate::vm::swap_usage();
     let stats = MemStats {
         user_frames_used: user_used as u64,
         user_frames_total: user_total as u64,
         kernel_frames_used: kernel_used as u64,
-        swap_slots_used: 0,
-        swap_slots_total: 0,
+        swap_slots_used,
+        swap_slots_total,
         processes: process::live_processes(),
     };
     copy_struct_to_user(ptr, &stats)
@@ -216,6 +227,31 @@ fn copy_struct_to_user<T: Copy>(ptr: u64, value: &T) -> i64 {
     };
     ok_or_kill(uaccess::copy_to_user(ptr, bytes));
     0
+}
+
+/// `mmap`: the mapped address, or 0 (NULL) when the request is refused.
+fn mmap(addr: u64, length: u64, writable: bool, fd: i64, offset: i64) -> i64 {
+    use crate::vm::mmap::{MmapError, check_fd, check_range};
+    let refused = |_: MmapError| 0;
+    let checked = check_fd(fd).and_then(|_| check_range(addr, length, offset));
+    if let Err(e) = checked {
+        return refused(e);
+    }
+    let process = process::current();
+    let Some(open) = process.fds.lock().get(fd) else {
+        return 0;
+    };
+    let OpenFile::File(m) = &*open else {
+        return 0;
+    };
+    let file = m.lock().reopen();
+    match process
+        .space()
+        .map(|space| crate::vm::mmap(space, addr, length, writable, file, offset as u64))
+    {
+        Some(Ok(addr)) => addr as i64,
+        _ => 0,
+    }
 }
 
 fn readdir(index: u64, name_out: u64) -> i64 {

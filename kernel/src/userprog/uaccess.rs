@@ -1,8 +1,10 @@
 //! Access to user memory from system calls: every user pointer is checked
-//! (user range, mapped, writable when written) and the bytes are copied through
-//! the frames' direct-map addresses, so the kernel never faults on a user address.
-use crate::mm::phys_to_virt;
-use crate::sched;
+//! (user range, a page of the process there, writable when written) and the
+//! bytes are copied through the frames' direct-map addresses, faulting pages in
+//! as a user access would (lazy pages, swapped-out pages, stack growth by the
+//! user `rsp` saved at system-call entry). The kernel never faults on a user
+//! address, and a page cannot be evicted while it is being copied.
+use crate::vm;
 use abi::layout::PAGE_SIZE;
 use alloc::vec::Vec;
 
@@ -11,7 +13,7 @@ use alloc::vec::Vec;
 pub struct BadAddress;
 
 /// Calls `f(kernel_ptr, len, offset)` for each page-sized piece of the user
-/// range `[va, va + len)`, after resolving it for reading or writing.
+/// range `[va, va + len)`.
 fn for_each_piece(
     va: u64,
     len: usize,
@@ -21,27 +23,29 @@ fn for_each_piece(
     if len == 0 {
         return Ok(());
     }
-    if !crate::mm::addrspace::is_user_range(va, len as u64) {
+    if !crate::mm::is_user_range(va, len as u64) {
         return Err(BadAddress);
     }
-    let process = sched::current_ref().process.as_ref().ok_or(BadAddress)?;
+    let process = crate::sched::current_ref()
+        .process
+        .as_ref()
+        .ok_or(BadAddress)?;
+    let space = process.space().ok_or(BadAddress)?;
+    let rsp = process
+        .syscall_rsp
+        .load(core::sync::atomic::Ordering::Relaxed);
     let mut done = 0usize;
     while done < len {
         let addr = va + done as u64;
         let n = ((PAGE_SIZE - addr % PAGE_SIZE) as usize).min(len - done);
-        let pa = process
-            .aspace
-            .lock()
-            .as_mut()
-            .and_then(|a| a.resolve(addr, write))
-            .ok_or(BadAddress)?;
-        f(phys_to_virt(pa) as *mut u8, n, done);
+        vm::access_user(space, addr, write, rsp, |p| f(p, n, done)).map_err(|_| BadAddress)?;
         done += n;
     }
     Ok(())
 }
 
-/// Checks that `[va, va + len)` is mapped (and writable when `write`).
+/// Checks that `[va, va + len)` can be accessed (and written when `write`),
+/// faulting its pages in.
 pub fn check(va: u64, len: usize, write: bool) -> Result<(), BadAddress> {
     for_each_piece(va, len, write, |_, _, _| {})
 }
@@ -50,7 +54,8 @@ pub fn check(va: u64, len: usize, write: bool) -> Result<(), BadAddress> {
 pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), BadAddress> {
     let len = dst.len();
     for_each_piece(src, len, false, |p, n, off| {
-        // SAFETY: `p` is the direct-map address of n bytes of a resident user frame.
+        // SAFETY: `p` is the direct-map address of n bytes of a resident user
+        // frame that cannot be evicted during the copy.
         unsafe { core::ptr::copy_nonoverlapping(p, dst[off..].as_mut_ptr(), n) }
     })
 }
@@ -58,7 +63,8 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), BadAddress> {
 /// Copies `src` into user memory at `dst`.
 pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), BadAddress> {
     for_each_piece(dst, src.len(), true, |p, n, off| {
-        // SAFETY: `p` is the direct-map address of n bytes of a resident, user-writable frame.
+        // SAFETY: `p` is the direct-map address of n bytes of a resident,
+        // user-writable frame that cannot be evicted during the copy.
         unsafe { core::ptr::copy_nonoverlapping(src[off..].as_ptr(), p, n) }
     })
 }
@@ -96,7 +102,7 @@ pub fn read_cstr(src: u64, max: usize) -> Result<Vec<u8>, StrError> {
     }
 }
 
-/// Reads N bytes of user memory, or None if they are not all mapped.
+/// Reads N bytes of user memory, or None if they cannot all be read.
 pub fn peek_user_bytes<const N: usize>(va: u64) -> Option<[u8; N]> {
     let mut b = [0u8; N];
     copy_from_user(&mut b, va).ok().map(|_| b)

@@ -1,0 +1,537 @@
+//! Virtual memory (Pintos project 3): address spaces with a supplemental page
+//! table ([`spt`]), lazy UNINIT pages ([`uninit`]) that become ANON ([`anon`])
+//! or FILE ([`file`]) pages on their first fault ([`fault`]), a global frame
+//! table with clock eviction ([`frame`], [`clock`]) to a swap disk ([`swap`]),
+//! memory-mapped files ([`mmap`]), and the fork copy and exit/exec kill of a
+//! whole address space.
+//!
+//! Flow of a fault (the seed's): `vm_try_handle_fault` finds the page in the
+//! SPT, `vm_do_claim_page` gets a frame (`vm_get_frame`, evicting when the user
+//! pool is empty), `swap_in` fills it (for UNINIT pages `uninit_initialize`,
+//! which turns the page into ANON or FILE), and the page is mapped; the
+//! faulting instruction then runs again.
+//!
+//! Locking: one sleeping lock ([`VM`]) guards every address space's SPT and
+//! page table, the frame table and the swap table, so eviction may touch any
+//! process's pages. It is held across disk I/O; the file system is only ever
+//! entered with it held, never the other way round.
+pub mod anon;
+pub mod clock;
+pub mod fault;
+pub mod file;
+pub mod frame;
+pub mod mmap;
+pub mod page;
+pub mod spt;
+pub mod swap;
+pub mod uninit;
+
+use crate::arch::paging::PageTable;
+use crate::fs::File;
+use crate::mm::{palloc, phys_to_virt};
+use crate::sync::{Mutex, MutexGuard};
+use abi::layout::PAGE_SIZE;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use file::Mapping;
+use frame::FrameTable;
+use page::{Anon, FilePage, Kind, Page};
+use spt::Spt;
+use swap::Swap;
+use uninit::Initializer;
+
+/// Index of an address space in the VM's table.
+pub type SpaceId = usize;
+
+/// Why a VM operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmError {
+    /// No frame could be had: the user pool is full and nothing can be evicted.
+    OutOfMemory,
+    /// No free swap slot for a page that must be swapped.
+    SwapFull,
+    /// Disk or file I/O failed.
+    Io,
+    /// The page already exists.
+    Exists,
+    /// No such page.
+    NoPage,
+}
+
+/// One process's address space: page tables, SPT and file mappings.
+struct Space {
+    pt: PageTable,
+    spt: Spt,
+    mappings: Vec<Arc<Mapping>>,
+}
+
+/// The global VM state, behind [`VM`].
+pub struct Vm {
+    spaces: Vec<Option<Space>>,
+    frames: FrameTable,
+    swap: Swap,
+}
+
+static VM: Mutex<Vm> = Mutex::new(Vm {
+    spaces: Vec::new(),
+    frames: FrameTable::empty(),
+    swap: Swap::empty(),
+});
+
+/// Sets up the frame table over the user pool and the swap table.
+pub fn init() {
+    let (base, count) = palloc::user_pool();
+    let mut vm = VM.lock();
+    vm.frames = FrameTable::new(base, count);
+    vm.swap = Swap::new(crate::dev::swap_disk());
+}
+
+/// The kernel-visible bytes of a frame.
+fn frame_bytes(pa: u64) -> &'static mut [u8] {
+    // SAFETY: `pa` is a user-pool frame owned by the VM (held under the VM
+    // lock by the caller), reached through the direct map.
+    unsafe { core::slice::from_raw_parts_mut(phys_to_virt(pa) as *mut u8, PAGE_SIZE as usize) }
+}
+
+impl Vm {
+    fn space(&mut self, id: SpaceId) -> &mut Space {
+        self.spaces[id].as_mut().expect("no such address space")
+    }
+
+    /// `vm_get_frame`: a frame for the page `owner`, from the user pool or by
+    /// evicting another page. The frame's contents are undefined.
+    fn get_frame(&mut self, owner: (SpaceId, u64)) -> Result<u64, VmError> {
+        if let Some(pa) = palloc::alloc_user_page_uninit() {
+            self.frames.set_owner(pa, Some(owner));
+            return Ok(pa);
+        }
+        // Each failed eviction (swap full for that page) moves the clock on;
+        // give up when every frame was tried.
+        let mut last = VmError::OutOfMemory;
+        for _ in 0..self.frames.len().max(1) {
+            let spaces = &mut self.spaces;
+            let victim = self.frames.choose_victim(|id| {
+                // SAFETY: the page tables live in `spaces`, which the VM lock
+                // protects and which is not resized while the clock runs; the
+                // reference does not escape the closure's use.
+                spaces
+                    .get_mut(id)
+                    .and_then(|s| s.as_mut())
+                    .map(|s| unsafe { &mut *(&mut s.pt as *mut PageTable) })
+            });
+            let Some(pa) = victim else {
+                return Err(last);
+            };
+            match self.evict(pa) {
+                Ok(()) => {
+                    self.frames.set_owner(pa, Some(owner));
+                    return Ok(pa);
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Evicts the page in frame `pa` (`swap_out`): unmaps it first (so the
+    /// process cannot change it while it is written), then writes it to swap
+    /// or back to its file, or drops it when it can be rebuilt.
+    fn evict(&mut self, pa: u64) -> Result<(), VmError> {
+        let (id, va) = self.frames.owner(pa).expect("victim without an owner");
+        self.frames.pin(pa, true);
+        let Vm { spaces, swap, .. } = self;
+        let space = spaces[id].as_mut().expect("victim in a dead address space");
+        let mapping = space.pt.unmap(va).expect("resident page without a mapping");
+        let page = space
+            .spt
+            .find_mut(va)
+            .expect("resident page without an SPT entry");
+        let frame = frame_bytes(pa);
+        let result = match &mut page.kind {
+            Kind::Anon(a) => anon::swap_out(a, frame, mapping.dirty, swap).map(|out| {
+                if let anon::SwappedOut::Dropped(origin) = out {
+                    page.kind = Kind::Uninit(origin);
+                }
+            }),
+            Kind::File(f) => file::write_back(f, frame, mapping.dirty),
+            Kind::Uninit(_) => unreachable!("resident UNINIT page"),
+        };
+        match result {
+            Ok(()) => {
+                page.frame = None;
+                self.frames.pin(pa, false);
+                Ok(())
+            }
+            Err(e) => {
+                // Keep the page where it was.
+                let writable = page.writable;
+                space
+                    .pt
+                    .map(va, pa, writable)
+                    .map_err(|_| VmError::OutOfMemory)?;
+                self.frames.pin(pa, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// `vm_do_claim_page`: gives the page at `va` a frame, fills it
+    /// (`swap_in`) and maps it. Returns the frame.
+    fn claim(&mut self, id: SpaceId, va: u64) -> Result<u64, VmError> {
+        if let Some(pa) = self.space(id).spt.find(va).ok_or(VmError::NoPage)?.frame {
+            return Ok(pa);
+        }
+        let pa = self.get_frame((id, va))?;
+        self.frames.pin(pa, true);
+        let result = self.fill(id, va, pa);
+        match result {
+            Ok(()) => {
+                self.frames.pin(pa, false);
+                Ok(pa)
+            }
+            Err(e) => {
+                self.release_frame(pa);
+                Err(e)
+            }
+        }
+    }
+
+    /// Returns a frame that holds no page to the user pool.
+    fn release_frame(&mut self, pa: u64) {
+        self.frames.set_owner(pa, None);
+        palloc::free_user_page(pa);
+    }
+
+    /// Maps frame `pa` (already filled) at `va`, or releases it on failure.
+    fn install(&mut self, id: SpaceId, va: u64, pa: u64, writable: bool) -> Result<(), VmError> {
+        if self.space(id).pt.map(va, pa, writable).is_err() {
+            self.release_frame(pa);
+            return Err(VmError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    /// Fills frame `pa` with the page's contents and maps it.
+    fn fill(&mut self, id: SpaceId, va: u64, pa: u64) -> Result<(), VmError> {
+        let Vm { spaces, swap, .. } = self;
+        let space = spaces[id].as_mut().expect("no such address space");
+        let page = space.spt.find_mut(va).ok_or(VmError::NoPage)?;
+        let frame = frame_bytes(pa);
+        match &mut page.kind {
+            Kind::Uninit(init) => {
+                let init = init.clone();
+                page.kind = init.initialize(frame).map_err(|_| VmError::Io)?;
+            }
+            Kind::Anon(a) => anon::swap_in(a, frame, swap)?,
+            Kind::File(f) => file::swap_in(f, frame)?,
+        }
+        space
+            .pt
+            .map(va, pa, page.writable)
+            .map_err(|_| VmError::OutOfMemory)?;
+        page.frame = Some(pa);
+        Ok(())
+    }
+
+    /// `destroy`: releases everything the page at `va` holds (writing a dirty
+    /// file page back) and removes it from the SPT and page table.
+    fn destroy_page(&mut self, id: SpaceId, va: u64) {
+        let Vm {
+            spaces,
+            swap,
+            frames,
+        } = self;
+        let space = spaces[id].as_mut().expect("no such address space");
+        let Some(mut page) = space.spt.remove(va) else {
+            return;
+        };
+        let mapping = space.pt.unmap(va);
+        if let Some(pa) = page.frame {
+            if let Kind::File(f) = &mut page.kind {
+                // Exit and munmap write dirty pages back; an I/O error here
+                // has nobody to report to.
+                let _ = file::write_back(f, frame_bytes(pa), mapping.is_some_and(|m| m.dirty));
+            }
+            frames.set_owner(pa, None);
+            palloc::free_user_page(pa);
+        } else {
+            anon::destroy(&page.kind, swap);
+        }
+    }
+
+    /// `supplemental_page_table_kill`: destroys every page; the SPT stays usable.
+    fn kill(&mut self, id: SpaceId) {
+        for va in self.space(id).spt.addresses() {
+            self.destroy_page(id, va);
+        }
+        self.space(id).mappings.clear();
+    }
+
+    /// Marks the page at `va` as modified by the kernel (which writes user
+    /// pages through the direct map, so the hardware dirty bit stays clear).
+    fn mark_written(&mut self, id: SpaceId, va: u64) {
+        if let Some(page) = self.space(id).spt.find_mut(va) {
+            match &mut page.kind {
+                Kind::Anon(a) => a.origin = None,
+                Kind::File(f) => f.dirty = true,
+                Kind::Uninit(_) => {}
+            }
+        }
+    }
+}
+
+/// Takes the VM lock.
+fn lock() -> MutexGuard<'static, Vm> {
+    VM.lock()
+}
+
+/// A new, empty address space.
+pub fn new_space() -> Result<SpaceId, VmError> {
+    let pt = PageTable::new().map_err(|_| VmError::OutOfMemory)?;
+    let space = Space {
+        pt,
+        spt: Spt::new(),
+        mappings: Vec::new(),
+    };
+    let mut vm = lock();
+    match vm.spaces.iter().position(|s| s.is_none()) {
+        Some(i) => {
+            vm.spaces[i] = Some(space);
+            Ok(i)
+        }
+        None => {
+            vm.spaces.push(Some(space));
+            Ok(vm.spaces.len() - 1)
+        }
+    }
+}
+
+/// Kills every page of the space and frees its page tables.
+pub fn destroy_space(id: SpaceId) {
+    let mut vm = lock();
+    vm.kill(id);
+    let space = vm.spaces[id].take();
+    drop(vm);
+    drop(space);
+}
+
+/// `supplemental_page_table_kill` (exit, exec): every page destroyed, dirty
+/// file pages written back, frames and swap slots freed; the space stays usable.
+pub fn kill_space(id: SpaceId) {
+    lock().kill(id);
+}
+
+/// Token for `arch::switch_address_space`.
+pub fn space_token(id: SpaceId) -> u64 {
+    lock().space(id).pt.token()
+}
+
+/// `vm_alloc_page_with_initializer`: registers an UNINIT page at `va`.
+pub fn alloc_page_with_initializer(
+    id: SpaceId,
+    va: u64,
+    writable: bool,
+    init: Initializer,
+) -> Result<(), VmError> {
+    lock()
+        .space(id)
+        .spt
+        .insert(va, Page::new(writable, init))
+        .map_err(|_| VmError::Exists)
+}
+
+/// `vm_claim_page`: makes the page at `va` resident now, then runs `f` on its
+/// bytes while it cannot be evicted (used for the first stack page).
+pub fn claim_page_with<R>(
+    id: SpaceId,
+    va: u64,
+    f: impl FnOnce(&mut [u8]) -> R,
+) -> Result<R, VmError> {
+    let mut vm = lock();
+    let pa = vm.claim(id, va)?;
+    vm.mark_written(id, va);
+    Ok(f(frame_bytes(pa)))
+}
+
+/// The physical address `va` maps to now, or 0 (Pintos `get_phys_addr`).
+pub fn phys_addr(id: SpaceId, va: u64) -> u64 {
+    if !crate::mm::is_user_range(va, 1) {
+        return 0;
+    }
+    lock()
+        .space(id)
+        .pt
+        .lookup(va)
+        .map_or(0, |m| m.pa + va % PAGE_SIZE)
+}
+
+/// A bad user address (no page, wrong permission, out of memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadAddress;
+
+/// Runs `f` on the kernel address of user byte `va` (with at least the rest
+/// of its page valid) for a read or a write, faulting the page in like a user
+/// access would (`user_rsp` decides stack growth). The page cannot be evicted
+/// while `f` runs.
+pub fn access_user<R>(
+    id: SpaceId,
+    va: u64,
+    write: bool,
+    user_rsp: u64,
+    f: impl FnOnce(*mut u8) -> R,
+) -> Result<R, BadAddress> {
+    let mut vm = lock();
+    let page_va = va & !(PAGE_SIZE - 1);
+    let resident = vm.space(id).pt.lookup(va).filter(|m| !write || m.writable);
+    let pa = match resident {
+        Some(m) => m.pa,
+        None => {
+            fault::handle(&mut vm, id, va, write, false, user_rsp).map_err(|_| BadAddress)?;
+            vm.space(id).pt.lookup(va).ok_or(BadAddress)?.pa
+        }
+    };
+    if write {
+        vm.mark_written(id, page_va);
+    }
+    Ok(f((phys_to_virt(pa) + va % PAGE_SIZE) as *mut u8))
+}
+
+/// Handles a page fault of a user access (also faults taken on behalf of
+/// system calls); see [`fault::handle`].
+pub fn handle_fault(
+    id: SpaceId,
+    addr: u64,
+    write: bool,
+    present: bool,
+    user_rsp: u64,
+) -> Result<fault::FaultKind, fault::Invalid> {
+    fault::handle(&mut lock(), id, addr, write, present, user_rsp)
+}
+
+/// `supplemental_page_table_copy` (fork): copies every page of `src` into the
+/// empty space `dst`, whatever its state, so the child sees the same bytes.
+pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
+    let mut vm = lock();
+    let addresses = vm.space(src).spt.addresses();
+    for va in addresses {
+        let page = vm.space(src).spt.find(va).ok_or(VmError::NoPage)?.clone();
+        let writable = page.writable;
+        let copy = match (&page.kind, page.frame) {
+            (Kind::Uninit(init), _) => Page::new(writable, init.clone()),
+            (Kind::File(f), None) => Page {
+                writable,
+                frame: None,
+                kind: Kind::File(f.clone()),
+            },
+            (kind, Some(src_pa)) => {
+                // Resident in the parent: pin it while the child's frame is found.
+                vm.frames.pin(src_pa, true);
+                let dst_pa = vm.get_frame((dst, va));
+                vm.frames.pin(src_pa, false);
+                let dst_pa = dst_pa?;
+                frame_bytes(dst_pa).copy_from_slice(frame_bytes(src_pa));
+                let dirty = vm.space(src).pt.lookup(va).is_some_and(|m| m.dirty);
+                let kind = match kind {
+                    Kind::File(f) => Kind::File(FilePage {
+                        dirty: f.dirty || dirty,
+                        ..f.clone()
+                    }),
+                    _ => Kind::Anon(Anon {
+                        slot: None,
+                        origin: None,
+                    }),
+                };
+                vm.install(dst, va, dst_pa, writable)?;
+                Page {
+                    writable,
+                    frame: Some(dst_pa),
+                    kind,
+                }
+            }
+            (Kind::Anon(a), None) => {
+                // Swapped out in the parent: read the slot into a frame of the child's.
+                let slot = a.slot.expect("non-resident ANON page without a slot");
+                let dst_pa = vm.get_frame((dst, va))?;
+                if let Err(e) = vm.swap.read(slot, frame_bytes(dst_pa)) {
+                    vm.release_frame(dst_pa);
+                    return Err(e);
+                }
+                vm.install(dst, va, dst_pa, writable)?;
+                Page {
+                    writable,
+                    frame: Some(dst_pa),
+                    kind: Kind::Anon(Anon {
+                        slot: None,
+                        origin: None,
+                    }),
+                }
+            }
+        };
+        vm.space(dst)
+            .spt
+            .insert(va, copy)
+            .map_err(|_| VmError::Exists)?;
+    }
+    let mappings = vm.space(src).mappings.clone();
+    vm.space(dst).mappings = mappings;
+    Ok(())
+}
+
+/// `do_mmap`: maps `length` bytes of `file` from `offset` at `addr`, lazily.
+pub fn mmap(
+    id: SpaceId,
+    addr: u64,
+    length: u64,
+    writable: bool,
+    file: File,
+    offset: u64,
+) -> Result<u64, mmap::MmapError> {
+    let pages = mmap::check_range(addr, length, offset as i64)?;
+    let file_len = file.length();
+    if file_len == 0 {
+        return Err(mmap::MmapError::EmptyFile);
+    }
+    let mut vm = lock();
+    let space = vm.space(id);
+    if (0..pages).any(|i| space.spt.contains(addr + i * PAGE_SIZE)) {
+        return Err(mmap::MmapError::Overlap);
+    }
+    let mapping = Arc::new(Mapping {
+        file,
+        start: addr,
+        pages,
+    });
+    for i in 0..pages {
+        let init = Initializer::Mmap {
+            mapping: mapping.clone(),
+            offset: offset + i * PAGE_SIZE,
+            read_bytes: mmap::read_bytes(file_len, offset, i),
+        };
+        space
+            .spt
+            .insert(addr + i * PAGE_SIZE, Page::new(writable, init))
+            .map_err(|_| mmap::MmapError::Overlap)?;
+    }
+    space.mappings.push(mapping);
+    Ok(addr)
+}
+
+/// `do_munmap`: unmaps the mapping that starts at `addr` (writing dirty pages
+/// back); other addresses are ignored.
+pub fn munmap(id: SpaceId, addr: u64) {
+    let mut vm = lock();
+    let space = vm.space(id);
+    let Some(i) = space.mappings.iter().position(|m| m.start == addr) else {
+        return;
+    };
+    let mapping = space.mappings.swap_remove(i);
+    for p in 0..mapping.pages {
+        vm.destroy_page(id, addr + p * PAGE_SIZE);
+    }
+}
+
+/// (swap slots in use, swap slots in total).
+pub fn swap_usage() -> (u64, u64) {
+    let (used, total) = lock().swap.usage();
+    (used as u64, total as u64)
+}
