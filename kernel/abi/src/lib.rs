@@ -4,7 +4,8 @@
 //! system-call numbers ([`syscall`]), the address-space constants of the user ABI
 //! ([`layout`]), the boot-information block the VMM hands the kernel ([`boot`]),
 //! I/O ports and device addresses ([`device`]), the VMM's exit statuses
-//! ([`exit`]) and the on-disk format of the file-system disk ([`fs`]).
+//! ([`exit`]), the on-disk format of the file-system disk ([`fs`]) and the
+//! layout of the fault-profile buffer ([`profile`]).
 //! `no_std`, no dependencies, plain `#[repr(C)]` data.
 #![no_std]
 
@@ -13,4 +14,5 @@ pub mod device;
 pub mod exit;
 pub mod fs;
 pub mod layout;
+pub mod profile;
 pub mod syscall;
