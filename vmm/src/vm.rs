@@ -85,6 +85,7 @@ pub fn run_with_io(
 
     let vm = kvm.create_vm().context("KVM_CREATE_VM")?;
     let mem = memory::create(config.mem_size)?;
+    memory::advise_huge_pages(&mem);
     memory::register(&vm, &mem)?;
     vm.create_irq_chip().context("KVM_CREATE_IRQCHIP")?;
 

@@ -47,6 +47,12 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
         })
         .map_err(LoadError::Elf)?
     };
+    // An image larger than all memory (user pool and swap) could never run;
+    // refuse it before planning it page by page.
+    let (_, swap_total) = vm::swap_usage();
+    if image.page_count() > crate::mm::palloc::user_usage().1 as u64 + swap_total {
+        return Err(LoadError::Vm(VmError::OutOfMemory));
+    }
     file.deny_write();
     let file = Arc::new(file);
     let space = vm::new_space()?;
