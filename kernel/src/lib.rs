@@ -19,6 +19,7 @@ pub mod dev;
 pub mod fs;
 pub mod mm;
 pub mod panic;
+pub mod profile;
 pub mod sched;
 pub mod sync;
 pub mod userprog;
@@ -60,6 +61,7 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
     };
     arch::init(mode, boot);
     arch::mark(abi::device::Marker::KernelEntry);
+    profile::init(boot);
     mm::init(boot);
     arch::paging::init_kernel_root();
     sched::init();

@@ -97,6 +97,8 @@ pub enum Trap {
         write: bool,
         present: bool,
         user: bool,
+        /// TSC at trap entry (for the fault profile).
+        entry_tsc: u64,
     },
     /// The LAPIC timer.
     Timer,
@@ -114,7 +116,8 @@ const INT_INSN_0X42: [u8; 2] = [0xcd, abi::syscall::GET_PHYS_ADDR_VECTOR];
 /// Called by `trap_common` and the `syscall` entry with the saved frame.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    let trap = decode(frame);
+    let entry_tsc = cpu::rdtsc();
+    let trap = decode(frame, entry_tsc);
     if let Trap::Timer = trap {
         super::timer::eoi();
         crate::sched::timer_tick();
@@ -129,10 +132,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         cpu::intr_disable();
     }
     crate::sched::maybe_preempt(frame.from_user() || frame.rflags & RFLAGS_IF != 0);
+    crate::profile::trap_exit();
 }
 
 /// Classifies a raw frame.
-fn decode(frame: &mut TrapFrame) -> Trap {
+fn decode(frame: &mut TrapFrame, entry_tsc: u64) -> Trap {
     let user = frame.from_user();
     match frame.vector {
         VECTOR_SYSCALL => Trap::Syscall,
@@ -174,6 +178,7 @@ fn decode(frame: &mut TrapFrame) -> Trap {
                 present: frame.error_code & 1 != 0,
                 write: frame.error_code & 2 != 0,
                 user,
+                entry_tsc,
             }
         }
         super::timer::TIMER_VECTOR => Trap::Timer,

@@ -210,6 +210,13 @@ fn schedule() {
     CURRENT.store(Arc::into_raw(next) as *mut Thread, Ordering::Relaxed);
     // Interrupts were already off on entry and stay off through the switch.
     let _ = s.unlock_keep_interrupts_off();
+    if crate::profile::enabled() {
+        let t = current_ref();
+        match &t.process {
+            Some(p) => crate::profile::set_current(p.pid as u32, &*p.program.lock()),
+            None => crate::profile::set_current(0, &t.name),
+        }
+    }
     // SAFETY: the FPU areas belong to prev and next, neither of which runs
     // concurrently; switch_context saves prev's registers into prev's stack.
     unsafe {

@@ -10,6 +10,9 @@ use crate::vm::{self, SpaceId, VmError, uninit::Initializer};
 use abi::layout::{PAGE_SIZE, USER_STACK};
 use alloc::sync::Arc;
 
+/// Most pages an executable's PT_LOAD segments may span (128 MiB).
+pub const MAX_IMAGE_PAGES: u64 = 32 * 1024;
+
 /// A loaded program, ready to enter.
 pub struct Loaded {
     pub space: SpaceId,
@@ -37,7 +40,7 @@ impl From<VmError> for LoadError {
 }
 
 /// Loads the program named by the first word of `cmdline` into a new space.
-pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
+pub fn load(cmdline: &[u8], pid: u32) -> Result<Loaded, LoadError> {
     let argv = args::split(cmdline).map_err(LoadError::Args)?;
     let mut file = fs::open(argv[0]).map_err(|_| LoadError::Open)?;
     let image = {
@@ -47,15 +50,14 @@ pub fn load(cmdline: &[u8]) -> Result<Loaded, LoadError> {
         })
         .map_err(LoadError::Elf)?
     };
-    // An image larger than all memory (user pool and swap) could never run;
-    // refuse it before planning it page by page.
-    let (_, swap_total) = vm::swap_usage();
-    if image.page_count() > crate::mm::palloc::user_usage().1 as u64 + swap_total {
+    // Every page of the image gets an SPT entry on the kernel heap; cap the
+    // image so that a huge (even if sparse) bss cannot exhaust it.
+    if image.page_count() > MAX_IMAGE_PAGES {
         return Err(LoadError::Vm(VmError::OutOfMemory));
     }
     file.deny_write();
     let file = Arc::new(file);
-    let space = vm::new_space()?;
+    let space = vm::new_space(pid)?;
     match populate(space, &file, &image, &argv) {
         Ok((rsp, argc, argv)) => Ok(Loaded {
             space,

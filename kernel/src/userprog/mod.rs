@@ -44,12 +44,15 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
             write,
             present,
             user: true,
+            entry_tsc,
         } => {
             let current = process::current();
             let result = current
                 .space()
                 .ok_or(crate::vm::fault::Invalid::NoPage)
-                .and_then(|space| crate::vm::handle_fault(space, addr, write, present, frame.rsp));
+                .and_then(|space| {
+                    crate::vm::handle_fault(space, addr, write, present, frame.rsp, entry_tsc)
+                });
             match result {
                 Ok(_) => {}
                 Err(crate::vm::fault::Invalid::OutOfMemory) => {
@@ -69,6 +72,7 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
             write,
             present,
             user,
+            ..
         } => {
             crate::panic::set_fault_rip(frame.rip);
             panic!(

@@ -50,6 +50,8 @@ pub struct Process {
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
     pub exec_file: Mutex<Option<Arc<File>>>,
+    /// The running executable's file name (the exit line uses `name`).
+    pub program: SpinLock<[u8; 16]>,
     pub children: Mutex<Vec<Arc<ChildRecord>>>,
     pub record: Arc<ChildRecord>,
 }
@@ -65,6 +67,7 @@ impl Process {
             syscall_rsp: AtomicU64::new(0),
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
+            program: SpinLock::new(crate::sched::thread_name(name)),
             children: Mutex::new(Vec::new()),
             record: Arc::new(ChildRecord {
                 pid,
@@ -155,7 +158,7 @@ extern "C" fn start_initial(arg: usize) -> ! {
 fn exec_image(cmdline: &[u8]) -> ! {
     let process = current();
     let name = program_name(cmdline);
-    let loaded = match loader::load(cmdline) {
+    let loaded = match loader::load(cmdline, process.pid as u32) {
         Ok(l) => l,
         Err(e) => {
             let shown = core::str::from_utf8(name).unwrap_or("?");
@@ -176,6 +179,8 @@ fn exec_image(cmdline: &[u8]) -> ! {
         vm::destroy_space(old);
     }
     *process.exec_file.lock() = Some(loaded.file);
+    *process.program.lock() = crate::sched::thread_name(name);
+    crate::profile::set_current(process.pid as u32, name);
     let mut frame = TrapFrame::new_user(loaded.entry, loaded.rsp);
     frame.rdi = loaded.argc;
     frame.rsi = loaded.argv;
@@ -203,16 +208,16 @@ pub fn fork(name: &[u8], frame: &TrapFrame) -> Pid {
     let Some(parent_space) = parent.space() else {
         return -1;
     };
-    let Ok(space) = vm::new_space() else {
+    let child = Process::new(name, parent.fds.lock().fork_copy());
+    let Ok(space) = vm::new_space(child.pid as u32) else {
         return -1;
     };
     if vm::copy_space(parent_space, space).is_err() {
         vm::destroy_space(space);
         return -1;
     }
-    let fds = parent.fds.lock().fork_copy();
-    let child = Process::new(name, fds);
     *child.exec_file.lock() = parent.exec_file.lock().clone();
+    *child.program.lock() = *parent.program.lock();
     let token = vm::space_token(space);
     child.space.store(space, Ordering::Relaxed);
     let mut child_frame = *frame;

@@ -4,6 +4,7 @@
 use super::page::{Kind, Page};
 use super::uninit::Initializer;
 use super::{SpaceId, Vm, VmError};
+use crate::profile::{self, FaultTimer, Stage};
 use abi::layout::{PAGE_SIZE, USER_STACK, USER_STACK_MAX};
 
 /// What a resolved fault was.
@@ -53,6 +54,7 @@ pub(super) fn handle(
     write: bool,
     present: bool,
     user_rsp: u64,
+    timer: &mut FaultTimer,
 ) -> Result<FaultKind, Invalid> {
     if !crate::mm::is_user_range(addr, 1) {
         return Err(Invalid::KernelAddress);
@@ -81,11 +83,26 @@ pub(super) fn handle(
             Kind::File(_) => FaultKind::LazyFile,
         },
     };
-    vm.claim(id, va).map_err(|e| match e {
+    timer.stage(Stage::SptLookup);
+    vm.claim(id, va, timer).map_err(|e| match e {
         VmError::OutOfMemory | VmError::SwapFull => Invalid::OutOfMemory,
         _ => Invalid::Io,
     })?;
     Ok(kind)
+}
+
+/// Records a handled fault in the fault profile (a no-op when it is off).
+pub(super) fn record(timer: FaultTimer, result: Result<FaultKind, Invalid>, pid: u32, va: u64) {
+    let kind = match result {
+        Ok(FaultKind::LazyAnon) => profile::FaultKind::LazyAnon,
+        Ok(FaultKind::LazyFile) => profile::FaultKind::LazyFile,
+        Ok(FaultKind::SwapIn) => profile::FaultKind::SwapIn,
+        Ok(FaultKind::StackGrowth) => profile::FaultKind::StackGrowth,
+        // Nothing was done: not a fault worth a record.
+        Ok(FaultKind::Resident) => return,
+        Err(_) => profile::FaultKind::Invalid,
+    };
+    timer.finish(kind, pid, va);
 }
 
 #[cfg(test)]

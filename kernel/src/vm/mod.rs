@@ -26,9 +26,10 @@ pub mod spt;
 pub mod swap;
 pub mod uninit;
 
-use crate::arch::paging::PageTable;
+use crate::arch::{self, paging::PageTable};
 use crate::fs::File;
 use crate::mm::{palloc, phys_to_virt};
+use crate::profile::{self, FaultTimer, SpanKind, Stage};
 use crate::sync::{Mutex, MutexGuard};
 use abi::layout::PAGE_SIZE;
 use alloc::sync::Arc;
@@ -60,6 +61,8 @@ pub enum VmError {
 
 /// One process's address space: page tables, SPT and file mappings.
 struct Space {
+    /// The owning process (for the fault profile).
+    pid: u32,
     pt: PageTable,
     spt: Spt,
     mappings: Vec<Arc<Mapping>>,
@@ -122,7 +125,14 @@ impl Vm {
             let Some(pa) = victim else {
                 return Err(last);
             };
-            match self.evict(pa) {
+            let start = arch::rdtsc();
+            let evicted = self.frames.owner(pa);
+            let result = self.evict(pa);
+            if let Some((victim, va)) = evicted {
+                let pid = self.spaces[victim].as_ref().map_or(0, |s| s.pid);
+                profile::span(SpanKind::Evict, pid, va, start, arch::rdtsc());
+            }
+            match result {
                 Ok(()) => {
                     self.frames.set_owner(pa, Some(owner));
                     return Ok(pa);
@@ -147,13 +157,22 @@ impl Vm {
             .find_mut(va)
             .expect("resident page without an SPT entry");
         let frame = frame_bytes(pa);
+        let start = arch::rdtsc();
         let result = match &mut page.kind {
-            Kind::Anon(a) => anon::swap_out(a, frame, mapping.dirty, swap).map(|out| {
-                if let anon::SwappedOut::Dropped(origin) = out {
-                    page.kind = Kind::Uninit(origin);
+            Kind::Anon(a) => anon::swap_out(a, frame, mapping.dirty, swap).map(|out| match out {
+                anon::SwappedOut::Dropped(origin) => page.kind = Kind::Uninit(origin),
+                anon::SwappedOut::Slot(_) => {
+                    profile::span(SpanKind::SwapWrite, space.pid, va, start, arch::rdtsc())
                 }
             }),
-            Kind::File(f) => file::write_back(f, frame, mapping.dirty),
+            Kind::File(f) => {
+                let written = mapping.dirty || f.dirty;
+                let r = file::write_back(f, frame, mapping.dirty);
+                if written {
+                    profile::span(SpanKind::FileWrite, space.pid, va, start, arch::rdtsc());
+                }
+                r
+            }
             Kind::Uninit(_) => unreachable!("resident UNINIT page"),
         };
         match result {
@@ -177,13 +196,14 @@ impl Vm {
 
     /// `vm_do_claim_page`: gives the page at `va` a frame, fills it
     /// (`swap_in`) and maps it. Returns the frame.
-    fn claim(&mut self, id: SpaceId, va: u64) -> Result<u64, VmError> {
+    fn claim(&mut self, id: SpaceId, va: u64, timer: &mut FaultTimer) -> Result<u64, VmError> {
         if let Some(pa) = self.space(id).spt.find(va).ok_or(VmError::NoPage)?.frame {
             return Ok(pa);
         }
         let pa = self.get_frame((id, va))?;
+        timer.stage(Stage::FrameAlloc);
         self.frames.pin(pa, true);
-        let result = self.fill(id, va, pa);
+        let result = self.fill(id, va, pa, timer);
         match result {
             Ok(()) => {
                 self.frames.pin(pa, false);
@@ -212,19 +232,39 @@ impl Vm {
     }
 
     /// Fills frame `pa` with the page's contents and maps it.
-    fn fill(&mut self, id: SpaceId, va: u64, pa: u64) -> Result<(), VmError> {
+    fn fill(
+        &mut self,
+        id: SpaceId,
+        va: u64,
+        pa: u64,
+        timer: &mut FaultTimer,
+    ) -> Result<(), VmError> {
         let Vm { spaces, swap, .. } = self;
         let space = spaces[id].as_mut().expect("no such address space");
         let page = space.spt.find_mut(va).ok_or(VmError::NoPage)?;
         let frame = frame_bytes(pa);
-        match &mut page.kind {
+        let start = arch::rdtsc();
+        let io = match &mut page.kind {
             Kind::Uninit(init) => {
                 let init = init.clone();
+                let io = init.reads_file().then_some(SpanKind::FileRead);
                 page.kind = init.initialize(frame).map_err(|_| VmError::Io)?;
+                io
             }
-            Kind::Anon(a) => anon::swap_in(a, frame, swap)?,
-            Kind::File(f) => file::swap_in(f, frame)?,
+            Kind::Anon(a) => {
+                let io = a.slot.is_some().then_some(SpanKind::SwapRead);
+                anon::swap_in(a, frame, swap)?;
+                io
+            }
+            Kind::File(f) => {
+                file::swap_in(f, frame)?;
+                Some(SpanKind::FileRead)
+            }
+        };
+        if let Some(kind) = io {
+            profile::span(kind, space.pid, va, start, arch::rdtsc());
         }
+        timer.stage(Stage::Init);
         space
             .pt
             .map(va, pa, page.writable)
@@ -285,10 +325,11 @@ fn lock() -> MutexGuard<'static, Vm> {
     VM.lock()
 }
 
-/// A new, empty address space.
-pub fn new_space() -> Result<SpaceId, VmError> {
+/// A new, empty address space for process `pid`.
+pub fn new_space(pid: u32) -> Result<SpaceId, VmError> {
     let pt = PageTable::new().map_err(|_| VmError::OutOfMemory)?;
     let space = Space {
+        pid,
         pt,
         spt: Spt::new(),
         mappings: Vec::new(),
@@ -348,7 +389,7 @@ pub fn claim_page_with<R>(
     f: impl FnOnce(&mut [u8]) -> R,
 ) -> Result<R, VmError> {
     let mut vm = lock();
-    let pa = vm.claim(id, va)?;
+    let pa = vm.claim(id, va, &mut FaultTimer::start(0))?;
     vm.mark_written(id, va);
     Ok(f(frame_bytes(pa)))
 }
@@ -386,7 +427,11 @@ pub fn access_user<R>(
     let pa = match resident {
         Some(m) => m.pa,
         None => {
-            fault::handle(&mut vm, id, va, write, false, user_rsp).map_err(|_| BadAddress)?;
+            // A fault taken on behalf of a system call: time it from here.
+            let mut timer = FaultTimer::start(arch::rdtsc());
+            let kind = fault::handle(&mut vm, id, va, write, false, user_rsp, &mut timer);
+            fault::record(timer, kind, vm.space(id).pid, va);
+            kind.map_err(|_| BadAddress)?;
             vm.space(id).pt.lookup(va).ok_or(BadAddress)?.pa
         }
     };
@@ -396,16 +441,21 @@ pub fn access_user<R>(
     Ok(f((phys_to_virt(pa) + va % PAGE_SIZE) as *mut u8))
 }
 
-/// Handles a page fault of a user access (also faults taken on behalf of
-/// system calls); see [`fault::handle`].
+/// Handles a page fault of a user access taken at `entry_tsc` (see
+/// [`fault::handle`]) and records it in the fault profile.
 pub fn handle_fault(
     id: SpaceId,
     addr: u64,
     write: bool,
     present: bool,
     user_rsp: u64,
+    entry_tsc: u64,
 ) -> Result<fault::FaultKind, fault::Invalid> {
-    fault::handle(&mut lock(), id, addr, write, present, user_rsp)
+    let mut timer = FaultTimer::start(entry_tsc);
+    let mut vm = lock();
+    let result = fault::handle(&mut vm, id, addr, write, present, user_rsp, &mut timer);
+    fault::record(timer, result, vm.space(id).pid, addr);
+    result
 }
 
 /// `supplemental_page_table_copy` (fork): copies every page of `src` into the
