@@ -137,6 +137,14 @@ fn env_path(name: &str) -> PathBuf {
     }
 }
 
+/// Whether the suite runs in the emulated native CPU mode
+/// (`FAULTLINE_CPU_MODE=native`), where every ring-0 instruction costs about a
+/// microsecond: the heavy tests (eviction, swap, fork under pressure) skip
+/// themselves there.
+pub fn native_mode() -> bool {
+    std::env::var("FAULTLINE_CPU_MODE").is_ok_and(|mode| mode == "native")
+}
+
 /// The directory holding the guest programs (`FAULTLINE_USER_DIR`).
 pub fn user_dir() -> PathBuf {
     env_path("FAULTLINE_USER_DIR")

@@ -17,6 +17,7 @@ pub mod print;
 pub mod sample;
 pub mod sys;
 pub mod test;
+pub mod vmtest;
 
 pub use abi;
 pub use cstr::CBuf;

@@ -1,0 +1,13 @@
+//! `page-merge-mm`: the merge-sort pipeline of [`ulib::vmtest::merge`] over
+//! 1 MiB of random bytes against a 1 MiB user pool: all children at once, each sorting its chunk in place in an mmap of its file (`child-qsort-mm`)
+//! (Pintos `page-merge-mm`).
+#![no_std]
+#![no_main]
+
+use ulib::vmtest::merge::{self, Mode};
+
+ulib::test_main!(body);
+
+fn body(_args: &[&str]) {
+    merge::run(Mode::Parallel, "child-qsort-mm", 80);
+}

@@ -1,0 +1,631 @@
+//! Helpers of the virtual-memory test programs (`pt-*`, `lazy-*`, `page-*`,
+//! `mmap-*`, `swap-*` and their children).
+//!
+//! The top of this file is pure `core` code with no system calls, because the
+//! host tests that judge these programs (`tests/tests/vm.rs`) include it by path
+//! to compute the exact output they expect: the ARC4 stream cipher and the POSIX
+//! `cksum` of Pintos' test library, a small deterministic random generator,
+//! deterministic file contents, the block shuffle, page-aligned static arrays,
+//! and the addresses, sizes and seeds the programs and their judges agree on.
+//! The [`guest`] module holds the parts that make system calls (the merge-sort
+//! driver of `page-merge-*`, page touching, memory accounting); it only exists
+//! in the guest build.
+
+use core::cell::UnsafeCell;
+
+/// Size of a page.
+pub const PAGE: usize = 4096;
+
+/// Where the mmap tests map files (Pintos `ACTUAL`).
+pub const MAP_ADDR: usize = 0x1000_0000;
+
+/// A second mapping address, far from [`MAP_ADDR`].
+pub const MAP_ADDR2: usize = 0x2000_0000;
+
+/// The key the tests encrypt with (Pintos uses "foobar").
+pub const KEY: &[u8] = b"foobar";
+
+/// `page-shuffle`: size of the array (larger than the 2 MiB user pool).
+pub const PAGE_SHUFFLE_SIZE: usize = 3 << 20;
+/// `mmap-shuffle`: size of the mapped file (larger than the 2 MiB user pool).
+pub const MMAP_SHUFFLE_SIZE: usize = 3 << 20;
+/// Both shuffle tests exchange blocks of this size.
+pub const SHUFFLE_BLOCK: usize = 1024;
+/// Both shuffle tests shuffle this many times.
+pub const SHUFFLE_ROUNDS: usize = 3;
+/// Seed of `page-shuffle`'s initial contents and shuffles.
+pub const PAGE_SHUFFLE_SEED: u64 = 0x5eed_0001;
+/// Seed of `mmap-shuffle`'s initial contents and shuffles.
+pub const MMAP_SHUFFLE_SEED: u64 = 0x5eed_0002;
+
+/// `swap-file`, `swap-iter`: the name of the large file the host puts.
+pub const LARGE_NAME: &str = "large.txt";
+/// Size of `large.txt` (twice the 2 MiB user pool).
+pub const LARGE_SIZE: usize = 4 << 20;
+/// Seed of `large.txt`'s contents ([`fill_pattern`]).
+pub const LARGE_SEED: u64 = 0x1a49e;
+
+/// `mmap-persist`: the file written through a mapping and munmapped.
+pub const PERSIST_NAME: &str = "persist.dat";
+/// `mmap-persist`: the file written through a mapping and left mapped at exit.
+pub const PERSIST_EXIT_NAME: &str = "persist-ex.dat";
+/// `mmap-persist`: the file created right after [`PERSIST_NAME`], which the
+/// tail of the last mapped page must never reach.
+pub const PERSIST_NEIGHBOR_NAME: &str = "neighbor.dat";
+/// Size of the `mmap-persist` files: two and a half pages, so that the last
+/// mapped page has a tail past the end of the file.
+pub const PERSIST_SIZE: usize = 2 * PAGE + PAGE / 2;
+/// Seed of what `mmap-persist` writes through its mappings.
+pub const PERSIST_SEED: u64 = 0xd15c;
+/// Seed of what `mmap-persist` writes through its second mapping.
+pub const PERSIST_EXIT_SEED: u64 = 0xd15d;
+/// Seed of the neighbour file's contents (written with `write`).
+pub const PERSIST_NEIGHBOR_SEED: u64 = 0xd15e;
+
+/// The ARC4 stream cipher (Pintos `tests/arc4.c`): the tests encrypt buffers
+/// and decrypt them again, so any page that came back wrong shows as a
+/// nonzero byte.
+pub struct Arc4 {
+    s: [u8; 256],
+    i: u8,
+    j: u8,
+}
+
+impl Arc4 {
+    /// A cipher keyed with `key` (which must not be empty).
+    pub fn new(key: &[u8]) -> Arc4 {
+        let mut s = [0u8; 256];
+        for (i, b) in s.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let mut j: u8 = 0;
+        for i in 0..256 {
+            let k = key.get(i % key.len().max(1)).copied().unwrap_or(0);
+            j = j.wrapping_add(s[i]).wrapping_add(k);
+            s.swap(i, j as usize);
+        }
+        Arc4 { s, i: 0, j: 0 }
+    }
+
+    /// XORs `buf` with the next `buf.len()` bytes of the key stream.
+    pub fn crypt(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.i = self.i.wrapping_add(1);
+            self.j = self.j.wrapping_add(self.s[self.i as usize]);
+            self.s.swap(self.i as usize, self.j as usize);
+            let k = self.s[self.i as usize].wrapping_add(self.s[self.j as usize]);
+            *b ^= self.s[k as usize];
+        }
+    }
+}
+
+/// The CRC table of POSIX `cksum` (polynomial 0x04c11db7, most significant bit first).
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = (i as u32) << 24;
+        let mut bit = 0;
+        while bit < 8 {
+            c = if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            };
+            bit += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+/// POSIX `cksum` computed over data given in pieces (Pintos `tests/cksum.c`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cksum {
+    crc: u32,
+    len: u64,
+}
+
+impl Cksum {
+    pub const fn new() -> Cksum {
+        Cksum { crc: 0, len: 0 }
+    }
+
+    fn byte(crc: u32, b: u8) -> u32 {
+        (crc << 8) ^ CRC_TABLE[((crc >> 24) as u8 ^ b) as usize]
+    }
+
+    /// Adds `data` to the sum.
+    pub fn update(&mut self, data: &[u8]) {
+        let mut crc = self.crc;
+        for &b in data {
+            crc = Self::byte(crc, b);
+        }
+        self.crc = crc;
+        self.len += data.len() as u64;
+    }
+
+    /// The checksum of everything added so far.
+    pub fn finish(&self) -> u32 {
+        let mut crc = self.crc;
+        let mut n = self.len;
+        while n != 0 {
+            crc = Self::byte(crc, n as u8);
+            n >>= 8;
+        }
+        !crc
+    }
+}
+
+/// POSIX `cksum` of `data`.
+pub fn cksum(data: &[u8]) -> u32 {
+    let mut sum = Cksum::new();
+    sum.update(data);
+    sum.finish()
+}
+
+/// A deterministic random generator (splitmix64).
+pub struct Rng(u64);
+
+impl Rng {
+    pub const fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+}
+
+/// The splitmix64 finalizer: a bijective scramble of `z`.
+const fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Byte `offset` of the deterministic contents named by `seed`: every page and
+/// every byte position differs, so a misplaced or stale page shows.
+pub const fn pattern_byte(seed: u64, offset: u64) -> u8 {
+    (pattern_word(seed, offset / 8) >> (8 * (offset % 8))) as u8
+}
+
+/// Bytes `8 * index .. 8 * index + 8` of the contents named by `seed`, as a
+/// little-endian word.
+const fn pattern_word(seed: u64, index: u64) -> u64 {
+    mix(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ index)
+}
+
+/// Fills `buf` with bytes `offset ..` of the contents named by `seed`.
+pub fn fill_pattern(buf: &mut [u8], seed: u64, offset: u64) {
+    for (k, b) in buf.iter_mut().enumerate() {
+        *b = pattern_byte(seed, offset + k as u64);
+    }
+}
+
+/// The index of the first byte of `buf` that is not byte `offset + index` of
+/// the contents named by `seed`, if any.
+pub fn pattern_mismatch(buf: &[u8], seed: u64, offset: u64) -> Option<usize> {
+    buf.iter()
+        .enumerate()
+        .position(|(k, &b)| b != pattern_byte(seed, offset + k as u64))
+}
+
+/// Exchanges the `block`-byte blocks of `buf` in a random order (Fisher-Yates),
+/// so that consecutive accesses land on random pages.
+pub fn shuffle_blocks(buf: &mut [u8], block: usize, rng: &mut Rng) {
+    let n = buf.len() / block;
+    for i in 0..n.saturating_sub(1) {
+        let j = i + rng.below(n - i);
+        if j != i {
+            let (low, high) = buf.split_at_mut(j * block);
+            low[i * block..(i + 1) * block].swap_with_slice(&mut high[..block]);
+        }
+    }
+}
+
+/// The shuffle tests: fills `buf` with the contents named by `seed`, reports
+/// `(0, cksum)`, then shuffles it [`SHUFFLE_ROUNDS`] times, reporting
+/// `(round, cksum)` after each (rounds counted from 1).
+pub fn shuffle_test(buf: &mut [u8], seed: u64, mut report: impl FnMut(usize, u32)) {
+    fill_pattern(buf, seed, 0);
+    report(0, cksum(buf));
+    let mut rng = Rng::new(seed);
+    for round in 1..=SHUFFLE_ROUNDS {
+        shuffle_blocks(buf, SHUFFLE_BLOCK, &mut rng);
+        report(round, cksum(buf));
+    }
+}
+
+/// A page-aligned static byte array, for the large `.bss` and `.data` arrays of
+/// the tests: aligned, so that no other variable shares its pages and the
+/// tests can reason about exactly which pages they touch.
+#[repr(C, align(4096))]
+pub struct PageArray<const N: usize>(UnsafeCell<[u8; N]>);
+
+// SAFETY: user processes are single-threaded; the contents are only reached
+// through `get` and `as_ptr`, whose callers keep accesses exclusive.
+unsafe impl<const N: usize> Sync for PageArray<N> {}
+
+impl<const N: usize> PageArray<N> {
+    /// An array of zeros (placed in `.bss`).
+    pub const fn zeroed() -> Self {
+        PageArray(UnsafeCell::new([0; N]))
+    }
+
+    /// An array holding bytes `0 .. N` of the contents named by `seed`
+    /// (placed in `.data`, so it is loaded from the executable).
+    pub const fn with_pattern(seed: u64) -> Self {
+        let mut a = [0u8; N];
+        let mut i = 0;
+        while i < N {
+            let word = pattern_word(seed, (i / 8) as u64).to_le_bytes();
+            let mut k = 0;
+            while k < 8 && i + k < N {
+                a[i + k] = word[k];
+                k += 1;
+            }
+            i += 8;
+        }
+        PageArray(UnsafeCell::new(a))
+    }
+
+    /// The first byte of the array.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.0.get().cast()
+    }
+
+    /// The array as a slice.
+    ///
+    /// # Safety
+    /// No other reference to the array may be live while the result is.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn get(&self) -> &mut [u8] {
+        // SAFETY: the pointer is valid for N bytes; exclusivity is the caller's promise.
+        unsafe { &mut *self.0.get() }
+    }
+}
+
+/// Sorts `buf` with a recursive quicksort (three-way partition, recursing into
+/// the smaller part), the sort of `child-qsort` and `child-qsort-mm`.
+pub fn quicksort(buf: &mut [u8]) {
+    let mut buf = buf;
+    while buf.len() > 1 {
+        let pivot = buf[buf.len() / 2];
+        let (mut lt, mut i, mut gt) = (0, 0, buf.len());
+        while i < gt {
+            if buf[i] < pivot {
+                buf.swap(lt, i);
+                lt += 1;
+                i += 1;
+            } else if buf[i] > pivot {
+                gt -= 1;
+                buf.swap(i, gt);
+            } else {
+                i += 1;
+            }
+        }
+        let whole = core::mem::take(&mut buf);
+        let (left, rest) = whole.split_at_mut(lt);
+        let right = &mut rest[gt - lt..];
+        if left.len() < right.len() {
+            quicksort(left);
+            buf = right;
+        } else {
+            quicksort(right);
+            buf = left;
+        }
+    }
+}
+
+/// Sorts `buf` with a counting sort, the sort of `child-sort`.
+pub fn counting_sort(buf: &mut [u8]) {
+    let mut histogram = [0usize; 256];
+    for &b in buf.iter() {
+        histogram[b as usize] += 1;
+    }
+    let mut pos = 0;
+    for (value, &count) in histogram.iter().enumerate() {
+        buf[pos..pos + count].fill(value as u8);
+        pos += count;
+    }
+}
+
+/// A page count rounded up from a byte count.
+pub const fn pages(bytes: usize) -> usize {
+    bytes.div_ceil(PAGE)
+}
+
+/// The guest-only helpers: they make system calls.
+#[cfg(target_os = "none")]
+pub mod guest {
+    use crate::{boundary, sys};
+
+    /// The current stack pointer.
+    #[inline(always)]
+    pub fn rsp() -> usize {
+        let rsp: usize;
+        // SAFETY: reads a register; no memory access.
+        unsafe {
+            core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+        };
+        rsp
+    }
+
+    /// Reads one byte of every page in `start .. start + len` (faulting them in).
+    pub fn touch_pages(start: *const u8, len: usize) {
+        let mut off = 0;
+        while off < len {
+            // SAFETY: the caller passes a range the process may read.
+            unsafe { core::ptr::read_volatile(start.wrapping_add(off)) };
+            off += super::PAGE;
+        }
+    }
+
+    /// Reads one byte of every page of the program image (code, read-only data,
+    /// data and bss) except those of `skip`, so that all of them are resident.
+    pub fn touch_image_except(skip: core::ops::Range<usize>) {
+        let start = abi::layout::USER_LINK_BASE as usize;
+        let end = boundary::image_end() as usize;
+        let mut page = start;
+        while page < end {
+            if !skip.contains(&page) {
+                // SAFETY: every page of the image is mapped and readable.
+                unsafe { core::ptr::read_volatile(page as *const u8) };
+            }
+            page += super::PAGE;
+        }
+    }
+
+    /// User frames plus swap slots in use, from the kernel's accounting.
+    pub fn memory_in_use() -> Option<u64> {
+        sys::memstats().map(|m| m.user_frames_used + m.swap_slots_used)
+    }
+
+    /// Swap slots in use, from the kernel's accounting.
+    pub fn swap_slots_used() -> Option<u64> {
+        sys::memstats().map(|m| m.swap_slots_used)
+    }
+
+    /// Whether `addr` is resident (get_phys_addr reports a frame).
+    pub fn resident(addr: usize) -> bool {
+        sys::get_phys_addr(addr as *const u8) != 0
+    }
+}
+
+/// The merge-sort pipeline of `page-merge-seq`, `-par`, `-stk` and `-mm`
+/// (Pintos `tests/vm/parallel-merge.c`): the parent fills a buffer with random
+/// bytes, has child processes sort it in chunks, each chunk passed through a
+/// file, merges the sorted chunks into a second buffer and checks the result
+/// against the histogram of the input.
+#[cfg(target_os = "none")]
+pub mod merge {
+    use super::{Arc4, KEY, PageArray};
+    use crate::{cformat, fail, msg, sys};
+
+    /// Bytes sorted (the parent's two buffers together exceed the 1 MiB user pool).
+    pub const SIZE: usize = 1 << 20;
+    /// Chunks sorted by children.
+    pub const CHUNKS: usize = 8;
+    /// Bytes per chunk (and per file).
+    pub const CHUNK: usize = SIZE / CHUNKS;
+
+    static BUF1: PageArray<SIZE> = PageArray::zeroed();
+    static BUF2: PageArray<SIZE> = PageArray::zeroed();
+
+    /// How the chunks are sorted.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Mode {
+        /// One child after the other, all through one file `buffer`.
+        Sequential,
+        /// All children at once, chunk `i` through file `buf<i>`.
+        Parallel,
+    }
+
+    /// Runs the pipeline with `child` (a program that sorts the file named by
+    /// its argument and exits with `status`).
+    pub fn run(mode: Mode, child: &str, status: i32) {
+        // SAFETY: the only references to the buffers are these two.
+        let (buf1, buf2) = unsafe { (BUF1.get(), BUF2.get()) };
+        let mut histogram = [0usize; 256];
+
+        msg!("init");
+        let mut arc4 = Arc4::new(KEY);
+        arc4.crypt(buf1);
+        for &b in buf1.iter() {
+            histogram[b as usize] += 1;
+        }
+
+        match mode {
+            Mode::Sequential => {
+                for i in 0..CHUNKS {
+                    msg!("sort chunk {i}");
+                    let pid = start_child(child, "buffer", i, buf1);
+                    wait_child(pid, i, status);
+                    read_back("buffer", &mut buf1[i * CHUNK..(i + 1) * CHUNK]);
+                }
+            }
+            Mode::Parallel => {
+                let mut pids = [0; CHUNKS];
+                for (i, pid) in pids.iter_mut().enumerate() {
+                    msg!("sort chunk {i}");
+                    let name = cformat!("buf{i}");
+                    let name = name.as_cstr().to_str().unwrap_or("buf");
+                    *pid = start_child(child, name, i, buf1);
+                }
+                for (i, &pid) in pids.iter().enumerate() {
+                    msg!("wait for child {i}");
+                    wait_child(pid, i, status);
+                }
+                for i in 0..CHUNKS {
+                    let name = cformat!("buf{i}");
+                    let name = name.as_cstr().to_str().unwrap_or("buf");
+                    read_back(name, &mut buf1[i * CHUNK..(i + 1) * CHUNK]);
+                }
+            }
+        }
+
+        msg!("merge");
+        merge(buf1, buf2);
+
+        msg!("verify");
+        let mut idx = 0;
+        for (value, &count) in histogram.iter().enumerate() {
+            for _ in 0..count {
+                if buf2[idx] as usize != value {
+                    fail!("bad value {} in byte {idx}", buf2[idx]);
+                }
+                idx += 1;
+            }
+        }
+        msg!("success, buf_idx={idx}");
+    }
+
+    /// Writes chunk `i` of `buf1` to file `name` and starts `child name` on it.
+    fn start_child(child: &str, name: &str, i: usize, buf1: &[u8]) -> sys::Pid {
+        let cname = cformat!("{name}");
+        let _ = sys::remove(cname.as_cstr());
+        if !sys::create(cname.as_cstr(), CHUNK as u32) {
+            fail!("create \"{name}\"");
+        }
+        let fd = sys::open(cname.as_cstr());
+        if fd < 2 {
+            fail!("open \"{name}\"");
+        }
+        if sys::write(fd, &buf1[i * CHUNK..(i + 1) * CHUNK]) != CHUNK as i32 {
+            fail!("write \"{name}\"");
+        }
+        sys::close(fd);
+        let fork_name = cformat!("{child}");
+        let pid = sys::fork(fork_name.as_cstr());
+        if pid == 0 {
+            let cmd = cformat!("{child} {name}");
+            sys::exec(cmd.as_cstr());
+            fail!("exec \"{child} {name}\"");
+        }
+        if pid < 0 {
+            fail!("fork \"{child}\" for chunk {i}");
+        }
+        pid
+    }
+
+    /// Waits for the child that sorted chunk `i`, which must exit with `status`.
+    fn wait_child(pid: sys::Pid, i: usize, status: i32) {
+        let got = sys::wait(pid);
+        if got != status {
+            fail!("child {i} exited with {got}, expected {status}");
+        }
+    }
+
+    /// Reads the sorted chunk back from file `name` into `chunk`.
+    fn read_back(name: &str, chunk: &mut [u8]) {
+        let cname = cformat!("{name}");
+        let fd = sys::open(cname.as_cstr());
+        if fd < 2 {
+            fail!("open \"{name}\" for reading");
+        }
+        if sys::read(fd, chunk) != chunk.len() as i32 {
+            fail!("read \"{name}\"");
+        }
+        sys::close(fd);
+    }
+
+    /// Merges the [`CHUNKS`] sorted chunks of `src` into `dst`.
+    fn merge(src: &[u8], dst: &mut [u8]) {
+        let mut heads = [0usize; CHUNKS];
+        for out in dst.iter_mut() {
+            let mut best: Option<usize> = None;
+            for (c, &h) in heads.iter().enumerate() {
+                if h < CHUNK {
+                    let v = src[c * CHUNK + h];
+                    if best.is_none_or(|b| v < src[b * CHUNK + heads[b]]) {
+                        best = Some(c);
+                    }
+                }
+            }
+            let Some(c) = best else {
+                fail!("merge ran out of input");
+            };
+            *out = src[c * CHUNK + heads[c]];
+            heads[c] += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cksum_matches_posix() {
+        // `printf 123456789 | cksum` prints 930766865.
+        assert_eq!(cksum(b"123456789"), 930_766_865);
+        assert_eq!(cksum(b""), 4_294_967_295);
+        let mut pieces = Cksum::new();
+        pieces.update(b"1234");
+        pieces.update(b"56789");
+        assert_eq!(pieces.finish(), 930_766_865);
+    }
+
+    #[test]
+    fn arc4_round_trips_and_matches_the_reference_stream() {
+        // RFC 6229 test vector for key 0x0102030405: first key-stream bytes.
+        let mut ks = [0u8; 4];
+        Arc4::new(&[1, 2, 3, 4, 5]).crypt(&mut ks);
+        assert_eq!(ks, [0xb2, 0x39, 0x63, 0x05]);
+        let mut buf = [0u8; 100];
+        Arc4::new(KEY).crypt(&mut buf);
+        assert!(buf.iter().any(|&b| b != 0));
+        Arc4::new(KEY).crypt(&mut buf);
+        assert!(buf.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn patterns_differ_by_seed_and_offset() {
+        let mut a = [0u8; 64];
+        fill_pattern(&mut a, 1, 4096);
+        assert_eq!(pattern_mismatch(&a, 1, 4096), None);
+        assert!(pattern_mismatch(&a, 1, 0).is_some());
+        assert!(pattern_mismatch(&a, 2, 4096).is_some());
+        let arr = PageArray::<64>::with_pattern(7);
+        // SAFETY: the only reference.
+        assert_eq!(pattern_mismatch(unsafe { arr.get() }, 7, 0), None);
+    }
+
+    #[test]
+    fn sorts_sort() {
+        let mut a = [0u8; 4096];
+        Arc4::new(KEY).crypt(&mut a);
+        let mut b = a;
+        let mut want = a.to_vec();
+        want.sort_unstable();
+        quicksort(&mut a);
+        counting_sort(&mut b);
+        assert_eq!(a.to_vec(), want);
+        assert_eq!(b.to_vec(), want);
+        let mut same = [7u8; 1000];
+        quicksort(&mut same);
+        assert!(same.iter().all(|&x| x == 7));
+    }
+
+    #[test]
+    fn shuffles_permute_blocks() {
+        let mut buf: Vec<u8> = (0..64u8).collect();
+        shuffle_blocks(&mut buf, 4, &mut Rng::new(3));
+        assert_ne!(buf, (0..64u8).collect::<Vec<_>>());
+        let mut sorted = buf.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..64u8).collect::<Vec<_>>());
+        for block in buf.chunks(4) {
+            assert_eq!(block[0] % 4, 0);
+            assert_eq!(block[3], block[0] + 3);
+        }
+    }
+}
