@@ -147,6 +147,9 @@ pub struct BootParams {
     pub tsc_khz: u64,
     pub cmdline: String,
     pub boot_pml4: u64,
+    /// The fault-profile buffer (guest-physical address, bytes), 0/0 when off.
+    pub profile_buf: u64,
+    pub profile_len: u64,
 }
 
 /// Writes the command line at `phys::CMDLINE` and the `BootInfo` at `phys::BOOT_INFO`.
@@ -194,8 +197,8 @@ pub fn write_boot_info(mem: &GuestMem, p: &BootParams) -> Result<()> {
     };
     w64(offset_of!(BootInfo, vif_page), vif_page)?;
     w64(offset_of!(BootInfo, boot_pml4), p.boot_pml4)?;
-    w64(offset_of!(BootInfo, profile_buf), 0)?;
-    w64(offset_of!(BootInfo, profile_len), 0)?;
+    w64(offset_of!(BootInfo, profile_buf), p.profile_buf)?;
+    w64(offset_of!(BootInfo, profile_len), p.profile_len)?;
     Ok(())
 }
 
@@ -394,6 +397,8 @@ mod tests {
             tsc_khz: 2_000_000,
             cmdline: "echo hi".into(),
             boot_pml4: 0x10000,
+            profile_buf: 0x50_0000,
+            profile_len: 0x6_c000,
         };
         write_boot_info(&mem, &p).unwrap();
         let mut raw = [0u8; size_of::<BootInfo>()];
@@ -416,6 +421,8 @@ mod tests {
         assert_eq!(info.cmdline_addr, phys::CMDLINE);
         assert_eq!(info.cmdline_len, 7);
         assert_eq!(info.boot_pml4, 0x10000);
+        assert_eq!(info.profile_buf, 0x50_0000);
+        assert_eq!(info.profile_len, 0x6_c000);
         let mut cmd = [0u8; 8];
         mem.read_slice(&mut cmd, GuestAddress(phys::CMDLINE))
             .unwrap();

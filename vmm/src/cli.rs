@@ -64,6 +64,21 @@ pub struct Cli {
     /// Do not print the start-up line
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print a fault profile to stderr after the run: latency per fault kind and
+    /// stage, eviction and paging I/O, processes, VM exits with their host time
+    #[arg(long)]
+    pub profile: bool,
+    /// Write the recorded faults, evictions and paging I/O as a Chrome trace
+    /// (opens in Perfetto)
+    #[arg(long, value_name = "FILE.json")]
+    pub trace: Option<PathBuf>,
+    /// Sample the guest's kernel and user stacks and write a flamegraph (SVG,
+    /// or collapsed stacks as text if FILE ends in .folded)
+    #[arg(long, value_name = "FILE.svg")]
+    pub flamegraph: Option<PathBuf>,
+    /// Samples per second for --flamegraph
+    #[arg(long, value_name = "HZ", default_value_t = config::SAMPLE_HZ_DEFAULT)]
+    pub sample_hz: u32,
     /// The program to run and its arguments
     #[arg(value_name = "PROGRAM", trailing_var_arg = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
@@ -151,6 +166,10 @@ impl Cli {
             CpuModeArg::Pvm => CpuModeChoice::Pvm,
         };
         c.quiet = self.quiet;
+        c.profile = self.profile;
+        c.trace = self.trace;
+        c.flamegraph = self.flamegraph;
+        c.sample_hz = self.sample_hz;
         c.validate()?;
         Ok(c)
     }
@@ -263,6 +282,24 @@ mod tests {
         );
         assert_eq!(c.swap, Some(SwapConfig::Memory(8 << 20)));
         assert_eq!(c.timeout, None);
+        assert!(!c.profiling());
+        let c = config(&[
+            "--profile",
+            "--trace",
+            "t.json",
+            "--flamegraph",
+            "f.svg",
+            "--sample-hz",
+            "250",
+            "--",
+            "p",
+        ])
+        .unwrap();
+        assert!(c.profile);
+        assert_eq!(c.trace, Some(PathBuf::from("t.json")));
+        assert_eq!(c.flamegraph, Some(PathBuf::from("f.svg")));
+        assert_eq!(c.sample_hz, 250);
+        assert!(config(&["--sample-hz", "0", "--", "p"]).is_err());
         let c = config(&["--swap-file", "/tmp/s", "--", "p"]).unwrap();
         assert_eq!(
             c.swap,

@@ -17,6 +17,10 @@ pub const MEM_DEFAULT: u64 = 64 << 20;
 pub const FS_SIZE_DEFAULT: u64 = 16 << 20;
 /// Default size of a swap file given without `--swap`.
 pub const SWAP_SIZE_DEFAULT: u64 = 16 << 20;
+/// Default rate of the `--flamegraph` sampler.
+pub const SAMPLE_HZ_DEFAULT: u32 = 1000;
+/// Highest sampling rate accepted (each sample stops the vCPU for tens of µs).
+pub const SAMPLE_HZ_MAX: u32 = 20_000;
 /// Default wall-clock limit of a run.
 pub const TIMEOUT_DEFAULT: Duration = Duration::from_secs(120);
 
@@ -80,6 +84,14 @@ pub struct Config {
     pub cpu_mode: CpuModeChoice,
     /// Suppress the start-up line.
     pub quiet: bool,
+    /// Print the fault profile (per fault kind and stage, VM exits) after the run.
+    pub profile: bool,
+    /// Write the recorded faults and paging spans as a Chrome trace here.
+    pub trace: Option<PathBuf>,
+    /// Sample the guest's stacks and write a flamegraph SVG here.
+    pub flamegraph: Option<PathBuf>,
+    /// Samples per second of the flamegraph sampler.
+    pub sample_hz: u32,
     /// The initial command line (program name and arguments).
     pub cmdline: String,
 }
@@ -101,6 +113,10 @@ impl Config {
             stats: false,
             cpu_mode: CpuModeChoice::Auto,
             quiet: false,
+            profile: false,
+            trace: None,
+            flamegraph: None,
+            sample_hz: SAMPLE_HZ_DEFAULT,
             cmdline: cmdline.into(),
         }
     }
@@ -141,6 +157,12 @@ impl Config {
                 bail!("--swap {size}: must be a positive multiple of 4K");
             }
         }
+        if self.sample_hz == 0 || self.sample_hz > SAMPLE_HZ_MAX {
+            bail!(
+                "--sample-hz {}: must be between 1 and {SAMPLE_HZ_MAX}",
+                self.sample_hz
+            );
+        }
         if self.cmdline.trim_matches(' ').is_empty() {
             bail!("no program given (usage: faultline [OPTIONS] -- PROGRAM [ARGS...])");
         }
@@ -155,6 +177,11 @@ impl Config {
             bail!("command line contains a NUL byte");
         }
         Ok(())
+    }
+
+    /// Whether the kernel should record faults (any profiling output asked for).
+    pub fn profiling(&self) -> bool {
+        self.profile || self.trace.is_some() || self.flamegraph.is_some()
     }
 
     /// The program name: the first word of the command line.
@@ -254,6 +281,16 @@ mod tests {
         let mut c = ok.clone();
         c.swap = Some(SwapConfig::Memory(1000));
         assert!(c.validate().is_err());
+        let mut c = ok.clone();
+        assert!(!c.profiling());
+        c.sample_hz = 0;
+        assert!(c.validate().is_err());
+        c.sample_hz = SAMPLE_HZ_MAX + 1;
+        assert!(c.validate().is_err());
+        c.sample_hz = SAMPLE_HZ_MAX;
+        c.flamegraph = Some("f.svg".into());
+        c.validate().unwrap();
+        assert!(c.profiling());
         let mut c = ok.clone();
         c.user_mem = Some(1 << 30);
         assert!(c.validate().is_err());

@@ -4,18 +4,31 @@
 //!
 //! [`run`] is the whole VMM; the `faultline` binary only parses the command line
 //! ([`cli`]) into a [`Config`] and maps the [`Outcome`] to its exit status.
+//!
+//! Fault profiling ([`profiling`]): the kernel records into a buffer the VMM
+//! reserves ([`profile`]); after the run the VMM prints a table
+//! ([`profile_report`]), writes a Chrome trace ([`trace`]) and renders a
+//! flamegraph ([`flamegraph`]) from stacks its [`sampler`] read out of the
+//! guest ([`guest_stack`]).
 
 pub mod boot;
 pub mod cli;
 pub mod config;
 pub mod cpuid;
 pub mod devices;
+pub mod flamegraph;
 pub mod fsimage;
+pub mod guest_stack;
 pub mod loader;
 pub mod memory;
+pub mod profile;
+pub mod profile_report;
+pub mod profiling;
 pub mod pvm;
+pub mod sampler;
 pub mod stats;
 pub mod symbols;
+pub mod trace;
 pub mod vcpu;
 pub mod virtio;
 pub mod vm;

@@ -1,5 +1,6 @@
-//! Run statistics for `--stats`: VM exits by kind, time inside `KVM_RUN` versus
-//! in the VMM, and the block devices' request counts.
+//! Run statistics for `--stats` and `--profile`: VM exits by kind with the host
+//! time spent handling each kind, time inside `KVM_RUN` versus in the VMM, and
+//! the block devices' request counts.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,7 +26,8 @@ pub enum ExitKind {
 }
 
 impl ExitKind {
-    const ALL: [ExitKind; 14] = [
+    /// Every kind, in report order.
+    pub const ALL: [ExitKind; 14] = [
         ExitKind::ConsoleOut,
         ExitKind::ConsoleIn,
         ExitKind::Serial,
@@ -81,6 +83,10 @@ pub struct DiskStats {
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     exits: [u64; ExitKind::ALL.len()],
+    /// Host time from `KVM_RUN` returning to the exit being served, by kind.
+    exit_time: [Duration; ExitKind::ALL.len()],
+    /// The kind counted last (the exit being served now).
+    last: Option<ExitKind>,
     /// Time spent inside `KVM_RUN`.
     pub guest_time: Duration,
     /// Wall time from the first `KVM_RUN` to the end of the run loop.
@@ -115,6 +121,20 @@ impl Stats {
     /// Counts one exit.
     pub fn count(&mut self, kind: ExitKind) {
         self.exits[kind as usize] += 1;
+        self.last = Some(kind);
+    }
+
+    /// Charges `time` (the host time of serving the exit) to the kind counted
+    /// last, and forgets it.
+    pub fn charge_exit(&mut self, time: Duration) {
+        if let Some(kind) = self.last.take() {
+            self.exit_time[kind as usize] += time;
+        }
+    }
+
+    /// Host time spent serving exits of `kind`.
+    pub fn exit_time(&self, kind: ExitKind) -> Duration {
+        self.exit_time[kind as usize]
     }
 
     /// Counts an access to a port no device serves.
@@ -213,6 +233,10 @@ mod tests {
         s.guest_time = Duration::from_millis(7);
         s.markers.push((1, Duration::from_millis(2)));
         s.markers.push((9, Duration::from_millis(3)));
+        s.charge_exit(Duration::from_micros(5));
+        s.charge_exit(Duration::from_micros(7));
+        assert_eq!(s.exit_time(ExitKind::ExitPort), Duration::from_micros(5));
+        assert_eq!(s.exit_time(ExitKind::ConsoleOut), Duration::ZERO);
         assert_eq!(s.exits(ExitKind::ConsoleOut), 2);
         assert_eq!(s.total_exits(), 3);
         assert_eq!(s.vmm_time(), Duration::from_millis(3));

@@ -64,6 +64,22 @@ impl Symbols {
         Symbols { syms }
     }
 
+    /// A table from `(address, size, name)` entries (names used as given).
+    pub fn from_entries(entries: impl IntoIterator<Item = (u64, u64, String)>) -> Symbols {
+        let mut syms: Vec<Symbol> = entries
+            .into_iter()
+            .map(|(addr, size, name)| Symbol { addr, size, name })
+            .collect();
+        syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
+        syms.dedup_by_key(|s| s.addr);
+        Symbols { syms }
+    }
+
+    /// The address of the symbol named `name` (demangled, without hash).
+    pub fn address_of(&self, name: &str) -> Option<u64> {
+        self.syms.iter().find(|s| s.name == name).map(|s| s.addr)
+    }
+
     /// Number of symbols.
     pub fn len(&self) -> usize {
         self.syms.len()
@@ -147,6 +163,12 @@ mod tests {
         assert_eq!(syms.describe(0x2100), "0x2100 label+0x100");
         assert_eq!(syms.describe(0x10), "0x10");
         assert_eq!(syms.describe_return(0x1010), "0x1010 a+0x10");
+        assert_eq!(syms.address_of("label"), Some(0x2000));
+        assert_eq!(syms.address_of("nope"), None);
+        let built =
+            Symbols::from_entries([(0x2000, 0, "label".into()), (0x1000, 0x10, "a".into())]);
+        assert_eq!(built.describe(0x1004), "0x1004 a+0x4");
+        assert_eq!(built.address_of("label"), Some(0x2000));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::devices::exit::GuestExit;
 use crate::devices::panic;
 use crate::devices::serial::{self, Serial};
 use crate::memory::GuestMem;
+use crate::sampler::Sampler;
 use crate::stats::{ExitKind, Stats};
 use crate::symbols::Symbols;
 use crate::virtio::block::Disk;
@@ -109,11 +110,15 @@ pub struct Machine<'a> {
     pub stats: &'a mut Stats,
     /// When the run loop started (set by [`Machine::run`]).
     pub started: Option<Instant>,
+    /// The `--flamegraph` sampler, served on interrupted exits.
+    pub sampler: Option<&'a mut Sampler>,
 }
 
 /// What to do after an exit, decided while the exit borrows the vCPU.
 enum Next {
     Continue,
+    /// `KVM_RUN` was interrupted (a signal or an immediate exit).
+    Interrupted,
     Stop(Stop),
     Crash(&'static str),
     InternalError,
@@ -138,7 +143,8 @@ impl Machine<'_> {
             }
             let entered = Instant::now();
             let exit = vcpu.run();
-            self.stats.guest_time += entered.elapsed();
+            let returned = Instant::now();
+            self.stats.guest_time += returned - entered;
             let next = match exit {
                 Ok(VcpuExit::IoOut(port, data)) => self.io_out(port, data),
                 Ok(VcpuExit::IoIn(port, data)) => {
@@ -167,7 +173,7 @@ impl Machine<'_> {
                 }
                 Ok(VcpuExit::Intr) => {
                     self.stats.count(ExitKind::Interrupted);
-                    Next::Continue
+                    Next::Interrupted
                 }
                 Ok(_) => {
                     self.stats.count(ExitKind::Other);
@@ -175,12 +181,16 @@ impl Machine<'_> {
                 }
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
                     self.stats.count(ExitKind::Interrupted);
-                    Next::Continue
+                    Next::Interrupted
                 }
                 Err(e) => bail!("KVM_RUN failed: {e}"),
             };
+            if let (Next::Interrupted, Some(sampler)) = (&next, self.sampler.as_deref_mut()) {
+                sampler.on_interrupt(vcpu, self.mem);
+            }
+            self.stats.charge_exit(returned.elapsed());
             match next {
-                Next::Continue => {}
+                Next::Continue | Next::Interrupted => {}
                 Next::Stop(stop) => return Ok(stop),
                 Next::Crash(what) => return Ok(Stop::Crash(self.crash_report(vcpu, what))),
                 Next::InternalError => {

@@ -1,6 +1,6 @@
-//! One run of the VMM: builds the VM (RAM, kernel, boot state, irqchip, disks),
-//! runs the vCPU on the calling thread until the guest stops, then copies files
-//! out and reports.
+//! One run of the VMM: builds the VM (RAM, kernel, boot state, irqchip, disks,
+//! the profile buffer when asked), runs the vCPU on the calling thread until the
+//! guest stops, then copies files out and reports.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -21,6 +21,8 @@ use crate::devices::console::Console;
 use crate::devices::serial::Serial;
 use crate::fsimage::FsImage;
 use crate::memory::{self, GuestMem};
+use crate::profile::Profile;
+use crate::profiling::Session;
 use crate::stats::Stats;
 use crate::symbols::Symbols;
 use crate::vcpu::{Machine, Stop};
@@ -39,6 +41,8 @@ pub struct Outcome {
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
     pub stats: Stats,
+    /// The fault profile, when profiling was asked for and the kernel recorded.
+    pub profile: Option<Profile>,
 }
 
 /// Runs `config` with the process's standard output and input as the console.
@@ -105,6 +109,7 @@ pub fn run_with_io(
     let loaded = crate::loader::load_kernel(&mem, config.mem_size, &kernel, &config.kernel)?;
     let entry = loaded.entry;
     let free_start = loaded.phys_end.next_multiple_of(PAGE_SIZE);
+    let (mut profiling, free_start) = Session::prepare(config, &mem, free_start)?;
     let pml4 = boot::write_page_tables(&mem, config.mem_size, mode == CpuMode::Pvm)?;
     boot::write_gdt(&mem)?;
 
@@ -148,6 +153,8 @@ pub fn run_with_io(
             tsc_khz,
             cmdline: config.cmdline.clone(),
             boot_pml4: pml4,
+            profile_buf: profiling.boot_info().0,
+            profile_len: profiling.boot_info().1,
         },
     )?;
 
@@ -163,6 +170,7 @@ pub fn run_with_io(
     let mut stats = Stats::default();
     stats.setup_time = setup_started.elapsed();
     let mut watchdog = Watchdog::start(config.timeout)?;
+    profiling.start(config, &mem, &mut vcpu, &symbols, mode == CpuMode::Pvm)?;
     let stop = {
         let mut machine = Machine {
             mem: &mem,
@@ -173,10 +181,12 @@ pub fn run_with_io(
             symbols: &symbols,
             stats: &mut stats,
             started: None,
+            sampler: profiling.sampler(),
         };
         machine.run(&mut vcpu, watchdog.flag())
     };
     watchdog.finish();
+    profiling.stop();
     for disk in &mut disks {
         disk.stop();
     }
@@ -203,6 +213,7 @@ pub fn run_with_io(
 
     drop(disks);
     fs_image.copy_out(&config.gets)?;
+    let profile = profiling.finish(config, &mem, &stats, &symbols)?;
     if config.stats {
         eprint!("{stats}");
         eprintln!(
@@ -220,6 +231,7 @@ pub fn run_with_io(
         stop,
         pvm_host,
         stats,
+        profile,
     })
 }
 

@@ -18,8 +18,9 @@ const KICK_INTERVAL: Duration = Duration::from_millis(10);
 /// interrupted `KVM_RUN` returns `EINTR`.
 extern "C" fn on_kick(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
 
-/// The signal used to kick the vCPU thread (installed once per process).
-fn kick_signal() -> Result<libc::c_int> {
+/// The signal used to kick the vCPU thread (installed once per process; the
+/// flamegraph sampler uses it too).
+pub(crate) fn kick_signal() -> Result<libc::c_int> {
     static INSTALLED: OnceLock<Result<libc::c_int, String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {

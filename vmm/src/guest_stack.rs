@@ -1,0 +1,243 @@
+//! Reading the guest's call stack from the host: a 4-level page-table walk from
+//! the guest's CR3 (guest-virtual to guest-physical), and the frame-pointer
+//! chain from `rbp`, followed across the kernel's trap frames into the
+//! interrupted code (a user program or kernel code).
+//!
+//! The kernel and user programs are built with frame pointers: every frame
+//! starts with `push rbp; mov rbp, rsp`, so `[rbp]` is the caller's `rbp` and
+//! `[rbp + 8]` the return address. The kernel's trap path (`trap_common` in
+//! `kernel/src/arch/trap.rs`) pushes a `TrapFrame` and calls `trap_dispatch`,
+//! whose return address is the `trap_return` label; the frame then sits just
+//! above `trap_dispatch`'s two words.
+
+use crate::memory::{self, GuestMem};
+
+/// Page-table entry bits.
+const PTE_PRESENT: u64 = 1 << 0;
+const PTE_HUGE: u64 = 1 << 7;
+/// Physical-address bits of a page-table entry.
+const PTE_ADDR: u64 = 0x000f_ffff_ffff_f000;
+
+/// Offsets in the kernel's `TrapFrame` (15 pushed registers from r15 down to
+/// rax, vector, error code, then the CPU's iret frame).
+const TF_RBP: u64 = 8 * 8;
+const TF_RIP: u64 = 17 * 8;
+/// Bytes between `trap_dispatch`'s frame pointer and its `TrapFrame` argument:
+/// its saved `rbp` and its return address.
+const TF_FROM_FP: u64 = 16;
+
+/// Deepest stack recorded.
+pub const MAX_FRAMES: usize = 128;
+
+/// Whether `va` is in the upper (kernel) half of the address space.
+pub fn is_kernel_address(va: u64) -> bool {
+    va >= 0xffff_8000_0000_0000
+}
+
+/// Translates guest-virtual addresses through one address space.
+pub struct PageWalker<'a> {
+    mem: &'a GuestMem,
+    /// Guest-physical address of the top-level table.
+    root: u64,
+    /// The page translated last: (virtual page, physical page, page size mask).
+    last: Option<(u64, u64, u64)>,
+}
+
+impl<'a> PageWalker<'a> {
+    /// A walker of the tables at `root` (a guest-physical, 4 KiB-aligned PML4).
+    pub fn new(mem: &'a GuestMem, root: u64) -> PageWalker<'a> {
+        PageWalker {
+            mem,
+            root: root & PTE_ADDR,
+            last: None,
+        }
+    }
+
+    /// The guest-physical address of `va`, or `None` if it is not mapped.
+    pub fn translate(&mut self, va: u64) -> Option<u64> {
+        if let Some((vpage, ppage, mask)) = self.last
+            && va & !mask == vpage
+        {
+            return Some(ppage | (va & mask));
+        }
+        let mut table = self.root;
+        for level in (0..4).rev() {
+            let index = (va >> (12 + 9 * level)) & 511;
+            let [entry] = memory::read_u64s::<1>(self.mem, table + index * 8)?;
+            if entry & PTE_PRESENT == 0 {
+                return None;
+            }
+            // 1 GiB pages at level 2 (PDPT), 2 MiB pages at level 1 (PD).
+            if level == 0 || (entry & PTE_HUGE != 0 && (level == 1 || level == 2)) {
+                let mask = (1u64 << (12 + 9 * level)) - 1;
+                let ppage = entry & PTE_ADDR & !mask;
+                self.last = Some((va & !mask, ppage, mask));
+                return Some(ppage | (va & mask));
+            }
+            table = entry & PTE_ADDR;
+        }
+        None
+    }
+
+    /// Reads the u64 at guest-virtual `va` (8-aligned).
+    pub fn read_u64(&mut self, va: u64) -> Option<u64> {
+        if !va.is_multiple_of(8) {
+            return None;
+        }
+        let pa = self.translate(va)?;
+        memory::read_u64s::<1>(self.mem, pa).map(|[w]| w)
+    }
+}
+
+/// The call stack at `rip` with frame pointer `rbp`, innermost first, as
+/// addresses to look symbols up with: `rip` itself, then each return address
+/// minus one (which lies inside the call instruction). `trap_return` is the
+/// kernel's `trap_return` label: a frame returning there is a trap, and the
+/// walk continues in the interrupted code at the `rip` and `rbp` saved in the
+/// trap frame.
+pub fn walk(pages: &mut PageWalker<'_>, rip: u64, rbp: u64, trap_return: Option<u64>) -> Vec<u64> {
+    let mut frames = vec![rip];
+    let mut fp = rbp;
+    while frames.len() < MAX_FRAMES {
+        if fp == 0 {
+            break;
+        }
+        let (Some(next), Some(ret)) = (pages.read_u64(fp), pages.read_u64(fp.wrapping_add(8)))
+        else {
+            break;
+        };
+        if ret == 0 {
+            break;
+        }
+        frames.push(ret - 1);
+        if trap_return == Some(ret) {
+            let frame = fp.wrapping_add(TF_FROM_FP);
+            let (Some(rip), Some(rbp)) = (
+                pages.read_u64(frame.wrapping_add(TF_RIP)),
+                pages.read_u64(frame.wrapping_add(TF_RBP)),
+            ) else {
+                break;
+            };
+            if frames.len() < MAX_FRAMES {
+                frames.push(rip);
+            }
+            fp = rbp;
+            continue;
+        }
+        // On one stack, callers' frames lie above their callees'.
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vm_memory::{Bytes, GuestAddress};
+
+    fn w(mem: &GuestMem, pa: u64, v: u64) {
+        mem.write_obj(v, GuestAddress(pa)).unwrap();
+    }
+
+    /// Tables at 0x10000: user page 0x40_0000 -> 0x5000 and 0x47_47f000 ->
+    /// 0x6000 (4 KiB pages), the direct map's first GiB as a 1 GiB page and
+    /// the kernel image's first 2 MiB as a 2 MiB page at 0x20_0000.
+    fn tables(mem: &GuestMem) -> u64 {
+        let pml4 = 0x10000;
+        let (pdpt_lo, pd_lo, pt_lo) = (0x11000, 0x12000, 0x13000);
+        let (pdpt_dm, pdpt_k, pd_k) = (0x14000, 0x15000, 0x16000);
+        let f = PTE_PRESENT | 2 | 4;
+        w(mem, pml4, pdpt_lo | f);
+        w(mem, pdpt_lo, pd_lo | f);
+        w(mem, pd_lo + 2 * 8, pt_lo | f); // 0x40_0000 is PD index 2
+        w(mem, pt_lo, 0x5000 | f);
+        // 0x4747_f000: PDPT 1, PD 0x3a, PT 0x7f.
+        let (pd_hi, pt_hi) = (0x17000, 0x18000);
+        w(mem, pdpt_lo + 8, pd_hi | f);
+        w(mem, pd_hi + 0x3a * 8, pt_hi | f);
+        w(mem, pt_hi + 0x7f * 8, 0x6000 | f);
+        // Direct map at 0xffff_8880_0000_0000: PML4 273, 1 GiB page.
+        w(mem, pml4 + 273 * 8, pdpt_dm | f);
+        w(mem, pdpt_dm, f | PTE_HUGE);
+        // Kernel image at 0xffff_ffff_8000_0000: PML4 511, PDPT 510, 2 MiB pages.
+        w(mem, pml4 + 511 * 8, pdpt_k | f);
+        w(mem, pdpt_k + 510 * 8, pd_k | f);
+        w(mem, pd_k + 8, 0x20_0000 | f | PTE_HUGE);
+        pml4
+    }
+
+    #[test]
+    fn translates_4k_2m_and_1g_pages() {
+        let mem = memory::create(4 << 20).unwrap();
+        let root = tables(&mem);
+        let mut p = PageWalker::new(&mem, root);
+        assert_eq!(p.translate(0x40_0123), Some(0x5123));
+        assert_eq!(p.translate(0x40_1000), None);
+        assert_eq!(p.translate(0x4747_fff8), Some(0x6ff8));
+        assert_eq!(p.translate(0xffff_8880_0012_3456), Some(0x12_3456));
+        assert_eq!(p.translate(0xffff_ffff_8020_0010), Some(0x20_0010));
+        assert_eq!(p.translate(0xffff_ffff_8040_0000), None);
+        // The cached page does not leak into its neighbours.
+        assert_eq!(p.translate(0x40_0fff), Some(0x5fff));
+        assert_eq!(p.translate(0x3f_f000), None);
+        assert_eq!(p.read_u64(0x40_0004), None, "unaligned");
+        w(&mem, 0x5010, 0xabcd);
+        assert_eq!(p.read_u64(0x40_0010), Some(0xabcd));
+    }
+
+    #[test]
+    fn walks_kernel_frames_through_a_trap_into_user_frames() {
+        let mem = memory::create(4 << 20).unwrap();
+        let root = tables(&mem);
+        let mut p = PageWalker::new(&mem, root);
+        const TRAP_RETURN: u64 = 0xffff_ffff_8020_1000;
+        // Kernel stack in the direct map at physical 0x30000.
+        let k = |pa: u64| 0xffff_8880_0000_0000 + pa;
+        // handler frame -> trap_dispatch frame -> trap frame.
+        w(&mem, 0x30000, k(0x30100)); // handler: saved rbp
+        w(&mem, 0x30008, 0xffff_ffff_8020_2345); // return into trap_dispatch
+        w(&mem, 0x30100, 0x4747_ff00); // trap_dispatch: saved rbp (user's)
+        w(&mem, 0x30108, TRAP_RETURN);
+        let tf = 0x30110;
+        w(&mem, tf + TF_RIP, 0x40_0abc); // interrupted user rip
+        w(&mem, tf + TF_RBP, 0x4747_ff00); // interrupted user rbp
+        // User stack at 0x4747_f000 (physical 0x6000): two frames, then 0.
+        w(&mem, 0x6f00, 0x4747_ff40);
+        w(&mem, 0x6f08, 0x40_0100);
+        w(&mem, 0x6f40, 0);
+        w(&mem, 0x6f48, 0x40_0050);
+        let frames = walk(&mut p, 0xffff_ffff_8020_3000, k(0x30000), Some(TRAP_RETURN));
+        assert_eq!(
+            frames,
+            vec![
+                0xffff_ffff_8020_3000,
+                0xffff_ffff_8020_2344,
+                TRAP_RETURN - 1,
+                0x40_0abc,
+                0x40_00ff,
+                0x40_004f,
+            ]
+        );
+        // Without the trap link the walk stops where the stacks change.
+        let frames = walk(&mut p, 0xffff_ffff_8020_3000, k(0x30000), None);
+        assert_eq!(frames.len(), 3);
+    }
+
+    #[test]
+    fn bad_chains_stop() {
+        let mem = memory::create(4 << 20).unwrap();
+        let root = tables(&mem);
+        let mut p = PageWalker::new(&mem, root);
+        // A loop: the frame points at itself.
+        w(&mem, 0x5000, 0x40_0000);
+        w(&mem, 0x5008, 0x40_0777);
+        assert_eq!(walk(&mut p, 1, 0x40_0000, None), vec![1, 0x40_0776]);
+        // Unmapped and unaligned frame pointers.
+        assert_eq!(walk(&mut p, 1, 0x1234_5000, None), vec![1]);
+        assert_eq!(walk(&mut p, 1, 0x40_0003, None), vec![1]);
+        assert_eq!(walk(&mut p, 1, 0, None), vec![1]);
+    }
+}
