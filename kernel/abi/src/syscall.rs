@@ -47,6 +47,12 @@ pub struct KernelStats {
     pub boot_tsc: u64,
     /// TSC when the initial process first entered user mode.
     pub first_user_tsc: u64,
+    /// Trapping instructions (privileged instructions the PVM host must exit
+    /// and emulate) executed so far in PVM guest mode, port I/O to devices
+    /// excluded; always 0 in the native mode.
+    pub pvm_trapping_instructions: u64,
+    /// Port I/O to the VMM's devices (console, exit, markers) in PVM guest mode.
+    pub pvm_device_io: u64,
 }
 
 /// `int $0x42` with a user address in `rax` returns the physical address it maps

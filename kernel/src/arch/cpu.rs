@@ -3,11 +3,41 @@
 //! native and the PVM guest mode choose their form here.
 use super::pvm;
 use core::arch::asm;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 #[inline]
 fn pvm_mode() -> bool {
     pvm::PVM_MODE.load(Ordering::Relaxed) != 0
+}
+
+/// Trapping instructions (an exit and emulation each in PVM guest mode)
+/// executed in PVM guest mode, device port I/O excluded.
+static PVM_TRAPPING: AtomicU64 = AtomicU64::new(0);
+/// Port I/O to the VMM's devices (an exit by design) in PVM guest mode.
+static PVM_DEVICE_IO: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a trapping instruction about to run (PVM guest mode only: in the
+/// native mode nothing traps on VT-x/AMD-V hosts).
+#[inline]
+pub fn count_trapping() {
+    if pvm_mode() {
+        PVM_TRAPPING.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[inline]
+fn count_device_io() {
+    if pvm_mode() {
+        PVM_DEVICE_IO.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// (trapping instructions, device port I/O) executed in PVM guest mode so far.
+pub fn pvm_trap_counts() -> (u64, u64) {
+    (
+        PVM_TRAPPING.load(Ordering::Relaxed),
+        PVM_DEVICE_IO.load(Ordering::Relaxed),
+    )
 }
 
 #[cfg(not(test))]
@@ -38,6 +68,8 @@ pub fn intr_disable() -> bool {
         return pvm::intr_disable();
     }
     let was = intr_enabled();
+    #[cfg(not(test))]
+    count_trapping();
     // SAFETY: masking interrupts is always sound; callers restore with intr_restore.
     #[cfg(not(test))]
     unsafe {
@@ -52,6 +84,8 @@ pub fn intr_enable() {
     if pvm_mode() {
         return pvm::intr_enable();
     }
+    #[cfg(not(test))]
+    count_trapping();
     // SAFETY: the kernel is ready to take interrupts once the IDT is loaded.
     #[cfg(not(test))]
     unsafe {
@@ -71,6 +105,7 @@ pub fn idle() {
     if pvm_mode() {
         return pvm::idle();
     }
+    count_trapping();
     // SAFETY: `sti` takes effect after the next instruction, so no interrupt is
     // lost between the two.
     unsafe { asm!("sti", "hlt", options(nomem, nostack)) };
@@ -78,6 +113,7 @@ pub fn idle() {
 
 /// One step of the final halt loop.
 pub fn halt_forever_step() {
+    count_trapping();
     // SAFETY: halting with interrupts off just stops the vCPU.
     unsafe { asm!("hlt", options(nomem, nostack)) };
 }
@@ -96,6 +132,7 @@ pub fn rdtsc() -> u64 {
 /// Reads a model-specific register.
 pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
+    count_trapping();
     // SAFETY: the kernel only reads MSRs that exist on x86-64 (callers' contract).
     unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack)) };
     ((hi as u64) << 32) | lo as u64
@@ -107,6 +144,7 @@ pub fn wrmsr(msr: u32, value: u64) {
         pvm::hypercall(pvm::HC_WRMSR, msr as u64, value, 0);
         return;
     }
+    count_trapping();
     // SAFETY: callers write architectural MSRs with valid values.
     unsafe {
         asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack))
@@ -119,6 +157,7 @@ pub fn read_cr2() -> u64 {
         return pvm::fault_address();
     }
     let v: u64;
+    count_trapping();
     // SAFETY: reading CR2 has no side effects.
     unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack)) };
     v
@@ -130,6 +169,7 @@ pub fn write_cr3(pa: u64) {
         pvm::hypercall(pvm::HC_SET_CR3, pa, 0, 0);
         return;
     }
+    count_trapping();
     // SAFETY: callers pass a PML4 whose kernel half maps the running kernel.
     unsafe { asm!("mov cr3, {}", in(reg) pa, options(nostack)) };
 }
@@ -140,12 +180,14 @@ pub fn invlpg(va: u64) {
         pvm::hypercall(pvm::HC_FLUSH_PAGE, va, 0, 0);
         return;
     }
+    count_trapping();
     // SAFETY: invalidating a TLB entry is always sound.
     unsafe { asm!("invlpg [{}]", in(reg) va, options(nostack)) };
 }
 
 /// 32-bit port output.
 pub fn outl(port: u16, value: u32) {
+    count_device_io();
     // SAFETY: the ports written are the VMM's devices (abi::device).
     unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack)) };
 }
@@ -153,6 +195,7 @@ pub fn outl(port: u16, value: u32) {
 /// 32-bit port input.
 pub fn inl(port: u16) -> u32 {
     let v: u32;
+    count_device_io();
     // SAFETY: the ports read are the VMM's devices (abi::device).
     unsafe { asm!("in eax, dx", in("dx") port, out("eax") v, options(nomem, nostack)) };
     v
@@ -160,6 +203,7 @@ pub fn inl(port: u16) -> u32 {
 
 /// 8-bit port output.
 pub fn outb(port: u16, value: u8) {
+    count_device_io();
     // SAFETY: the ports written are the serial port and the legacy PIC.
     unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack)) };
 }
@@ -167,6 +211,7 @@ pub fn outb(port: u16, value: u8) {
 /// 8-bit port input.
 pub fn inb(port: u16) -> u8 {
     let v: u8;
+    count_device_io();
     // SAFETY: reading the serial status register has no side effects.
     unsafe { asm!("in al, dx", in("dx") port, out("al") v, options(nomem, nostack)) };
     v

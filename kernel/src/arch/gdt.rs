@@ -78,6 +78,8 @@ pub fn init() {
             // Same selectors as the VMM's boot GDT, so the segment registers
             // need no reload (which would trap).
             super::pvm::hypercall(super::pvm::HC_LOAD_GDT, ptr.base, ptr.limit as u64, 0);
+            // There is no hypercall for the task register: one trap at boot.
+            super::cpu::count_trapping();
             asm!("ltr {:x}", in(reg) TSS, options(nostack));
             return;
         }

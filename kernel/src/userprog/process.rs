@@ -115,18 +115,19 @@ fn program_name(cmdline: &[u8]) -> &[u8] {
 
 /// Starts the initial process and waits for it; returns its exit status.
 ///
-/// When no other process is left, it also checks that every user frame and
-/// every kernel frame the processes used came back, and reports a leak on the
-/// console otherwise (which fails any test judging the output).
+/// When no other process is left, it also checks that every user frame, swap
+/// slot and kernel frame the processes used came back, and reports a leak on
+/// the console otherwise (which fails any test judging the output).
 pub fn run_initial(cmdline: &[u8]) -> i32 {
     let kernel_frames_before = crate::mm::palloc::kernel_usage().0;
     let status = run_and_wait(cmdline);
     if live_processes() == 0 {
         let user = crate::mm::palloc::user_usage().0;
         let kernel = crate::mm::palloc::kernel_usage().0;
-        if user != 0 || kernel != kernel_frames_before {
+        let (swap, _) = crate::vm::swap_usage();
+        if user != 0 || kernel != kernel_frames_before || swap != 0 {
             kprintln!(
-                "faultline: LEAK: {user} user frames in use, kernel frames {kernel_frames_before} -> {kernel}"
+                "faultline: LEAK: {user} user frames and {swap} swap slots in use, kernel frames {kernel_frames_before} -> {kernel}"
             );
         }
     }

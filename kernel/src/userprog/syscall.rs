@@ -214,6 +214,8 @@ fn kstats(ptr: u64) -> i64 {
         syscall_cycles,
         boot_tsc: crate::boot_tsc(),
         first_user_tsc: process::first_user_tsc(),
+        pvm_trapping_instructions: crate::arch::cpu::pvm_trap_counts().0,
+        pvm_device_io: crate::arch::cpu::pvm_trap_counts().1,
     };
     copy_struct_to_user(ptr, &stats)
 }
