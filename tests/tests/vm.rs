@@ -1,7 +1,8 @@
 //! The virtual-memory tests (issue 4, in the spirit of Pintos `tests/vm`):
 //! stack growth, bad accesses, lazy loading, eviction and swap of anonymous
-//! and file-backed pages, mmap and munmap with every argument rule, fork and
-//! exec under memory pressure, and the absence of leaks.
+//! and file-backed pages, a full swap disk, mmap and munmap with every
+//! argument rule, fork and exec under memory pressure, and the absence of
+//! leaks.
 //!
 //! Each test boots its own VM with the memory sized to force what it tests
 //! (`--user-mem` caps the user frame pool, `--swap` adds a swap disk) and
@@ -816,6 +817,20 @@ mod vm {
         }
         let want = want.msg("parent memory is unchanged").end();
         check_ignoring_exits("swap-fork", &pressure("2M", "32M"), want);
+    }
+
+    #[test]
+    fn swap_full() {
+        if skip_heavy() {
+            return;
+        }
+        // The out-of-memory line is the kernel's; the hog is the second process.
+        let want = Out::begin("swap-full")
+            .line("faultline: out of memory: killing hog (pid 2)")
+            .line("hog: exit(-1)")
+            .msgs(&["wait for the hog (should return -1)", "memory works again"])
+            .end();
+        check("swap-full", &pressure("1M", "1M"), want);
     }
 
     // ---- accounting
