@@ -166,6 +166,21 @@ pub fn write(path: &Path, trace: &Value) -> Result<()> {
         .with_context(|| format!("--trace: writing {}", path.display()))
 }
 
+/// Reads a trace file back (for tests and tools): the parsed JSON, checked to
+/// be a Chrome trace object with a `traceEvents` array.
+pub fn read(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the trace {}", path.display()))?;
+    let v: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    anyhow::ensure!(
+        v["traceEvents"].is_array(),
+        "{} has no traceEvents array",
+        path.display()
+    );
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,8 +256,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
         write(&path, &trace).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v = read(&path).unwrap();
+        assert_eq!(v, trace);
+        std::fs::write(&path, "{\"traceEvents\": 3}").unwrap();
+        assert!(read(&path).is_err());
+        std::fs::write(&path, "{").unwrap();
+        assert!(read(&path).is_err());
         assert_eq!(v["displayTimeUnit"], "ns");
         assert_eq!(v["otherData"]["events_lost"], 7);
         let evs = v["traceEvents"].as_array().unwrap();

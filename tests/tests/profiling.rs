@@ -1,0 +1,194 @@
+//! Fault profiling end to end (issue 5): `--profile` prints a table that
+//! counts the faults a program takes, `--trace` writes a Chrome trace that
+//! parses and carries the faults and paging spans on per-process tracks, and
+//! `--flamegraph` of a fault-heavy program shows the kernel's fault handler.
+//!
+//! Everything lives in module `profiling`, so `cargo xtask test profiling`
+//! selects the group.
+
+mod profiling {
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    use faultline_tests::{RunOpts, TempDir, command_args, native_mode};
+
+    /// What one run printed.
+    struct Run {
+        stdout: String,
+        stderr: String,
+        status: i32,
+    }
+
+    /// Runs `cmdline` with the profiling options `extra` (given before `--`).
+    fn run(cmdline: &str, opts: &RunOpts, extra: &[&str]) -> Run {
+        let mut args = command_args(cmdline, opts);
+        let dashes = args.len() - 2;
+        assert_eq!(args[dashes], "--");
+        args.splice(dashes..dashes, extra.iter().map(|s| s.to_string()));
+        let bin = std::env::var_os("FAULTLINE_BIN")
+            .expect("FAULTLINE_BIN is not set: run the suite with `cargo xtask test`");
+        let out = Command::new(&bin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("cannot start faultline");
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: out.status.code().unwrap_or(-1),
+        }
+    }
+
+    /// The words of the first line of `text` that starts with `label`.
+    fn row<'a>(text: &'a str, label: &str) -> Option<Vec<&'a str>> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .map(|l| l.split_whitespace().collect())
+    }
+
+    /// The count column of the `label` row of the profile table.
+    fn count(text: &str, label: &str) -> u64 {
+        let words = row(text, label).unwrap_or_else(|| panic!("no `{label}` row in:\n{text}"));
+        words[label.split_whitespace().count()]
+            .parse()
+            .unwrap_or_else(|_| panic!("bad count in `{label}` row:\n{text}"))
+    }
+
+    fn path_arg(p: &Path) -> &str {
+        p.to_str().expect("temporary paths are UTF-8")
+    }
+
+    #[test]
+    fn the_table_counts_lazy_faults_by_kind_and_stage() {
+        let r = run("lazy-anon", &RunOpts::new(), &["--profile"]);
+        assert_eq!(r.status, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+        let t = &r.stderr;
+        assert!(t.contains("faultline: fault profile:"), "{t}");
+        // The program touches two pages of its zero array, and its code and
+        // data come in by lazy file faults.
+        assert!(count(t, "lazy-anon") >= 2, "{t}");
+        assert!(count(t, "lazy-file") >= 1, "{t}");
+        let share = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("lazy-anon") && l.contains('%'))
+            .unwrap_or_else(|| panic!("no stage-share row:\n{t}"));
+        let total: f64 = share
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.trim_end_matches('%').parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            (total - 100.0).abs() < 0.5,
+            "shares add up to {total}: {share}"
+        );
+        assert!(row(t, "1 lazy-anon").is_some(), "process row missing:\n{t}");
+        assert!(count(t, "io-out console") >= 1, "{t}");
+        assert!(t.contains("recorder overhead:"), "{t}");
+    }
+
+    #[test]
+    fn the_trace_is_chrome_json_with_faults_and_spans() {
+        let dir = TempDir::new("trace");
+        let path = dir.path().join("lazy.json");
+        let r = run("lazy-anon", &RunOpts::new(), &["--trace", path_arg(&path)]);
+        assert_eq!(r.status, 0, "stderr:\n{}", r.stderr);
+        let v = vmm::trace::read(&path).unwrap();
+        assert_eq!(v["displayTimeUnit"], "ns");
+        assert_eq!(v["otherData"]["events_lost"], 0);
+        let events = v["traceEvents"].as_array().unwrap();
+        for e in events {
+            let ph = e["ph"].as_str().expect("ph");
+            assert!(
+                e["name"].is_string() && e["pid"].is_u64() && e["tid"].is_u64(),
+                "{e}"
+            );
+            match ph {
+                "M" => assert!(e["args"]["name"].is_string() || e["args"]["sort_index"].is_u64()),
+                "X" => {
+                    assert!(e["ts"].as_f64().is_some_and(|t| t >= 0.0), "{e}");
+                    assert!(e["dur"].as_f64().is_some_and(|d| d >= 0.0), "{e}");
+                }
+                _ => panic!("unexpected phase in {e}"),
+            }
+        }
+        let faults: Vec<_> = events.iter().filter(|e| e["cat"] == "fault").collect();
+        assert_eq!(Some(faults.len() as u64), v["otherData"]["faults"].as_u64());
+        let anon = faults
+            .iter()
+            .find(|e| e["name"] == "lazy-anon fault")
+            .expect("a lazy-anon fault in the trace");
+        let pid = anon["pid"].as_u64().unwrap();
+        assert_eq!(anon["tid"], 1);
+        assert!(anon["args"]["va"].as_str().unwrap().starts_with("0x"));
+        let named = events
+            .iter()
+            .find(|e| e["name"] == "process_name" && e["pid"] == pid)
+            .expect("the faulting process is named");
+        assert!(
+            named["args"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("lazy-anon"),
+            "{named}"
+        );
+        // The program's pages are read from the file system on their own track.
+        assert!(
+            events
+                .iter()
+                .any(|e| e["cat"] == "span" && e["name"] == "file-read" && e["tid"] == 2),
+            "no file-read span"
+        );
+    }
+
+    #[test]
+    fn the_flamegraph_of_a_fault_heavy_program_shows_the_fault_handler() {
+        let dir = TempDir::new("flame");
+        let svg = dir.path().join("faults.svg");
+        // The emulated native mode runs the kernel ~1000x slower: fewer pages.
+        let (cmd, hz) = if native_mode() {
+            ("bench-fault zero 200", "1000")
+        } else {
+            ("bench-fault zero 4096", "5000")
+        };
+        let r = run(
+            cmd,
+            &RunOpts::new(),
+            &["--flamegraph", path_arg(&svg), "--sample-hz", hz],
+        );
+        assert_eq!(r.status, 0, "stderr:\n{}", r.stderr);
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.starts_with("<?xml"), "not an SVG");
+        for frame in ["bench-fault", "trap_dispatch", "kernel::vm::handle_fault"] {
+            assert!(text.contains(frame), "no `{frame}` frame in the flamegraph");
+        }
+    }
+
+    #[test]
+    fn the_profile_of_swapping_shows_swap_ins_and_evictions() {
+        if native_mode() {
+            eprintln!("skipped in the native CPU mode");
+            return;
+        }
+        let opts = RunOpts::new().user_mem("2M").swap("16M");
+        let r = run("swap-anon", &opts, &["--profile"]);
+        assert_eq!(r.status, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+        let t = &r.stderr;
+        assert!(count(t, "swap-in") > 0, "{t}");
+        assert!(count(t, "evict") > 0, "{t}");
+        assert!(count(t, "swap-write") > 0, "{t}");
+        assert!(count(t, "swap-read") > 0, "{t}");
+        // Swap-ins that had to evict spend part of their time evicting.
+        let share = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("swap-in") && l.contains('%'))
+            .unwrap_or_else(|| panic!("no swap-in stage-share row:\n{t}"));
+        let eviction: f64 = share
+            .split_whitespace()
+            .nth(4)
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        assert!(eviction > 0.0, "{share}");
+    }
+}
