@@ -217,6 +217,40 @@ pub fn inb(port: u16) -> u8 {
     v
 }
 
+/// Zeroes `len` bytes at `dst` (a multiple of 64, 8-byte aligned) with
+/// non-temporal stores: a fresh frame is not in the cache, and `movnti`
+/// skips reading its lines in only to overwrite them.
+///
+/// # Safety
+/// `dst..dst + len` must be writable memory nothing else uses meanwhile.
+#[inline]
+pub unsafe fn zero_bytes(dst: *mut u8, len: usize) {
+    debug_assert!(len.is_multiple_of(64) && (dst as usize).is_multiple_of(8));
+    // SAFETY: per the contract; the loop writes exactly `len` bytes; `sfence`
+    // orders the weakly ordered stores before anything that follows.
+    unsafe {
+        asm!(
+            "2:",
+            "movnti [{p}], {z}",
+            "movnti [{p} + 8], {z}",
+            "movnti [{p} + 16], {z}",
+            "movnti [{p} + 24], {z}",
+            "movnti [{p} + 32], {z}",
+            "movnti [{p} + 40], {z}",
+            "movnti [{p} + 48], {z}",
+            "movnti [{p} + 56], {z}",
+            "add {p}, 64",
+            "sub {n}, 64",
+            "jnz 2b",
+            "sfence",
+            p = inout(reg) dst => _,
+            n = inout(reg) len => _,
+            z = in(reg) 0u64,
+            options(nostack),
+        )
+    };
+}
+
 /// FXSAVE area: the x87/SSE state of one thread.
 #[repr(C, align(16))]
 #[derive(Clone)]

@@ -146,6 +146,32 @@ impl PageTable {
         Ok(())
     }
 
+    /// Removes the mapping of `va` without invalidating cached translations
+    /// (the caller flushes with [`PageTable::flush_all`] once it is done).
+    pub fn clear(&mut self, va: u64) -> Option<Mapping> {
+        let pte = self.walk(va, false).ok()??;
+        if *pte & PTE_P == 0 {
+            return None;
+        }
+        let old = *pte;
+        *pte = 0;
+        Some(Mapping {
+            pa: old & ADDR_MASK,
+            writable: old & PTE_W != 0,
+            accessed: old & PTE_A != 0,
+            dirty: old & PTE_D != 0,
+        })
+    }
+
+    /// Invalidates every cached translation of this address space.
+    pub fn flush_all(&self) {
+        if super::mode() == super::Mode::Pvm {
+            super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
+        } else if self.is_active() {
+            cpu::write_cr3(self.root);
+        }
+    }
+
     /// Removes the mapping of `va` and returns what it was (frame, dirty bit).
     pub fn unmap(&mut self, va: u64) -> Option<Mapping> {
         let pte = self.walk(va, false).ok()??;

@@ -4,6 +4,11 @@
 //!
 //! The user pool gets half of the free frames, capped by `--user-mem`
 //! (`BootInfo::user_pool_pages`); the kernel pool gets the rest.
+//!
+//! The user pool also knows which free frames hold only zeros: all of them at
+//! boot (the VMM hands over fresh memory), none once freed, and again those
+//! the idle thread zeroes ([`zero_one_free_user_frame`]). A zero-fill fault
+//! that gets a known-zero frame skips zeroing it.
 use crate::sync::SpinLock;
 use abi::boot::BootInfo;
 use abi::layout::PAGE_SIZE;
@@ -20,6 +25,11 @@ pub struct Pool {
     /// outside the pool are never set.
     bits: &'static mut [u64],
     hint: usize,
+    /// Bit `i` set: frame `base + i` is free and known to hold zeros (user
+    /// pool only; empty for the kernel pool).
+    zero: &'static mut [u64],
+    /// Where the idle zeroing looks next.
+    zero_hint: usize,
 }
 
 impl Pool {
@@ -30,7 +40,45 @@ impl Pool {
             used: 0,
             bits: &mut [],
             hint: 0,
+            zero: &mut [],
+            zero_hint: 0,
         }
+    }
+
+    /// Whether frame `i` is known to be zero; forgets it (the frame is being
+    /// handed out).
+    fn take_zero(&mut self, i: usize) -> bool {
+        let Some(word) = self.zero.get_mut(i / 64) else {
+            return false;
+        };
+        let was = *word & (1 << (i % 64)) != 0;
+        *word &= !(1 << (i % 64));
+        was
+    }
+
+    /// A free frame not known to be zero, reserved (marked used) for zeroing.
+    fn reserve_dirty(&mut self) -> Option<usize> {
+        let words = self.count.div_ceil(64);
+        if words == 0 || self.zero.is_empty() {
+            return None;
+        }
+        let start = self.zero_hint % words;
+        for k in 0..words {
+            let w = (start + k) % words;
+            let dirty_free = !self.bits[w] & !self.zero[w];
+            if dirty_free == 0 {
+                continue;
+            }
+            let i = w * 64 + dirty_free.trailing_zeros() as usize;
+            if i >= self.count {
+                continue;
+            }
+            self.set(i, true);
+            self.used += 1;
+            self.zero_hint = i;
+            return Some(i);
+        }
+        None
     }
 
     fn is_used(&self, i: usize) -> bool {
@@ -45,9 +93,38 @@ impl Pool {
         }
     }
 
+    /// One free frame: scans whole bitmap words from the hint (the hot path
+    /// of every page fault).
+    fn alloc_one(&mut self) -> Option<u64> {
+        if self.used == self.count {
+            return None;
+        }
+        let words = self.count.div_ceil(64);
+        let start = (self.hint / 64) % words;
+        for k in 0..words {
+            let w = (start + k) % words;
+            let word = self.bits[w];
+            if word == u64::MAX {
+                continue;
+            }
+            let i = w * 64 + word.trailing_ones() as usize;
+            if i >= self.count {
+                continue;
+            }
+            self.bits[w] |= 1 << (i % 64);
+            self.used += 1;
+            self.hint = i + 1;
+            return Some(self.base + i as u64 * PAGE_SIZE);
+        }
+        None
+    }
+
     /// Finds `n` free consecutive frames whose first index is a multiple of
     /// `align` (counted from physical 0), marks them used, returns the first address.
     fn alloc(&mut self, n: usize, align: usize) -> Option<u64> {
+        if n == 1 && align == 1 {
+            return self.alloc_one();
+        }
         if n == 0 || self.count - self.used < n {
             return None;
         }
@@ -103,6 +180,7 @@ impl Pool {
 
 static mut KERNEL_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
 static mut USER_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
+static mut USER_ZERO: [u64; WORDS / 2] = [0; WORDS / 2];
 static KERNEL_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
 static USER_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
 
@@ -128,13 +206,22 @@ pub fn init(boot: &BootInfo) {
     // bitmaps are reached only through the pool locks.
     let (kbits, ubits): (*mut [u64; WORDS / 2], *mut [u64; WORDS / 2]) =
         (&raw mut KERNEL_BITS, &raw mut USER_BITS);
-    let (kbits, ubits) = unsafe { (&mut *kbits, &mut *ubits) };
+    let uzero: *mut [u64; WORDS / 2] = &raw mut USER_ZERO;
+    let (kbits, ubits, uzero) = unsafe { (&mut *kbits, &mut *ubits, &mut *uzero) };
+    // Every user frame is fresh guest memory: zero.
+    let zero_words = user.div_ceil(64);
+    uzero[..zero_words].fill(u64::MAX);
+    if user % 64 != 0 {
+        uzero[zero_words - 1] = (1 << (user % 64)) - 1;
+    }
     *KERNEL_POOL.lock() = Pool {
         base: start,
         count: kernel,
         used: 0,
         bits: kbits,
         hint: 0,
+        zero: &mut [],
+        zero_hint: 0,
     };
     *USER_POOL.lock() = Pool {
         base: start + kernel as u64 * PAGE_SIZE,
@@ -142,18 +229,16 @@ pub fn init(boot: &BootInfo) {
         used: 0,
         bits: ubits,
         hint: 0,
+        zero: &mut uzero[..zero_words],
+        zero_hint: 0,
     };
 }
 
 fn zero(pa: u64, n: usize) {
-    // SAFETY: the frames were just taken from a pool, so nothing else uses them,
-    // and the direct map covers them.
+    // SAFETY: the frames were just taken from a pool, so nothing else uses
+    // them, and the direct map covers them.
     unsafe {
-        core::ptr::write_bytes(
-            super::phys_to_virt(pa) as *mut u8,
-            0,
-            n * PAGE_SIZE as usize,
-        )
+        crate::arch::cpu::zero_bytes(super::phys_to_virt(pa) as *mut u8, n * PAGE_SIZE as usize)
     };
 }
 
@@ -182,14 +267,37 @@ pub fn free_kernel_pages(pa: u64, n: usize) {
 
 /// One zeroed frame of the user pool.
 pub fn alloc_user_page() -> Option<u64> {
-    let pa = USER_POOL.lock().alloc(1, 1)?;
-    zero(pa, 1);
+    let (pa, zeroed) = alloc_user_page_uninit()?;
+    if !zeroed {
+        zero(pa, 1);
+    }
     Some(pa)
 }
 
-/// One frame of the user pool with whatever it held (the VM fills it).
-pub fn alloc_user_page_uninit() -> Option<u64> {
-    USER_POOL.lock().alloc(1, 1)
+/// One frame of the user pool and whether it is known to hold only zeros
+/// (otherwise it holds whatever it held; the VM fills it).
+pub fn alloc_user_page_uninit() -> Option<(u64, bool)> {
+    let mut pool = USER_POOL.lock();
+    let pa = pool.alloc(1, 1)?;
+    let i = ((pa - pool.base) / PAGE_SIZE) as usize;
+    Some((pa, pool.take_zero(i)))
+}
+
+/// Zeroes one free user frame that is not known to be zero (for the idle
+/// thread); returns false when there is none.
+pub fn zero_one_free_user_frame() -> bool {
+    let (pa, i) = {
+        let mut pool = USER_POOL.lock();
+        let Some(i) = pool.reserve_dirty() else {
+            return false;
+        };
+        (pool.base + i as u64 * PAGE_SIZE, i)
+    };
+    zero(pa, 1);
+    let mut pool = USER_POOL.lock();
+    pool.free(pa, 1);
+    pool.zero[i / 64] |= 1 << (i % 64);
+    true
 }
 
 /// The user pool: (first frame's address, number of frames).

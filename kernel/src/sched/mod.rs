@@ -57,7 +57,11 @@ pub fn init() {
 extern "C" fn idle_main(_: usize) -> ! {
     on_thread_start();
     loop {
-        arch::cpu::idle();
+        // Spend idle time zeroing freed user frames, so that zero-fill
+        // faults find them ready; halt when there is none left.
+        if !crate::mm::palloc::zero_one_free_user_frame() {
+            arch::cpu::idle();
+        }
         yield_now();
     }
 }

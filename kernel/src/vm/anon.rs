@@ -7,8 +7,13 @@ use super::page::{Anon, Kind};
 use super::swap::Swap;
 use super::uninit::Initializer;
 
-/// Reads the page's contents into `frame`.
-pub fn swap_in(anon: &mut Anon, frame: &mut [u8], swap: &mut Swap) -> Result<(), VmError> {
+/// Reads the page's contents into `frame` (`zeroed`: it holds only zeros).
+pub fn swap_in(
+    anon: &mut Anon,
+    frame: &mut [u8],
+    zeroed: bool,
+    swap: &mut Swap,
+) -> Result<(), VmError> {
     match anon.slot {
         Some(slot) => {
             swap.read(slot, frame)?;
@@ -16,7 +21,8 @@ pub fn swap_in(anon: &mut Anon, frame: &mut [u8], swap: &mut Swap) -> Result<(),
             anon.slot = None;
         }
         // Resident pages are never swapped in; a page without a slot holds zeros.
-        None => frame.fill(0),
+        None if !zeroed => frame.fill(0),
+        None => {}
     }
     Ok(())
 }

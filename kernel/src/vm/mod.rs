@@ -102,11 +102,12 @@ impl Vm {
     }
 
     /// `vm_get_frame`: a frame for the page `owner`, from the user pool or by
-    /// evicting another page. The frame's contents are undefined.
-    fn get_frame(&mut self, owner: (SpaceId, u64)) -> Result<u64, VmError> {
-        if let Some(pa) = palloc::alloc_user_page_uninit() {
+    /// evicting another page, and whether it is known to hold only zeros
+    /// (otherwise its contents are undefined).
+    fn get_frame(&mut self, owner: (SpaceId, u64)) -> Result<(u64, bool), VmError> {
+        if let Some((pa, zeroed)) = palloc::alloc_user_page_uninit() {
             self.frames.set_owner(pa, Some(owner));
-            return Ok(pa);
+            return Ok((pa, zeroed));
         }
         // Each failed eviction (swap full for that page) moves the clock on;
         // give up when every frame was tried.
@@ -135,7 +136,7 @@ impl Vm {
             match result {
                 Ok(()) => {
                     self.frames.set_owner(pa, Some(owner));
-                    return Ok(pa);
+                    return Ok((pa, false));
                 }
                 Err(e) => last = e,
             }
@@ -200,10 +201,10 @@ impl Vm {
         if let Some(pa) = self.space(id).spt.find(va).ok_or(VmError::NoPage)?.frame {
             return Ok(pa);
         }
-        let pa = self.get_frame((id, va))?;
+        let (pa, zeroed) = self.get_frame((id, va))?;
         timer.stage(Stage::FrameAlloc);
         self.frames.pin(pa, true);
-        let result = self.fill(id, va, pa, timer);
+        let result = self.fill(id, va, pa, zeroed, timer);
         match result {
             Ok(()) => {
                 self.frames.pin(pa, false);
@@ -231,12 +232,14 @@ impl Vm {
         Ok(())
     }
 
-    /// Fills frame `pa` with the page's contents and maps it.
+    /// Fills frame `pa` (`zeroed`: known to hold only zeros) with the page's
+    /// contents and maps it.
     fn fill(
         &mut self,
         id: SpaceId,
         va: u64,
         pa: u64,
+        zeroed: bool,
         timer: &mut FaultTimer,
     ) -> Result<(), VmError> {
         let Vm { spaces, swap, .. } = self;
@@ -248,12 +251,12 @@ impl Vm {
             Kind::Uninit(init) => {
                 let init = init.clone();
                 let io = init.reads_file().then_some(SpanKind::FileRead);
-                page.kind = init.initialize(frame).map_err(|_| VmError::Io)?;
+                page.kind = init.initialize(frame, zeroed).map_err(|_| VmError::Io)?;
                 io
             }
             Kind::Anon(a) => {
                 let io = a.slot.is_some().then_some(SpanKind::SwapRead);
-                anon::swap_in(a, frame, swap)?;
+                anon::swap_in(a, frame, zeroed, swap)?;
                 io
             }
             Kind::File(f) => {
@@ -274,8 +277,9 @@ impl Vm {
     }
 
     /// `destroy`: releases everything the page at `va` holds (writing a dirty
-    /// file page back) and removes it from the SPT and page table.
-    fn destroy_page(&mut self, id: SpaceId, va: u64) {
+    /// file page back) and removes it from the SPT and page table (`flush`:
+    /// invalidate its cached translation now, else the caller flushes later).
+    fn destroy_page(&mut self, id: SpaceId, va: u64, flush: bool) {
         let Vm {
             spaces,
             swap,
@@ -285,7 +289,12 @@ impl Vm {
         let Some(mut page) = space.spt.remove(va) else {
             return;
         };
-        let mapping = space.pt.unmap(va);
+        // The whole-space kill flushes once at the end instead of per page.
+        let mapping = if flush {
+            space.pt.unmap(va)
+        } else {
+            space.pt.clear(va)
+        };
         if let Some(pa) = page.frame {
             if let Kind::File(f) = &mut page.kind {
                 // Exit and munmap write dirty pages back; an I/O error here
@@ -302,9 +311,11 @@ impl Vm {
     /// `supplemental_page_table_kill`: destroys every page; the SPT stays usable.
     fn kill(&mut self, id: SpaceId) {
         for va in self.space(id).spt.addresses() {
-            self.destroy_page(id, va);
+            self.destroy_page(id, va, false);
         }
-        self.space(id).mappings.clear();
+        let space = self.space(id);
+        space.pt.flush_all();
+        space.mappings.clear();
     }
 
     /// Marks the page at `va` as modified by the kernel (which writes user
@@ -478,7 +489,7 @@ pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
                 vm.frames.pin(src_pa, true);
                 let dst_pa = vm.get_frame((dst, va));
                 vm.frames.pin(src_pa, false);
-                let dst_pa = dst_pa?;
+                let (dst_pa, _) = dst_pa?;
                 frame_bytes(dst_pa).copy_from_slice(frame_bytes(src_pa));
                 let dirty = vm.space(src).pt.lookup(va).is_some_and(|m| m.dirty);
                 let kind = match kind {
@@ -501,7 +512,7 @@ pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
             (Kind::Anon(a), None) => {
                 // Swapped out in the parent: read the slot into a frame of the child's.
                 let slot = a.slot.expect("non-resident ANON page without a slot");
-                let dst_pa = vm.get_frame((dst, va))?;
+                let (dst_pa, _) = vm.get_frame((dst, va))?;
                 if let Err(e) = vm.swap.read(slot, frame_bytes(dst_pa)) {
                     vm.release_frame(dst_pa);
                     return Err(e);
@@ -576,7 +587,7 @@ pub fn munmap(id: SpaceId, addr: u64) {
     };
     let mapping = space.mappings.swap_remove(i);
     for p in 0..mapping.pages {
-        vm.destroy_page(id, addr + p * PAGE_SIZE);
+        vm.destroy_page(id, addr + p * PAGE_SIZE, true);
     }
 }
 

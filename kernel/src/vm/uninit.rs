@@ -44,21 +44,22 @@ impl Initializer {
         }
     }
 
-    /// Fills `frame` (the page's bytes, all of them) and returns the kind the
-    /// page becomes (`uninit_initialize` → `anon_initializer` /
-    /// `file_backed_initializer`).
-    pub fn initialize(self, frame: &mut [u8]) -> Result<Kind, ReadError> {
+    /// Fills `frame` (the page's bytes, all of them; `zeroed`: they are all
+    /// zero already) and returns the kind the page becomes
+    /// (`uninit_initialize` → `anon_initializer` / `file_backed_initializer`).
+    pub fn initialize(self, frame: &mut [u8], zeroed: bool) -> Result<Kind, ReadError> {
         debug_assert_eq!(frame.len(), PAGE_SIZE as usize);
         match self {
             Initializer::Zero => {
-                frame.fill(0);
+                // SAFETY: `frame` is the page being filled, exclusively ours.
+                unsafe { crate::arch::cpu::zero_bytes(frame.as_mut_ptr(), frame.len()) };
                 Ok(Kind::Anon(Anon {
                     slot: None,
                     origin: Some(Initializer::Zero),
                 }))
             }
             Initializer::Elf { file, parts } => {
-                fill_parts(frame, &parts, |buf, off| {
+                fill_parts(frame, &parts, zeroed, |buf, off| {
                     file.read_at(buf, off).is_ok_and(|n| n == buf.len())
                 })?;
                 Ok(Kind::Anon(Anon {
@@ -72,7 +73,9 @@ impl Initializer {
                 read_bytes,
             } => {
                 let n = read_bytes as usize;
-                frame[n..].fill(0);
+                if !zeroed {
+                    frame[n..].fill(0);
+                }
                 if n > 0
                     && !mapping
                         .file
@@ -92,22 +95,28 @@ impl Initializer {
     }
 }
 
-/// Zeroes `frame` outside `parts` and reads each part with `read(buf, file_offset)`.
+/// Zeroes `frame` outside `parts` (unless `zeroed`: it is zero already) and
+/// reads each part with `read(buf, file_offset)`.
 pub fn fill_parts(
     frame: &mut [u8],
     parts: &[PagePart],
+    zeroed: bool,
     mut read: impl FnMut(&mut [u8], u64) -> bool,
 ) -> Result<(), ReadError> {
     let mut cursor = 0usize;
     for p in parts {
         let (start, len) = (p.page_offset as usize, p.len as usize);
-        frame[cursor..start].fill(0);
+        if !zeroed {
+            frame[cursor..start].fill(0);
+        }
         if !read(&mut frame[start..start + len], p.file_offset) {
             return Err(ReadError);
         }
         cursor = start + len;
     }
-    frame[cursor..].fill(0);
+    if !zeroed {
+        frame[cursor..].fill(0);
+    }
     Ok(())
 }
 
@@ -131,7 +140,7 @@ mod tests {
             },
         ];
         let mut reads = Vec::new();
-        fill_parts(&mut frame, &parts, |buf, off| {
+        fill_parts(&mut frame, &parts, false, |buf, off| {
             reads.push((off, buf.len()));
             buf.fill(7);
             true
@@ -143,13 +152,24 @@ mod tests {
         assert!(frame[20..0x120].iter().all(|&b| b == 0));
         assert_eq!(&frame[0x120..0x122], &[7; 2]);
         assert!(frame[0x122..].iter().all(|&b| b == 0));
-        assert_eq!(fill_parts(&mut frame, &parts, |_, _| false), Err(ReadError));
+        assert_eq!(
+            fill_parts(&mut frame, &parts, false, |_, _| false),
+            Err(ReadError)
+        );
+        // A frame known to be zero is only read into.
+        let mut zeroed = alloc::vec![0u8; 4096];
+        fill_parts(&mut zeroed, &parts, true, |buf, _| {
+            buf.fill(7);
+            true
+        })
+        .unwrap();
+        assert_eq!(zeroed.iter().filter(|&&b| b == 7).count(), 6);
     }
 
     #[test]
     fn zero_pages_become_anon() {
         let mut frame = alloc::vec![1u8; 4096];
-        let kind = Initializer::Zero.initialize(&mut frame).unwrap();
+        let kind = Initializer::Zero.initialize(&mut frame, false).unwrap();
         assert!(frame.iter().all(|&b| b == 0));
         assert!(matches!(
             kind,
