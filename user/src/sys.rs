@@ -209,6 +209,11 @@ pub fn kstats() -> Option<KernelStats> {
     (r == 0).then_some(stats)
 }
 
+/// Makes `int3` return at once (true) or end the process again (false).
+pub fn trap_bench(enable: bool) -> i64 {
+    syscall3(SYS_TRAP_BENCH, enable as u64, 0, 0)
+}
+
 /// TSC frequency in kHz.
 pub fn tsc_khz() -> u64 {
     syscall3(SYS_TSC_KHZ, 0, 0, 0) as u64

@@ -34,6 +34,11 @@ pub const SYS_NULL: u64 = 67;
 /// faultline: fill a [`KernelStats`] at the user pointer in `rdi`; returns 0.
 pub const SYS_KSTATS: u64 = 68;
 
+/// faultline: `trap_bench(enable)`: while enabled for the calling process, a
+/// breakpoint (`int3`) returns to the next instruction at once instead of
+/// ending the process, so the bare cost of a trap can be timed; returns 0.
+pub const SYS_TRAP_BENCH: u64 = 69;
+
 /// Kernel-side timing counters, filled by [`SYS_KSTATS`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,6 +58,12 @@ pub struct KernelStats {
     pub pvm_trapping_instructions: u64,
     /// Port I/O to the VMM's devices (console, exit, markers) in PVM guest mode.
     pub pvm_device_io: u64,
+    /// The last `fork`'s copy of the parent's pages: TSC cycles and pages copied.
+    pub last_fork_copy_cycles: u64,
+    pub last_fork_copy_pages: u64,
+    /// The last address-space teardown (exit or exec): TSC cycles and pages.
+    pub last_teardown_cycles: u64,
+    pub last_teardown_pages: u64,
 }
 
 /// `int $0x42` with a user address in `rax` returns the physical address it maps

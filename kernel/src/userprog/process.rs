@@ -47,6 +47,8 @@ pub struct Process {
     /// The user stack pointer at the last system-call entry (the stack rule
     /// for faults taken on behalf of system calls).
     pub syscall_rsp: AtomicU64,
+    /// `SYS_TRAP_BENCH`: a breakpoint returns at once instead of killing.
+    pub trap_bench: core::sync::atomic::AtomicBool,
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
     pub exec_file: Mutex<Option<Arc<File>>>,
@@ -65,6 +67,7 @@ impl Process {
             name: crate::sched::thread_name(name),
             space: AtomicUsize::new(NO_SPACE),
             syscall_rsp: AtomicU64::new(0),
+            trap_bench: core::sync::atomic::AtomicBool::new(false),
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
             program: SpinLock::new(crate::sched::thread_name(name)),

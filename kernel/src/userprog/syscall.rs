@@ -94,6 +94,12 @@ pub fn dispatch(frame: &mut TrapFrame) {
         SYS_READDIR => readdir(a[0], a[1]),
         SYS_NULL => 0,
         SYS_KSTATS => kstats(a[0]),
+        SYS_TRAP_BENCH => {
+            process::current()
+                .trap_bench
+                .store(a[0] != 0, core::sync::atomic::Ordering::Relaxed);
+            0
+        }
         _ => -1,
     };
     frame.set_return(ret as u64);
@@ -209,6 +215,7 @@ fn memstats(ptr: u64) -> i64 {
 
 fn kstats(ptr: u64) -> i64 {
     let (syscalls, syscall_cycles) = super::syscall_counters();
+    let [copy, teardown] = crate::vm::last_costs();
     let stats = KernelStats {
         syscalls,
         syscall_cycles,
@@ -216,6 +223,10 @@ fn kstats(ptr: u64) -> i64 {
         first_user_tsc: process::first_user_tsc(),
         pvm_trapping_instructions: crate::arch::cpu::pvm_trap_counts().0,
         pvm_device_io: crate::arch::cpu::pvm_trap_counts().1,
+        last_fork_copy_cycles: copy.0,
+        last_fork_copy_pages: copy.1,
+        last_teardown_cycles: teardown.0,
+        last_teardown_pages: teardown.1,
     };
     copy_struct_to_user(ptr, &stats)
 }

@@ -34,6 +34,7 @@ use crate::sync::{Mutex, MutexGuard};
 use abi::layout::PAGE_SIZE;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 use file::Mapping;
 use frame::FrameTable;
 use page::{Anon, FilePage, Kind, Page};
@@ -358,13 +359,27 @@ pub fn new_space(pid: u32) -> Result<SpaceId, VmError> {
     }
 }
 
+/// (cycles, pages) of the last fork copy and of the last teardown.
+static LAST_COPY: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static LAST_TEARDOWN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// (cycles, pages) of the last fork's page copy and of the last teardown.
+pub fn last_costs() -> [(u64, u64); 2] {
+    let get = |a: &[AtomicU64; 2]| (a[0].load(Ordering::Relaxed), a[1].load(Ordering::Relaxed));
+    [get(&LAST_COPY), get(&LAST_TEARDOWN)]
+}
+
 /// Kills every page of the space and frees its page tables.
 pub fn destroy_space(id: SpaceId) {
+    let start = arch::rdtsc();
     let mut vm = lock();
+    let pages = vm.space(id).spt.len() as u64;
     vm.kill(id);
     let space = vm.spaces[id].take();
     drop(vm);
     drop(space);
+    LAST_TEARDOWN[0].store(arch::rdtsc() - start, Ordering::Relaxed);
+    LAST_TEARDOWN[1].store(pages, Ordering::Relaxed);
 }
 
 /// `supplemental_page_table_kill` (exit, exec): every page destroyed, dirty
@@ -472,8 +487,10 @@ pub fn handle_fault(
 /// `supplemental_page_table_copy` (fork): copies every page of `src` into the
 /// empty space `dst`, whatever its state, so the child sees the same bytes.
 pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
+    let start = arch::rdtsc();
     let mut vm = lock();
     let addresses = vm.space(src).spt.addresses();
+    let pages = addresses.len() as u64;
     for va in addresses {
         let page = vm.space(src).spt.find(va).ok_or(VmError::NoPage)?.clone();
         let writable = page.writable;
@@ -535,6 +552,8 @@ pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
     }
     let mappings = vm.space(src).mappings.clone();
     vm.space(dst).mappings = mappings;
+    LAST_COPY[0].store(arch::rdtsc() - start, Ordering::Relaxed);
+    LAST_COPY[1].store(pages, Ordering::Relaxed);
     Ok(())
 }
 
