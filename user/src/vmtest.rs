@@ -346,7 +346,18 @@ pub const fn pages(bytes: usize) -> usize {
 /// The guest-only helpers: they make system calls.
 #[cfg(target_os = "none")]
 pub mod guest {
-    use crate::{boundary, sys};
+    use crate::{boundary, check, sys};
+
+    /// Opens `sample.txt` and maps its first page at [`super::MAP_ADDR`]
+    /// (`writable` or not), checking both steps Pintos-style; returns the fd
+    /// and the mapping.
+    pub fn map_sample(writable: bool) -> (i32, *mut u8) {
+        let fd = sys::open(c"sample.txt");
+        check!(fd > 1, "open \"sample.txt\"");
+        let map = sys::mmap(super::MAP_ADDR as *mut u8, super::PAGE, writable, fd, 0);
+        check!(map as usize == super::MAP_ADDR, "mmap \"sample.txt\"");
+        (fd, map)
+    }
 
     /// The current stack pointer.
     #[inline(always)]

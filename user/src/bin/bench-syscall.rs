@@ -39,11 +39,7 @@ fn main(args: &[&str]) -> i32 {
     let calls = after.syscalls - before.syscalls;
     let kernel = (after.syscall_cycles - before.syscall_cycles) / calls.max(1);
     let round_trip = total / n;
-    let ns = if khz > 0 {
-        round_trip * 1_000_000 / khz
-    } else {
-        0
-    };
+    let ns = (round_trip * 1_000_000).checked_div(khz).unwrap_or(0);
     println!(
         "bench-syscall: {n} calls, round trip {round_trip} cycles ({ns} ns), kernel {kernel} cycles, trap {} cycles",
         round_trip.saturating_sub(kernel)

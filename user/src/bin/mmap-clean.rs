@@ -5,7 +5,7 @@
 #![no_main]
 
 use ulib::sample::{self, SAMPLE};
-use ulib::vmtest::{MAP_ADDR, PAGE};
+use ulib::vmtest::guest::map_sample;
 use ulib::{check, msg, sys};
 
 ulib::test_main!(body);
@@ -13,10 +13,7 @@ ulib::test_main!(body);
 const OVERWRITE: &[u8] = b"Now is the time for all good...";
 
 fn body(_args: &[&str]) {
-    let fd = sys::open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    let map = sys::mmap(MAP_ADDR as *mut u8, PAGE, true, fd, 0);
-    check!(map as usize == MAP_ADDR, "mmap \"sample.txt\"");
+    let (fd, map) = map_sample(true);
     // SAFETY: the mapping covers one page at MAP_ADDR until munmap.
     let page = unsafe { core::slice::from_raw_parts(map, SAMPLE.len()) };
     check!(sample::matches(page), "the mapping holds the file");

@@ -5,7 +5,8 @@
 #![no_main]
 
 use ulib::sample::{self, SAMPLE};
-use ulib::vmtest::{MAP_ADDR, PAGE};
+use ulib::vmtest::MAP_ADDR;
+use ulib::vmtest::guest::map_sample;
 use ulib::{check, fail, sys};
 
 ulib::test_main!(body);
@@ -16,10 +17,7 @@ fn holds_sample() -> bool {
 }
 
 fn body(_args: &[&str]) {
-    let fd = sys::open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    let map = sys::mmap(MAP_ADDR as *mut u8, PAGE, true, fd, 0);
-    check!(map as usize == MAP_ADDR, "mmap \"sample.txt\"");
+    let (fd, map) = map_sample(true);
     let pid = sys::fork(c"child-inherit");
     if pid == 0 {
         check!(holds_sample(), "the child sees the parent's mapping");

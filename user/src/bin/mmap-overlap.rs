@@ -4,16 +4,14 @@
 #![no_std]
 #![no_main]
 
+use ulib::vmtest::guest::map_sample;
 use ulib::vmtest::{MAP_ADDR, PAGE};
 use ulib::{check, sys};
 
 ulib::test_main!(body);
 
 fn body(_args: &[&str]) {
-    let fd = sys::open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    let map = sys::mmap(MAP_ADDR as *mut u8, PAGE, false, fd, 0);
-    check!(map as usize == MAP_ADDR, "mmap \"sample.txt\"");
+    let (fd, map) = map_sample(false);
     let again = sys::mmap(MAP_ADDR as *mut u8, PAGE, false, fd, 0);
     check!(again.is_null(), "a second mmap at the same address fails");
     let below = sys::mmap((MAP_ADDR - PAGE) as *mut u8, 2 * PAGE, false, fd, 0);

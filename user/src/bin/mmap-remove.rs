@@ -5,16 +5,14 @@
 #![no_main]
 
 use ulib::sample::{self, SAMPLE};
-use ulib::vmtest::{MAP_ADDR, PAGE};
+use ulib::vmtest::PAGE;
+use ulib::vmtest::guest::map_sample;
 use ulib::{check, msg, sys};
 
 ulib::test_main!(body);
 
 fn body(_args: &[&str]) {
-    let fd = sys::open(c"sample.txt");
-    check!(fd > 1, "open \"sample.txt\"");
-    let map = sys::mmap(MAP_ADDR as *mut u8, PAGE, false, fd, 0);
-    check!(map as usize == MAP_ADDR, "mmap \"sample.txt\"");
+    let (fd, map) = map_sample(false);
     msg!("close \"sample.txt\"");
     sys::close(fd);
     check!(sys::remove(c"sample.txt"), "remove \"sample.txt\"");
