@@ -30,6 +30,9 @@ pub struct Pool {
     zero: &'static mut [u64],
     /// Where the idle zeroing looks next.
     zero_hint: usize,
+    /// Frames reserved by the idle zeroing right now (counted in `used`,
+    /// but free as far as anyone else is concerned).
+    zeroing: usize,
 }
 
 impl Pool {
@@ -42,6 +45,7 @@ impl Pool {
             hint: 0,
             zero: &mut [],
             zero_hint: 0,
+            zeroing: 0,
         }
     }
 
@@ -75,6 +79,7 @@ impl Pool {
             }
             self.set(i, true);
             self.used += 1;
+            self.zeroing += 1;
             self.zero_hint = i;
             return Some(i);
         }
@@ -211,7 +216,7 @@ pub fn init(boot: &BootInfo) {
     // Every user frame is fresh guest memory: zero.
     let zero_words = user.div_ceil(64);
     uzero[..zero_words].fill(u64::MAX);
-    if user % 64 != 0 {
+    if !user.is_multiple_of(64) {
         uzero[zero_words - 1] = (1 << (user % 64)) - 1;
     }
     *KERNEL_POOL.lock() = Pool {
@@ -222,6 +227,7 @@ pub fn init(boot: &BootInfo) {
         hint: 0,
         zero: &mut [],
         zero_hint: 0,
+        zeroing: 0,
     };
     *USER_POOL.lock() = Pool {
         base: start + kernel as u64 * PAGE_SIZE,
@@ -231,6 +237,7 @@ pub fn init(boot: &BootInfo) {
         hint: 0,
         zero: &mut uzero[..zero_words],
         zero_hint: 0,
+        zeroing: 0,
     };
 }
 
@@ -265,15 +272,6 @@ pub fn free_kernel_pages(pa: u64, n: usize) {
     KERNEL_POOL.lock().free(pa, n);
 }
 
-/// One zeroed frame of the user pool.
-pub fn alloc_user_page() -> Option<u64> {
-    let (pa, zeroed) = alloc_user_page_uninit()?;
-    if !zeroed {
-        zero(pa, 1);
-    }
-    Some(pa)
-}
-
 /// One frame of the user pool and whether it is known to hold only zeros
 /// (otherwise it holds whatever it held; the VM fills it).
 pub fn alloc_user_page_uninit() -> Option<(u64, bool)> {
@@ -296,6 +294,7 @@ pub fn zero_one_free_user_frame() -> bool {
     zero(pa, 1);
     let mut pool = USER_POOL.lock();
     pool.free(pa, 1);
+    pool.zeroing -= 1;
     pool.zero[i / 64] |= 1 << (i % 64);
     true
 }
@@ -313,10 +312,11 @@ pub fn free_user_page(pa: u64) {
     pool.free(pa, 1);
 }
 
-/// Frames (used, total) of the user pool.
+/// Frames (used, total) of the user pool; a frame the idle thread is zeroing
+/// counts as free.
 pub fn user_usage() -> (usize, usize) {
     let p = USER_POOL.lock();
-    (p.used, p.count)
+    (p.used - p.zeroing, p.count)
 }
 
 /// Frames (used, total) of the kernel pool.

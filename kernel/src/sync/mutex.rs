@@ -31,11 +31,6 @@ impl<T> Mutex<T> {
         self.sema.down();
         MutexGuard { mutex: self }
     }
-
-    /// Takes the lock if it is free.
-    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.sema.try_down().then_some(MutexGuard { mutex: self })
-    }
 }
 
 impl<'a, T> MutexGuard<'a, T> {

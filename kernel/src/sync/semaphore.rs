@@ -42,17 +42,6 @@ impl Semaphore {
         crate::arch::intr_restore(was);
     }
 
-    /// Decrements the count if positive; returns whether it did.
-    pub fn try_down(&self) -> bool {
-        let mut g = self.inner.lock();
-        if g.value > 0 {
-            g.value -= 1;
-            true
-        } else {
-            false
-        }
-    }
-
     /// Gives the unit to the longest waiter, or increments the count if none waits.
     pub fn up(&self) {
         let mut g = self.inner.lock();

@@ -5,7 +5,7 @@ use super::loader::{self, LoadError};
 use crate::arch::{self, trap::TrapFrame};
 use crate::fs::File;
 use crate::sched::{self, Thread};
-use crate::sync::{Mutex, Semaphore, SpinLock};
+use crate::sync::{Condvar, Mutex, SpinLock};
 use crate::vm::{self, SpaceId};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -31,11 +31,31 @@ pub fn live_processes() -> u64 {
     LIVE.load(Ordering::Relaxed)
 }
 
-/// What a parent keeps of a child: its pid and, once it exits, its status.
+/// What a parent keeps of a child: its pid and, once it exits, its status
+/// (the parent waits on the condition variable until it is there).
 pub struct ChildRecord {
     pub pid: Pid,
-    status: SpinLock<Option<i32>>,
-    exited: Semaphore,
+    status: Mutex<Option<i32>>,
+    exited: Condvar,
+}
+
+impl ChildRecord {
+    /// Sleeps until the child has exited; returns its status.
+    fn wait(&self) -> i32 {
+        let mut status = self.status.lock();
+        loop {
+            if let Some(s) = *status {
+                return s;
+            }
+            status = self.exited.wait(status);
+        }
+    }
+
+    /// Records the child's exit status and wakes its waiter.
+    fn finish(&self, status: i32) {
+        *self.status.lock() = Some(status);
+        self.exited.broadcast();
+    }
 }
 
 pub struct Process {
@@ -74,8 +94,8 @@ impl Process {
             children: Mutex::new(Vec::new()),
             record: Arc::new(ChildRecord {
                 pid,
-                status: SpinLock::new(None),
-                exited: Semaphore::new(0),
+                status: Mutex::new(None),
+                exited: Condvar::new(),
             }),
         })
     }
@@ -145,8 +165,7 @@ fn run_and_wait(cmdline: &[u8]) -> i32 {
     let thread = Thread::spawn(&name, start_initial, arg, Some(process))
         .expect("no memory for the initial process");
     sched::start(thread);
-    record.exited.down();
-    record.status.lock().unwrap_or(-1)
+    record.wait()
 }
 
 extern "C" fn start_initial(arg: usize) -> ! {
@@ -266,8 +285,7 @@ pub fn wait(pid: Pid) -> i32 {
         };
         children.swap_remove(i)
     };
-    record.exited.down();
-    record.status.lock().unwrap_or(-1)
+    record.wait()
 }
 
 /// Ends the current process with `status`: prints the exit line, closes its
@@ -284,7 +302,6 @@ pub fn exit(status: i32) -> ! {
     if space != NO_SPACE {
         vm::destroy_space(space);
     }
-    *process.record.status.lock() = Some(status);
-    process.record.exited.up();
+    process.record.finish(status);
     sched::exit_thread()
 }

@@ -76,11 +76,6 @@ impl FrameTable {
         self.entries[i].pinned = pinned;
     }
 
-    /// Frames holding a page.
-    pub fn in_use(&self) -> usize {
-        self.entries.iter().filter(|e| e.owner.is_some()).count()
-    }
-
     /// Chooses a victim with the clock: skips free and pinned frames, gives
     /// accessed pages a second chance (clearing the bit in their page table,
     /// found with `table`), returns the first idle frame.

@@ -382,12 +382,6 @@ pub fn destroy_space(id: SpaceId) {
     LAST_TEARDOWN[1].store(pages, Ordering::Relaxed);
 }
 
-/// `supplemental_page_table_kill` (exit, exec): every page destroyed, dirty
-/// file pages written back, frames and swap slots freed; the space stays usable.
-pub fn kill_space(id: SpaceId) {
-    lock().kill(id);
-}
-
 /// Token for `arch::switch_address_space`.
 pub fn space_token(id: SpaceId) -> u64 {
     lock().space(id).pt.token()

@@ -59,7 +59,7 @@ impl SlotBitmap {
                 i = 0;
             }
             let word = self.bits[i as usize / 64];
-            if word == u64::MAX && i % 64 == 0 {
+            if word == u64::MAX && i.is_multiple_of(64) {
                 i += 64;
                 continue;
             }
