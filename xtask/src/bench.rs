@@ -1,14 +1,29 @@
-//! `cargo xtask bench [--runs N] [--no-suite]`: builds, then measures, in each
-//! CPU mode (`auto`, which is the PVM guest mode on PVM hosts, and `native`):
+//! `cargo xtask bench [--runs N] [--quick] [--no-suite]`: builds, then
+//! measures, in each CPU mode (`auto`, which is the PVM guest mode on PVM
+//! hosts, and `native`), and prints one table of medians, both modes side by
+//! side:
 //!
-//! - boot to the first user instruction and the whole-VM lifetime of `halt`
-//!   (medians over N runs of the `faultline` process, wall time),
-//! - the null system call round trip in guest cycles, split into the kernel's
-//!   own share and the trap around it (`bench-syscall`, median over runs),
-//! - the guest test suite's wall time (build excluded), and the ratio.
+//! - boot to the first user instruction and the whole-VM lifetime of `halt`;
+//! - the null system call round trip, split into the kernel's own share and
+//!   the trap around it (`bench-syscall`);
+//! - the two floors: the host's own Linux minor fault ([`crate::host_fault`])
+//!   and the bare trap on this VM (`bench-trap`: `int3` with a handler that
+//!   only returns);
+//! - zero-fill, lazy file and stack-growth faults (`bench-fault all`) and
+//!   swap-out + swap-in (`bench-fault swap` under `--user-mem 8M --swap 64M`):
+//!   cycles per fault timed by the program, the kernel's own share (p50 of
+//!   the `--profile` table of the same run), and the ratio to both floors;
+//! - mmap write-back, fork and exit per resident page (`bench-mmap`,
+//!   `bench-fork`);
+//! - the guest test suite's wall time per mode and the vm group's in `auto`
+//!   (build excluded).
 //!
-//! Everything is printed as one table at the end.
+//! The emulated native mode is ~100x slower: it runs fewer repetitions with
+//! smaller sizes and skips what would take too long there (shown as `-`).
 
+mod parse;
+
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,38 +31,110 @@ use anyhow::{Context, Result, bail};
 
 use crate::build;
 use crate::cargo;
+use crate::host_fault::{self, HostFault};
 use crate::paths::Paths;
+use parse::{line_starting, median, number_after, number_before, profile_p50};
 
 /// What `cargo xtask bench` was asked for.
 pub struct Options {
-    /// Repetitions of each VM measurement in the PVM guest mode (native mode,
-    /// being emulated, uses a fifth of them, at least 3).
+    /// Repetitions of the boot measurement in the PVM guest mode; the other
+    /// measurements and the native mode use fewer (see [`Plan`]).
     pub runs: usize,
-    /// Also time the guest test suite in each mode.
+    /// Also time the guest test suite in each mode and the vm group.
     pub suite: bool,
+    /// A fast smoke run: one or few repetitions, small sizes, no suite.
+    pub quick: bool,
 }
 
-/// One mode's figures.
+/// How much of each measurement one CPU mode does.
+struct Plan {
+    mode: &'static str,
+    halt_runs: usize,
+    syscall_runs: usize,
+    syscalls: usize,
+    /// Runs and pages of `bench-fault all` (zero, file and stack faults).
+    fault_runs: usize,
+    fault_pages: usize,
+    /// Runs of `bench-fault swap`; 0 skips it.
+    swap_runs: usize,
+    trap_runs: usize,
+    traps: usize,
+    mmap_runs: usize,
+    mmap_pages: usize,
+    /// Runs of `bench-fork fork` and `bench-fork exit`, pages, forks per run.
+    fork_runs: usize,
+    fork_pages: usize,
+    fork_repeats: usize,
+}
+
+impl Plan {
+    /// The PVM guest mode (`auto` on these hosts): fast, so many runs.
+    fn auto(runs: usize, quick: bool) -> Plan {
+        let few = (runs / 4).clamp(3, 7);
+        Plan {
+            mode: "auto",
+            halt_runs: runs,
+            syscall_runs: runs.clamp(3, 7),
+            syscalls: if quick { 20_000 } else { 200_000 },
+            fault_runs: few,
+            fault_pages: if quick { 128 } else { 512 },
+            swap_runs: if quick { 1 } else { 3 },
+            trap_runs: few,
+            traps: if quick { 2_000 } else { 10_000 },
+            mmap_runs: few,
+            mmap_pages: if quick { 64 } else { 256 },
+            fork_runs: few,
+            fork_pages: 512,
+            fork_repeats: if quick { 3 } else { 5 },
+        }
+    }
+
+    /// The emulated native mode (~1 µs per kernel instruction here): a few
+    /// runs of small sizes, no swap (thousands of faults of ~1 ms each).
+    fn native(runs: usize, quick: bool) -> Plan {
+        let few = if quick { 1 } else { 3 };
+        Plan {
+            mode: "native",
+            halt_runs: (runs / 5).max(few),
+            syscall_runs: few,
+            syscalls: if quick { 500 } else { 2_000 },
+            fault_runs: few,
+            fault_pages: if quick { 16 } else { 64 },
+            swap_runs: 0,
+            trap_runs: few,
+            traps: if quick { 50 } else { 200 },
+            mmap_runs: few,
+            mmap_pages: if quick { 4 } else { 16 },
+            fork_runs: few,
+            fork_pages: 256,
+            fork_repeats: 1,
+        }
+    }
+}
+
+/// A timed `cargo test` run.
+#[derive(Clone, Copy)]
+struct Timed {
+    time: Duration,
+    passed: bool,
+}
+
+/// One mode's samples by name (e.g. `zero.total`), and its timed test runs.
 #[derive(Default)]
-struct ModeFigures {
-    mode: String,
-    halt_wall_ms: f64,
-    first_user_ms: f64,
-    syscall_cycles: u64,
-    syscall_ns: u64,
-    syscall_kernel_cycles: u64,
-    syscall_trap_cycles: u64,
-    suite: Option<Duration>,
+struct Figures {
+    samples: BTreeMap<&'static str, Vec<f64>>,
+    suite: Option<Timed>,
+    vm_group: Option<Timed>,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+impl Figures {
+    fn push(&mut self, key: &'static str, value: f64) {
+        self.samples.entry(key).or_default().push(value);
+    }
 
-fn median_u64(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
+    fn get(&self, key: &str) -> Option<f64> {
+        median(self.samples.get(key)?)
+    }
 }
 
 /// Runs `faultline` with `args`; returns (wall time, stdout, stderr).
@@ -75,76 +162,189 @@ fn faultline(paths: &Paths, mode: &str, args: &[&str]) -> Result<(Duration, Stri
     Ok((wall, stdout, stderr))
 }
 
-/// The number before `suffix` after `key` in `text`, e.g. `("at ", " ms")`.
-fn number_after(text: &str, key: &str) -> Option<f64> {
-    let rest = &text[text.find(key)? + key.len()..];
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
+/// The number before `suffix` on the output line starting with `prefix`.
+fn figure(out: &str, prefix: &str, suffix: &str) -> Result<f64> {
+    line_starting(out, prefix)
+        .and_then(|line| number_before(line, suffix))
+        .with_context(|| format!("no `{prefix}... {suffix}` in the output:\n{out}"))
 }
 
-fn measure_mode(paths: &Paths, mode: &str, runs: usize, suite: bool) -> Result<ModeFigures> {
-    let mut f = ModeFigures {
-        mode: mode.to_string(),
-        ..Default::default()
-    };
-    let (mut walls, mut firsts) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (wall, _, stderr) = faultline(paths, mode, &["--stats", "--quiet", "--", "halt"])?;
-        walls.push(wall.as_secs_f64() * 1e3);
-        firsts.push(
-            number_after(&stderr, "first user instruction at ")
-                .context("--stats printed no first-user-instruction time")?,
-        );
+fn halt(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    for _ in 0..plan.halt_runs {
+        let (wall, _, stderr) = faultline(paths, plan.mode, &["--stats", "--quiet", "--", "halt"])?;
+        f.push("halt.wall_ms", wall.as_secs_f64() * 1e3);
+        let first = number_after(&stderr, "first user instruction at ")
+            .context("--stats printed no first-user-instruction time")?;
+        f.push("halt.first_ms", first);
     }
-    f.halt_wall_ms = median(&mut walls);
-    f.first_user_ms = median(&mut firsts);
+    Ok(())
+}
 
-    let calls = if mode == "native" { "2000" } else { "200000" };
-    let (mut rt, mut ns, mut kern, mut trap) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs.clamp(3, 7) {
-        let (_, stdout, _) = faultline(paths, mode, &["--quiet", "--", "bench-syscall", calls])?;
-        let get = |key| {
-            number_after(&stdout, key)
-                .map(|v| v as u64)
-                .context("bench-syscall output")
-        };
-        rt.push(get("round trip ")?);
-        ns.push(get("cycles (")?);
-        kern.push(get("kernel ")?);
-        trap.push(get("trap ")?);
+fn syscall(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let calls = plan.syscalls.to_string();
+    for _ in 0..plan.syscall_runs {
+        let (_, out, _) = faultline(paths, plan.mode, &["-q", "--", "bench-syscall", &calls])?;
+        let get = |key| number_after(&out, key).context("bench-syscall output");
+        f.push("syscall.cycles", get("round trip ")?);
+        f.push("syscall.ns", get("cycles (")?);
+        f.push("syscall.kernel", get("kernel ")?);
+        f.push("syscall.trap", get("trap ")?);
     }
-    f.syscall_cycles = median_u64(&mut rt);
-    f.syscall_ns = median_u64(&mut ns);
-    f.syscall_kernel_cycles = median_u64(&mut kern);
-    f.syscall_trap_cycles = median_u64(&mut trap);
+    Ok(())
+}
 
-    if suite {
-        let start = Instant::now();
-        let status = cargo::host(paths)
-            .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
-            .env("FAULTLINE_BIN", paths.vmm_bin())
-            .env("FAULTLINE_KERNEL", paths.kernel_elf())
-            .env("FAULTLINE_USER_DIR", paths.guest_bin())
-            .env("FAULTLINE_DATA_DIR", paths.data_dir())
-            .env("FAULTLINE_CPU_MODE", mode)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .context("cannot run the guest suite")?;
-        if !status.success() {
-            bail!("the guest suite failed in mode {mode}; run `cargo xtask test` first");
+fn trap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let n = plan.traps.to_string();
+    for _ in 0..plan.trap_runs {
+        let (_, out, _) = faultline(paths, plan.mode, &["-q", "--", "bench-trap", &n])?;
+        f.push("trap.cycles", figure(&out, "bench-trap:", " cycles/trap")?);
+        f.push("trap.ns", figure(&out, "bench-trap:", " ns)")?);
+        let trapping = figure(&out, "bench-trap:", " trapping instructions/trap")?;
+        f.push("trap.trapping", trapping);
+    }
+    Ok(())
+}
+
+/// The fault kinds of `bench-fault all`: (its name, the profile's name).
+const FAULT_KINDS: [(&str, &str); 3] = [
+    ("zero", "lazy-anon"),
+    ("file", "lazy-file"),
+    ("stack", "stack-growth"),
+];
+
+/// Sample keys of a fault kind: total cycles, kernel p50 cycles.
+fn fault_keys(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "zero" => ("zero.total", "zero.kernel"),
+        "file" => ("file.total", "file.kernel"),
+        "stack" => ("stack.total", "stack.kernel"),
+        _ => ("swap.total", "swap.kernel"),
+    }
+}
+
+fn faults(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let pages = plan.fault_pages.to_string();
+    for _ in 0..plan.fault_runs {
+        let args = ["-q", "--profile", "--", "bench-fault", "all", &pages];
+        let (_, out, profile) = faultline(paths, plan.mode, &args)?;
+        for (kind, profile_kind) in FAULT_KINDS {
+            let (total, kernel) = fault_keys(kind);
+            let prefix = format!("bench-fault: {kind} ");
+            f.push(total, figure(&out, &prefix, " cycles/fault")?);
+            let p50 = profile_p50(&profile, profile_kind)
+                .with_context(|| format!("no {profile_kind} row in the profile:\n{profile}"))?;
+            f.push(kernel, p50 as f64);
         }
-        f.suite = Some(start.elapsed());
     }
-    Ok(f)
+    Ok(())
+}
+
+fn swap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    for _ in 0..plan.swap_runs {
+        let args = [
+            "-q",
+            "--profile",
+            "--user-mem",
+            "8M",
+            "--swap",
+            "64M",
+            "--",
+            "bench-fault",
+            "swap",
+        ];
+        let (_, out, profile) = faultline(paths, plan.mode, &args)?;
+        f.push(
+            "swap.total",
+            figure(&out, "bench-fault: swap ", " cycles/fault")?,
+        );
+        f.push("swap.pps", figure(&out, "bench-fault: swap ", " pages/s")?);
+        let p50 = profile_p50(&profile, "swap-in")
+            .with_context(|| format!("no swap-in row in the profile:\n{profile}"))?;
+        f.push("swap.kernel", p50 as f64);
+    }
+    Ok(())
+}
+
+fn mmap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let pages = plan.mmap_pages.to_string();
+    for _ in 0..plan.mmap_runs {
+        let (_, out, _) = faultline(paths, plan.mode, &["-q", "--", "bench-mmap", &pages])?;
+        f.push("mmap.cycles", figure(&out, "bench-mmap:", " cycles/page")?);
+    }
+    Ok(())
+}
+
+fn fork_exit(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let (pages, repeats) = (plan.fork_pages.to_string(), plan.fork_repeats.to_string());
+    for _ in 0..plan.fork_runs {
+        for (kind, key) in [("fork", "fork.cycles"), ("exit", "exit.cycles")] {
+            let args = ["-q", "--", "bench-fork", kind, &pages, &repeats];
+            let (_, out, _) = faultline(paths, plan.mode, &args)?;
+            let prefix = format!("bench-fork: {kind} ");
+            f.push(key, figure(&out, &prefix, " cycles/page")?);
+        }
+    }
+    Ok(())
+}
+
+/// Runs every measurement of `plan`; one that fails is reported and left
+/// out of the table (`-`) rather than ending the benchmark.
+fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
+    type Step = fn(&Paths, &Plan, &mut Figures) -> Result<()>;
+    let steps: [(&str, Step); 7] = [
+        ("halt", halt),
+        ("null syscall", syscall),
+        ("bare trap", trap),
+        ("zero/file/stack faults", faults),
+        ("swap", swap),
+        ("mmap write-back", mmap),
+        ("fork and exit", fork_exit),
+    ];
+    let mut f = Figures::default();
+    for (name, step) in steps {
+        eprintln!("xtask bench: --cpu-mode {}: {name}", plan.mode);
+        if let Err(err) = step(paths, plan, &mut f) {
+            eprintln!(
+                "xtask bench: --cpu-mode {}: {name} failed, left out: {err:#}",
+                plan.mode
+            );
+        }
+    }
+    f
+}
+
+/// Times `cargo test -p faultline-tests [extra]` against the built guest.
+fn time_tests(paths: &Paths, mode: &str, extra: &[&str]) -> Result<Timed> {
+    eprintln!("xtask bench: --cpu-mode {mode}: cargo test -p faultline-tests {extra:?}");
+    let start = Instant::now();
+    let status = cargo::host(paths)
+        .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
+        .args(extra)
+        .env("FAULTLINE_BIN", paths.vmm_bin())
+        .env("FAULTLINE_KERNEL", paths.kernel_elf())
+        .env("FAULTLINE_USER_DIR", paths.guest_bin())
+        .env("FAULTLINE_DATA_DIR", paths.data_dir())
+        .env("FAULTLINE_CPU_MODE", mode)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("cannot run the guest suite")?;
+    let timed = Timed {
+        time: start.elapsed(),
+        passed: status.success(),
+    };
+    if !timed.passed {
+        eprintln!("xtask bench: --cpu-mode {mode}: some tests failed (see `cargo xtask test`)");
+    }
+    Ok(timed)
 }
 
 /// Builds, measures both modes, prints the table.
 pub fn run(paths: &Paths, options: &Options) -> Result<()> {
+    let started = Instant::now();
     build::all(paths)?;
-    if options.suite {
+    let suite = options.suite && !options.quick;
+    if suite {
         // Build the suite's test binaries first so the timing excludes them.
         let status = cargo::host(paths)
             .args(["test", "--no-run", "-p", "faultline-tests"])
@@ -154,63 +354,157 @@ pub fn run(paths: &Paths, options: &Options) -> Result<()> {
             bail!("building the guest suite failed");
         }
     }
-    let mut figures = Vec::new();
-    for (mode, runs) in [
-        ("auto", options.runs),
-        ("native", (options.runs / 5).max(3)),
-    ] {
-        eprintln!("xtask bench: measuring --cpu-mode {mode} ({runs} runs)");
-        figures.push(measure_mode(paths, mode, runs, options.suite)?);
+    eprintln!("xtask bench: host minor faults");
+    let host = host_fault::measure(8192, if options.quick { 3 } else { 11 })?;
+    let plans = [
+        Plan::auto(options.runs, options.quick),
+        Plan::native(options.runs, options.quick),
+    ];
+    let mut figures: Vec<Figures> = plans.iter().map(|p| measure_mode(paths, p)).collect();
+    if suite {
+        for (plan, f) in plans.iter().zip(&mut figures) {
+            f.suite = Some(time_tests(paths, plan.mode, &[])?);
+        }
+        figures[0].vm_group = Some(time_tests(paths, plans[0].mode, &["--test", "vm"])?);
     }
+    print!("{}", table(&plans, &figures, &host));
     println!(
-        "{:<44} {:>14} {:>14}",
-        "benchmark (median)", figures[0].mode, figures[1].mode
+        "(medians; cycles are TSC cycles; `-` = not measured in that mode; {:.0} s in all)",
+        started.elapsed().as_secs_f64()
     );
-    let row = |name: &str, a: String, b: String| println!("{name:<44} {a:>14} {b:>14}");
-    let (p, n) = (&figures[0], &figures[1]);
-    row(
+    Ok(())
+}
+
+/// A cell: the value with `decimals` digits, or `-`.
+fn cell(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"))
+}
+
+/// A ratio cell `A / B` for `value` over the two floors.
+fn ratios(value: Option<f64>, host: f64, trap: Option<f64>) -> String {
+    let Some(v) = value else {
+        return "-".into();
+    };
+    let trap = trap.map_or_else(|| "-".into(), |t| format!("{:.2}x", v / t));
+    format!("{:.0}x / {trap}", v / host)
+}
+
+/// A timed test run's cell: seconds, marked if tests failed.
+fn timed_cell(t: Option<Timed>) -> String {
+    t.map_or_else(
+        || "-".into(),
+        |t| {
+            let mark = if t.passed { "" } else { " (failed)" };
+            format!("{:.1}{mark}", t.time.as_secs_f64())
+        },
+    )
+}
+
+/// The whole table as text.
+fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
+    let (a, b) = (&figures[0], &figures[1]);
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let value = |name: &str, key: &str, d: usize| {
+        (name.to_string(), cell(a.get(key), d), cell(b.get(key), d))
+    };
+    rows.push(value(
         "halt: boot to first user instruction (ms)",
-        format!("{:.2}", p.first_user_ms),
-        format!("{:.2}", n.first_user_ms),
-    );
-    row(
+        "halt.first_ms",
+        2,
+    ));
+    rows.push(value(
         "halt: whole-VM lifetime, wall (ms)",
-        format!("{:.2}", p.halt_wall_ms),
-        format!("{:.2}", n.halt_wall_ms),
-    );
-    row(
+        "halt.wall_ms",
+        2,
+    ));
+    rows.push(value(
         "null syscall round trip (cycles)",
-        p.syscall_cycles.to_string(),
-        n.syscall_cycles.to_string(),
-    );
-    row(
-        "null syscall round trip (ns)",
-        p.syscall_ns.to_string(),
-        n.syscall_ns.to_string(),
-    );
-    row(
-        "  of which kernel (cycles)",
-        p.syscall_kernel_cycles.to_string(),
-        n.syscall_kernel_cycles.to_string(),
-    );
-    row(
+        "syscall.cycles",
+        0,
+    ));
+    rows.push(value("null syscall round trip (ns)", "syscall.ns", 0));
+    rows.push(value("  of which kernel (cycles)", "syscall.kernel", 0));
+    rows.push(value(
         "  of which trap and return (cycles)",
-        p.syscall_trap_cycles.to_string(),
-        n.syscall_trap_cycles.to_string(),
+        "syscall.trap",
+        0,
+    ));
+    let host_cell = |v: f64| (format!("{v:.0}"), format!("{v:.0}"));
+    let (x, y) = host_cell(host.cycles);
+    rows.push(("floor: host Linux minor fault (cycles/page)".into(), x, y));
+    let (x, y) = host_cell(host.ns);
+    rows.push(("floor: host Linux minor fault (ns/page)".into(), x, y));
+    rows.push(value(
+        "floor: bare trap, int3 round trip (cycles)",
+        "trap.cycles",
+        0,
+    ));
+    rows.push(value(
+        "floor: bare trap, int3 round trip (ns)",
+        "trap.ns",
+        0,
+    ));
+    rows.push(value(
+        "  PVM-trapping instructions per trap",
+        "trap.trapping",
+        2,
+    ));
+    let kinds = [
+        ("zero", "zero-fill fault"),
+        ("file", "lazy file fault"),
+        ("stack", "stack-growth fault"),
+        ("swap", "swap-in (+ swap-out) per page"),
+    ];
+    for (kind, title) in kinds {
+        let (total, kernel) = fault_keys(kind);
+        rows.push(value(&format!("{title}, total (cycles)"), total, 0));
+        rows.push(value("  kernel share, p50 (cycles)", kernel, 0));
+        if kind == "swap" {
+            rows.push(value("  pages per second (in and out)", "swap.pps", 0));
+        }
+        rows.push((
+            "  total / host minor fault / bare trap".into(),
+            ratios(a.get(total), host.cycles, a.get("trap.cycles")),
+            ratios(b.get(total), host.cycles, b.get("trap.cycles")),
+        ));
+    }
+    rows.push(value("mmap write-back per page (cycles)", "mmap.cycles", 0));
+    rows.push(value(
+        "fork: copy per resident page (cycles)",
+        "fork.cycles",
+        0,
+    ));
+    rows.push(value(
+        "exit: teardown per resident page (cycles)",
+        "exit.cycles",
+        0,
+    ));
+    rows.push((
+        "guest suite wall time (s)".into(),
+        timed_cell(a.suite),
+        timed_cell(b.suite),
+    ));
+    rows.push((
+        "vm test group wall time (s)".into(),
+        timed_cell(a.vm_group),
+        timed_cell(b.vm_group),
+    ));
+
+    let mut s = format!(
+        "{:<48} {:>16} {:>16}\n",
+        "benchmark (median)", plans[0].mode, plans[1].mode
     );
-    if let (Some(a), Some(b)) = (p.suite, n.suite) {
-        row(
-            "guest suite wall time (s)",
-            format!("{:.1}", a.as_secs_f64()),
-            format!("{:.1}", b.as_secs_f64()),
-        );
-        println!(
-            "native / {} suite time ratio: {:.1}x",
-            p.mode,
-            b.as_secs_f64() / a.as_secs_f64()
+    for (name, x, y) in rows {
+        s += &format!("{name:<48} {x:>16} {y:>16}\n");
+    }
+    if let (Some(x), Some(y)) = (a.suite, b.suite) {
+        s += &format!(
+            "native / {} suite time ratio: {:.1}x\n",
+            plans[0].mode,
+            y.time.as_secs_f64() / x.time.as_secs_f64()
         );
     }
-    Ok(())
+    s
 }
 
 #[cfg(test)]
@@ -218,22 +512,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_read_after_their_key() {
-        let s = "bench-syscall: 200000 calls, round trip 1592 cycles (692 ns), kernel 61 cycles, trap 1531 cycles";
-        assert_eq!(number_after(s, "round trip "), Some(1592.0));
-        assert_eq!(number_after(s, "cycles ("), Some(692.0));
-        assert_eq!(number_after(s, "kernel "), Some(61.0));
-        assert_eq!(number_after(s, "trap "), Some(1531.0));
+    fn cells_and_ratios() {
+        assert_eq!(cell(Some(1.234), 2), "1.23");
+        assert_eq!(cell(None, 0), "-");
         assert_eq!(
-            number_after("first user instruction at 4.35 ms", "at "),
-            Some(4.35)
+            ratios(Some(10_000.0), 1_000.0, Some(4_000.0)),
+            "10x / 2.50x"
         );
-        assert_eq!(number_after("nothing here", "at "), None);
+        assert_eq!(ratios(Some(10_000.0), 1_000.0, None), "10x / -");
+        assert_eq!(ratios(None, 1_000.0, Some(1.0)), "-");
     }
 
     #[test]
-    fn medians() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median_u64(&mut [5, 1, 9, 7]), 7);
+    fn the_table_shows_missing_figures_as_dashes() {
+        let mut a = Figures::default();
+        a.push("zero.total", 90_000.0);
+        a.push("zero.total", 80_000.0);
+        a.push("zero.total", 85_000.0);
+        a.push("trap.cycles", 75_000.0);
+        let plans = [Plan::auto(21, false), Plan::native(21, false)];
+        let host = HostFault {
+            cycles: 1_000.0,
+            ns: 400.0,
+        };
+        let t = table(&plans, &[a, Figures::default()], &host);
+        let zero = line_starting(&t, "zero-fill fault, total").unwrap();
+        assert!(
+            zero.contains("85000") && zero.trim_end().ends_with('-'),
+            "{zero}"
+        );
+        let ratio = t
+            .lines()
+            .find(|l| l.contains("85x / 1.13x"))
+            .expect("the zero-fill ratio row");
+        assert!(ratio.trim_end().ends_with('-'), "{ratio}");
+        assert!(t.contains("floor: host Linux minor fault (cycles/page)"));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
 //! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
-//! - `bench [--runs N] [--no-suite]` builds, then prints the benchmark table;
+//! - `bench [--runs N] [--quick] [--no-suite]` builds, then prints the
+//!   benchmark table (docs/PERFORMANCE.md);
 //! - `test [--cpu-mode auto|native|pvm|both] [FILTER]` builds, then runs the
 //!   host unit tests and the guest test suite (by default twice: in the mode
 //!   `auto` picks, and in the native mode).
@@ -13,6 +14,7 @@
 mod bench;
 mod build;
 mod cargo;
+mod host_fault;
 mod paths;
 mod run;
 mod test;
@@ -45,12 +47,17 @@ enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
-    /// Build, then measure boot, the null system call and the suite in both CPU modes.
+    /// Build, then measure boot, system calls, faults, fork/exit, the floors
+    /// and the suite in both CPU modes, and print one table (docs/PERFORMANCE.md).
     Bench {
-        /// Repetitions of each VM measurement (fewer in the emulated native mode).
+        /// Repetitions of the boot measurement (the others and the emulated
+        /// native mode use fewer).
         #[arg(long, default_value_t = 21)]
         runs: usize,
-        /// Skip timing the guest test suite.
+        /// A fast smoke run: few repetitions, small sizes, no suite.
+        #[arg(long)]
+        quick: bool,
+        /// Skip timing the guest test suite and the vm test group.
         #[arg(long)]
         no_suite: bool,
     },
@@ -73,11 +80,16 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Build => build::all(&paths).map(|()| ExitCode::SUCCESS),
-        Command::Bench { runs, no_suite } => bench::run(
+        Command::Bench {
+            runs,
+            quick,
+            no_suite,
+        } => bench::run(
             &paths,
             &bench::Options {
-                runs: runs.max(1),
+                runs: if quick { runs.clamp(1, 3) } else { runs.max(1) },
                 suite: !no_suite,
+                quick,
             },
         )
         .map(|()| ExitCode::SUCCESS),
