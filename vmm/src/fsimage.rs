@@ -120,12 +120,13 @@ impl FsImage {
         Ok(())
     }
 
-    /// Stores `data` as `name`, replacing an existing file of that name.
-    pub fn put(&mut self, name: &str, data: &[u8]) -> Result<()> {
+    /// Chooses where `name` (of `len` bytes) goes: its directory index (the
+    /// existing entry of that name, or a free one) and its first sector.
+    fn place(&self, name: &str, len: usize) -> Result<(usize, DirEntry)> {
         check_name(name)?;
-        let size = u32::try_from(data.len())
+        let size = u32::try_from(len)
             .ok()
-            .with_context(|| format!("`{name}` is too large ({} bytes)", data.len()))?;
+            .with_context(|| format!("`{name}` is too large ({len} bytes)"))?;
         let existing = self.find(name.as_bytes());
         let mut used: Vec<(u64, u64)> = self
             .entries
@@ -134,11 +135,10 @@ impl FsImage {
             .filter(|&(i, e)| e.in_use() && Some(i) != existing)
             .map(|(_, e)| e.extent())
             .collect();
-        let sectors = abi::fs::sectors_for(data.len() as u64);
+        let sectors = abi::fs::sectors_for(len as u64);
         let Some(start) = abi::fs::find_free_extent(&mut used, &self.sb, sectors) else {
             bail!(
-                "file system full: no room for `{name}` ({} bytes) in {} (use a larger --fs-size)",
-                data.len(),
+                "file system full: no room for `{name}` ({len} bytes) in {} (use a larger --fs-size)",
                 self.path.display()
             );
         };
@@ -149,13 +149,54 @@ impl FsImage {
                 self.path.display()
             );
         };
-        let mut padded = data.to_vec();
-        padded.resize((sectors * SECTOR_U64) as usize, 0);
-        self.file
-            .write_all_at(&padded, start * SECTOR_U64)
-            .with_context(|| format!("writing `{name}` into {}", self.path.display()))?;
         let start = u32::try_from(start).context("extent start out of range")?;
-        self.write_entry(index, DirEntry::new(name.as_bytes(), start, size))
+        Ok((index, DirEntry::new(name.as_bytes(), start, size)))
+    }
+
+    /// `data` padded to whole sectors.
+    fn padded(data: &[u8]) -> Vec<u8> {
+        let mut padded = data.to_vec();
+        padded.resize(
+            (abi::fs::sectors_for(data.len() as u64) * SECTOR_U64) as usize,
+            0,
+        );
+        padded
+    }
+
+    /// Stores `data` as `name`, replacing an existing file of that name.
+    pub fn put(&mut self, name: &str, data: &[u8]) -> Result<()> {
+        let (index, entry) = self.place(name, data.len())?;
+        self.file
+            .write_all_at(&Self::padded(data), entry.start as u64 * SECTOR_U64)
+            .with_context(|| format!("writing `{name}` into {}", self.path.display()))?;
+        self.write_entry(index, entry)
+    }
+
+    /// Stores every `(name, data)` like [`FsImage::put`] on each in order, but
+    /// with one write per run of adjacent extents and one for the directory
+    /// (a boot copies every user program in).
+    pub fn put_all(&mut self, files: &[(String, Vec<u8>)]) -> Result<()> {
+        let mut writes: Vec<(u64, Vec<u8>)> = Vec::new();
+        for (name, data) in files {
+            let (index, entry) = self.place(name, data.len())?;
+            self.entries[index] = entry;
+            let offset = entry.start as u64 * SECTOR_U64;
+            match writes.last_mut() {
+                Some((at, buf)) if *at + buf.len() as u64 == offset => {
+                    buf.extend(Self::padded(data))
+                }
+                _ => writes.push((offset, Self::padded(data))),
+            }
+        }
+        for (offset, buf) in &writes {
+            self.file
+                .write_all_at(buf, *offset)
+                .with_context(|| format!("writing files into {}", self.path.display()))?;
+        }
+        let table: Vec<u8> = self.entries.iter().flat_map(|e| e.to_bytes()).collect();
+        self.file
+            .write_all_at(&table, self.sb.dir_start * SECTOR_U64)
+            .with_context(|| format!("writing the directory of {}", self.path.display()))
     }
 
     /// The contents of `name`, or `None` if there is no such file.
@@ -262,6 +303,38 @@ mod tests {
         assert!(!fs.remove("echo").unwrap());
         assert_eq!(fs.get("echo").unwrap(), None);
         assert_eq!(fs.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn put_all_matches_put_one_by_one() {
+        let files: Vec<(String, Vec<u8>)> = vec![
+            ("echo".into(), b"ELF...".to_vec()),
+            ("empty".into(), vec![]),
+            ("big".into(), (0..5000u32).map(|i| i as u8).collect()),
+            ("echo".into(), b"v2".to_vec()),
+        ];
+        let (_a, batch) = image(1 << 20);
+        let (_b, single) = image(1 << 20);
+        FsImage::open(&batch).unwrap().put_all(&files).unwrap();
+        let mut one = FsImage::open(&single).unwrap();
+        for (name, data) in &files {
+            one.put(name, data).unwrap();
+        }
+        drop(one);
+        // Same files, same bytes, same layout: the images are identical.
+        assert_eq!(
+            std::fs::read(&batch).unwrap(),
+            std::fs::read(&single).unwrap()
+        );
+        let fs = FsImage::open(&batch).unwrap();
+        assert_eq!(fs.get("echo").unwrap().unwrap(), b"v2");
+        assert_eq!(fs.list().unwrap().len(), 3);
+        // A batch that does not fit fails naming the file.
+        let (_c, small) = image(64 << 10);
+        let err = FsImage::open(&small)
+            .unwrap()
+            .put_all(&[("huge".into(), vec![1; 100 << 10])]);
+        assert!(format!("{:#}", err.unwrap_err()).contains("huge"));
     }
 
     #[test]

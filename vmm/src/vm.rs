@@ -331,11 +331,19 @@ fn copy_dir_in(image: &mut FsImage, dir: &Path) -> Result<()> {
     {
         let entry = entry.with_context(|| format!("--user-dir: reading {}", dir.display()))?;
         let path = entry.path();
-        if fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false) {
+        // The directory entry's type needs no extra system call; follow
+        // symbolic links (and unknown types) with a stat.
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_dir() => false,
+            _ => fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false),
+        };
+        if is_file {
             files.push(path);
         }
     }
     files.sort();
+    let mut contents = Vec::with_capacity(files.len());
     for path in files {
         let name = path
             .file_name()
@@ -343,10 +351,11 @@ fn copy_dir_in(image: &mut FsImage, dir: &Path) -> Result<()> {
             .with_context(|| format!("--user-dir: file name {} is not UTF-8", path.display()))?;
         let data =
             fs::read(&path).with_context(|| format!("--user-dir: reading {}", path.display()))?;
-        image
-            .put(name, &data)
-            .with_context(|| format!("--user-dir: copying {}", path.display()))?;
+        contents.push((name.to_string(), data));
     }
+    image
+        .put_all(&contents)
+        .with_context(|| format!("--user-dir: copying {}", dir.display()))?;
     Ok(())
 }
 
