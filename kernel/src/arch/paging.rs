@@ -198,11 +198,10 @@ impl PageTable {
             return false;
         }
         *pte &= !PTE_A;
-        // Only the loaded tables can have the entry cached; a stale cached
-        // entry elsewhere just delays the next second chance.
-        if self.is_active() {
-            cpu::invlpg(va);
-        }
+        // No invalidation, as Linux does on x86: a translation still cached
+        // only keeps the hardware from setting the bit again until it is
+        // dropped, which makes the page look older than it is; it can never
+        // corrupt data (eviction clears the entry and flushes).
         true
     }
 

@@ -85,6 +85,40 @@ impl BlockDevice {
         self.transfer(T_OUT, sector, buf.as_ptr() as u64, buf.len())
     }
 
+    /// Writes the 4 KiB frames at guest-physical `frames` (anywhere in memory)
+    /// to consecutive sectors from `sector`, in one request (swap-out batches).
+    pub fn write_frames(&self, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
+        self.frames_request(T_OUT, sector, frames)
+    }
+
+    /// Reads consecutive sectors from `sector` into the 4 KiB frames at
+    /// guest-physical `frames`, in one request (swap read-ahead).
+    pub fn read_frames(&self, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
+        self.frames_request(T_IN, sector, frames)
+    }
+
+    fn frames_request(&self, kind: u32, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
+        const FRAME: u64 = 4096;
+        let sectors = frames.len() as u64 * (FRAME / SECTOR_SIZE as u64);
+        match sector.checked_add(sectors) {
+            Some(end) if end <= self.capacity => {}
+            _ => return Err(BlockError::OutOfRange),
+        }
+        let mut queue = self.queue.lock();
+        if frames.is_empty() || frames.len() > queue.size() as usize - 2 {
+            return Err(BlockError::OutOfRange);
+        }
+        let segs: Vec<Segment> = frames
+            .iter()
+            .map(|&addr| Segment {
+                addr,
+                len: FRAME as u32,
+                device_writes: kind == T_IN,
+            })
+            .collect();
+        self.request(&mut queue, kind, sector, &segs)
+    }
+
     /// Moves `len` bytes at kernel address `va` to or from the disk at `sector`,
     /// in as few requests as the queue allows.
     fn transfer(&self, kind: u32, sector: u64, va: u64, len: usize) -> Result<(), BlockError> {

@@ -1,7 +1,8 @@
 //! Anonymous pages: `swap_in` reads the page back from its swap slot (and
-//! frees the slot), `swap_out` writes it to a new slot, or drops it when it
-//! still equals its origin (an unmodified executable or zero page), and
-//! `destroy` frees the slot.
+//! frees the slot), `swap_out` decides between dropping the page (it still
+//! equals its origin: an unmodified executable or zero page) and writing it
+//! to a slot (which the VM does for a batch of pages at once), and `destroy`
+//! frees the slot.
 use super::VmError;
 use super::page::{Anon, Kind};
 use super::swap::Swap;
@@ -27,33 +28,27 @@ pub fn swap_in(
     Ok(())
 }
 
-/// What became of an evicted anonymous page.
-pub enum SwappedOut {
-    /// Written to this slot.
-    Slot(u32),
-    /// Unmodified since it was built: rebuild from its origin next time.
-    Dropped(Initializer),
+/// What `swap_out` must do with an evicted anonymous page.
+pub enum SwapOut {
+    /// Unmodified since it was built: drop it, rebuild from this next time.
+    Drop(Initializer),
+    /// Write it to a swap slot (the caller batches these into one request).
+    Write,
 }
 
-/// Saves the page (unmapped already) from `frame`; `dirty` says whether it
-/// was written since it was filled.
-pub fn swap_out(
-    anon: &mut Anon,
-    frame: &[u8],
-    dirty: bool,
-    swap: &mut Swap,
-) -> Result<SwappedOut, VmError> {
-    if !dirty && let Some(origin) = anon.origin.take() {
-        return Ok(SwappedOut::Dropped(origin));
+/// `anon_swap_out`, first step: decides what becomes of the (unmapped)
+/// page; `dirty` says whether it was written since it was filled.
+pub fn swap_out(anon: &mut Anon, dirty: bool) -> SwapOut {
+    match anon.origin.take() {
+        Some(origin) if !dirty => SwapOut::Drop(origin),
+        _ => SwapOut::Write,
     }
-    anon.origin = None;
-    let slot = swap.alloc().ok_or(VmError::SwapFull)?;
-    if let Err(e) = swap.write(slot, frame) {
-        swap.free(slot);
-        return Err(e);
-    }
+}
+
+/// `anon_swap_out`, last step: the page's contents are now in `slot`.
+pub fn swapped_out(anon: &mut Anon, slot: u32) {
     anon.slot = Some(slot);
-    Ok(SwappedOut::Slot(slot))
+    anon.origin = None;
 }
 
 /// Releases what a non-resident anonymous page holds.

@@ -42,6 +42,14 @@ use spt::Spt;
 use swap::Swap;
 use uninit::Initializer;
 
+/// Pages evicted together when the user pool runs dry: their swap writes go
+/// to consecutive slots in one disk request.
+const EVICT_BATCH: usize = 8;
+
+/// Most pages one swap-in reads: the faulting page and the pages of the same
+/// process in the slots right after its own (written out together).
+const SWAP_READAHEAD: usize = 8;
+
 /// Index of an address space in the VM's table.
 pub type SpaceId = usize;
 
@@ -103,97 +111,203 @@ impl Vm {
     }
 
     /// `vm_get_frame`: a frame for the page `owner`, from the user pool or by
-    /// evicting another page, and whether it is known to hold only zeros
+    /// evicting other pages, and whether it is known to hold only zeros
     /// (otherwise its contents are undefined).
     fn get_frame(&mut self, owner: (SpaceId, u64)) -> Result<(u64, bool), VmError> {
         if let Some((pa, zeroed)) = palloc::alloc_user_page_uninit() {
             self.frames.set_owner(pa, Some(owner));
             return Ok((pa, zeroed));
         }
-        // Each failed eviction (swap full for that page) moves the clock on;
-        // give up when every frame was tried.
+        // A batch that frees nothing (swap full for its pages) moves the
+        // clock on; give up when every frame was tried.
         let mut last = VmError::OutOfMemory;
-        for _ in 0..self.frames.len().max(1) {
-            let spaces = &mut self.spaces;
-            let victim = self.frames.choose_victim(|id| {
-                // SAFETY: the page tables live in `spaces`, which the VM lock
-                // protects and which is not resized while the clock runs; the
-                // reference does not escape the closure's use.
-                spaces
-                    .get_mut(id)
-                    .and_then(|s| s.as_mut())
-                    .map(|s| unsafe { &mut *(&mut s.pt as *mut PageTable) })
-            });
-            let Some(pa) = victim else {
-                return Err(last);
-            };
+        for _ in 0..self.frames.len().div_ceil(EVICT_BATCH).max(1) {
             let start = arch::rdtsc();
-            let evicted = self.frames.owner(pa);
-            let result = self.evict(pa);
-            if let Some((victim, va)) = evicted {
-                let pid = self.spaces[victim].as_ref().map_or(0, |s| s.pid);
-                profile::span(SpanKind::Evict, pid, va, start, arch::rdtsc());
-            }
-            match result {
-                Ok(()) => {
+            match self.evict_batch() {
+                Ok((pa, pid, va)) => {
+                    profile::span(SpanKind::Evict, pid, va, start, arch::rdtsc());
                     self.frames.set_owner(pa, Some(owner));
                     return Ok((pa, false));
                 }
+                Err(VmError::NoPage) => return Err(last),
                 Err(e) => last = e,
             }
         }
         Err(last)
     }
 
-    /// Evicts the page in frame `pa` (`swap_out`): unmaps it first (so the
-    /// process cannot change it while it is written), then writes it to swap
-    /// or back to its file, or drops it when it can be rebuilt.
-    fn evict(&mut self, pa: u64) -> Result<(), VmError> {
-        let (id, va) = self.frames.owner(pa).expect("victim without an owner");
-        self.frames.pin(pa, true);
-        let Vm { spaces, swap, .. } = self;
-        let space = spaces[id].as_mut().expect("victim in a dead address space");
-        let mapping = space.pt.unmap(va).expect("resident page without a mapping");
-        let page = space
-            .spt
-            .find_mut(va)
-            .expect("resident page without an SPT entry");
-        let frame = frame_bytes(pa);
-        let start = arch::rdtsc();
-        let result = match &mut page.kind {
-            Kind::Anon(a) => anon::swap_out(a, frame, mapping.dirty, swap).map(|out| match out {
-                anon::SwappedOut::Dropped(origin) => page.kind = Kind::Uninit(origin),
-                anon::SwappedOut::Slot(_) => {
-                    profile::span(SpanKind::SwapWrite, space.pid, va, start, arch::rdtsc())
-                }
-            }),
-            Kind::File(f) => {
-                let written = mapping.dirty || f.dirty;
-                let r = file::write_back(f, frame, mapping.dirty);
-                if written {
-                    profile::span(SpanKind::FileWrite, space.pid, va, start, arch::rdtsc());
-                }
-                r
-            }
-            Kind::Uninit(_) => unreachable!("resident UNINIT page"),
+    /// The next victim of the clock (not pinned), if any.
+    fn choose_victim(&mut self) -> Option<u64> {
+        let spaces = &mut self.spaces;
+        self.frames.choose_victim(|id| {
+            // SAFETY: the page tables live in `spaces`, which the VM lock
+            // protects and which is not resized while the clock runs; the
+            // reference does not escape the closure's use.
+            spaces
+                .get_mut(id)
+                .and_then(|s| s.as_mut())
+                .map(|s| unsafe { &mut *(&mut s.pt as *mut PageTable) })
+        })
+    }
+
+    /// Evicts up to [`EVICT_BATCH`] pages chosen by the clock (`swap_out`):
+    /// unmaps each first (so no process changes it while it is written), drops
+    /// the ones that can be rebuilt, writes dirty file pages back, and writes
+    /// the anonymous pages that need swap to consecutive slots in one disk
+    /// request. Keeps one freed frame for the caller (returned with the pid
+    /// and address of the page it held) and gives the others back to the pool.
+    /// `Err(NoPage)`: no frame could be chosen at all.
+    fn evict_batch(&mut self) -> Result<(u64, u32, u64), VmError> {
+        let mut victims = Vec::with_capacity(EVICT_BATCH);
+        while victims.len() < EVICT_BATCH {
+            let Some(pa) = self.choose_victim() else {
+                break;
+            };
+            self.frames.pin(pa, true);
+            victims.push(pa);
+        }
+        let Some(&first) = victims.first() else {
+            return Err(VmError::NoPage);
         };
-        match result {
-            Ok(()) => {
-                page.frame = None;
-                self.frames.pin(pa, false);
-                Ok(())
-            }
-            Err(e) => {
-                // Keep the page where it was.
-                let writable = page.writable;
-                space
-                    .pt
-                    .map(va, pa, writable)
-                    .map_err(|_| VmError::OutOfMemory)?;
-                self.frames.pin(pa, false);
-                Err(e)
+        let (first_id, first_va) = self.frames.owner(first).expect("victim without an owner");
+        let first_pid = self.space(first_id).pid;
+        let mut freed = Vec::with_capacity(victims.len());
+        let mut to_swap = Vec::new();
+        let mut last = VmError::OutOfMemory;
+        for &pa in &victims {
+            let (id, va) = self.frames.owner(pa).expect("victim without an owner");
+            let space = self.space(id);
+            let mapping = space.pt.unmap(va).expect("resident page without a mapping");
+            let page = space
+                .spt
+                .find_mut(va)
+                .expect("resident page without an SPT entry");
+            match &mut page.kind {
+                Kind::Anon(a) => match anon::swap_out(a, mapping.dirty) {
+                    anon::SwapOut::Drop(origin) => {
+                        page.kind = Kind::Uninit(origin);
+                        page.frame = None;
+                        freed.push(pa);
+                    }
+                    anon::SwapOut::Write => to_swap.push((pa, id, va)),
+                },
+                Kind::File(f) => {
+                    let start = arch::rdtsc();
+                    let written = mapping.dirty || f.dirty;
+                    match file::write_back(f, frame_bytes(pa), mapping.dirty) {
+                        Ok(()) => {
+                            page.frame = None;
+                            freed.push(pa);
+                        }
+                        Err(e) => {
+                            last = e;
+                            self.remap(id, va, pa);
+                        }
+                    }
+                    if written {
+                        profile::span(
+                            SpanKind::FileWrite,
+                            self.space(id).pid,
+                            va,
+                            start,
+                            arch::rdtsc(),
+                        );
+                    }
+                }
+                Kind::Uninit(_) => unreachable!("resident UNINIT page"),
             }
         }
+        if !to_swap.is_empty() {
+            let start = arch::rdtsc();
+            let (out, err) = self.write_to_swap(&to_swap);
+            profile::span(
+                SpanKind::SwapWrite,
+                first_pid,
+                first_va,
+                start,
+                arch::rdtsc(),
+            );
+            freed.extend(out);
+            if let Some(e) = err {
+                last = e;
+            }
+        }
+        for &pa in &victims {
+            self.frames.pin(pa, false);
+        }
+        let Some((&keep, rest)) = freed.split_first() else {
+            return Err(last);
+        };
+        for &pa in rest {
+            self.release_frame(pa);
+        }
+        Ok((keep, first_pid, first_va))
+    }
+
+    /// Writes the (unmapped) anonymous pages `(frame, space, va)` to swap:
+    /// consecutive slots and one request when a run is free, else a slot and a
+    /// write each. Returns the frames written out and the last error; pages
+    /// that could not be written are mapped again.
+    fn write_to_swap(&mut self, pages: &[(u64, SpaceId, u64)]) -> (Vec<u64>, Option<VmError>) {
+        let frames: Vec<u64> = pages.iter().map(|p| p.0).collect();
+        let n = pages.len() as u32;
+        let mut slots: Vec<Option<u32>> = alloc::vec![None; pages.len()];
+        let mut err = None;
+        match self.swap.alloc_run(n) {
+            Some(run) => match self.swap.write_frames(run, &frames) {
+                Ok(()) => slots
+                    .iter_mut()
+                    .zip(run..)
+                    .for_each(|(s, slot)| *s = Some(slot)),
+                Err(e) => {
+                    (run..run + n).for_each(|slot| self.swap.free(slot));
+                    err = Some(e);
+                }
+            },
+            None => {
+                for (i, &(pa, _, _)) in pages.iter().enumerate() {
+                    let Some(slot) = self.swap.alloc() else {
+                        err = Some(VmError::SwapFull);
+                        break;
+                    };
+                    match self.swap.write(slot, frame_bytes(pa)) {
+                        Ok(()) => slots[i] = Some(slot),
+                        Err(e) => {
+                            self.swap.free(slot);
+                            err = Some(e);
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(pages.len());
+        for (&(pa, id, va), slot) in pages.iter().zip(slots) {
+            match slot {
+                Some(slot) => {
+                    self.swap.set_owner(slot, (id, va));
+                    let page = self
+                        .space(id)
+                        .spt
+                        .find_mut(va)
+                        .expect("victim without an SPT entry");
+                    if let Kind::Anon(a) = &mut page.kind {
+                        anon::swapped_out(a, slot);
+                    }
+                    page.frame = None;
+                    out.push(pa);
+                }
+                None => self.remap(id, va, pa),
+            }
+        }
+        (out, err)
+    }
+
+    /// Maps a victim that could not be evicted back where it was.
+    fn remap(&mut self, id: SpaceId, va: u64, pa: u64) {
+        let space = self.space(id);
+        let writable = space.spt.find(va).is_some_and(|p| p.writable);
+        // The page's own page table already had this entry: no allocation.
+        let _ = space.pt.map(va, pa, writable);
     }
 
     /// `vm_do_claim_page`: gives the page at `va` a frame, fills it
@@ -205,7 +319,16 @@ impl Vm {
         let (pa, zeroed) = self.get_frame((id, va))?;
         timer.stage(Stage::FrameAlloc);
         self.frames.pin(pa, true);
-        let result = self.fill(id, va, pa, zeroed, timer);
+        let swapped = match &self.space(id).spt.find(va).ok_or(VmError::NoPage)?.kind {
+            Kind::Anon(Anon {
+                slot: Some(slot), ..
+            }) => Some(*slot),
+            _ => None,
+        };
+        let result = match swapped {
+            Some(slot) => self.swap_in_run(id, va, pa, slot, timer),
+            None => self.fill(id, va, pa, zeroed, timer),
+        };
         match result {
             Ok(()) => {
                 self.frames.pin(pa, false);
@@ -216,6 +339,82 @@ impl Vm {
                 Err(e)
             }
         }
+    }
+
+    /// `anon_swap_in` with read-ahead: reads the page at `va` from `slot`
+    /// into `pa`, together with the pages of the same space held in the
+    /// slots right after it (up to [`SWAP_READAHEAD`] in all, each into a
+    /// free frame: read-ahead never evicts), in one disk request, and maps
+    /// them all. The pages read ahead are mapped not accessed, so the clock
+    /// takes them back first if they stay unused.
+    fn swap_in_run(
+        &mut self,
+        id: SpaceId,
+        va: u64,
+        pa: u64,
+        slot: u32,
+        timer: &mut FaultTimer,
+    ) -> Result<(), VmError> {
+        let mut run = alloc::vec![(va, pa)];
+        while run.len() < SWAP_READAHEAD {
+            let next = slot + run.len() as u32;
+            let Some((owner, next_va)) = self.swap.owner(next) else {
+                break;
+            };
+            if owner != id {
+                break;
+            }
+            let Some((frame, _)) = palloc::alloc_user_page_uninit() else {
+                break;
+            };
+            self.frames.set_owner(frame, Some((id, next_va)));
+            self.frames.pin(frame, true);
+            run.push((next_va, frame));
+        }
+        let frames: Vec<u64> = run.iter().map(|&(_, f)| f).collect();
+        let start = arch::rdtsc();
+        let read = self.swap.read_frames(slot, &frames);
+        profile::span(
+            SpanKind::SwapRead,
+            self.space(id).pid,
+            va,
+            start,
+            arch::rdtsc(),
+        );
+        timer.stage(Stage::Init);
+        if let Err(e) = read {
+            for &(_, frame) in &run[1..] {
+                self.release_frame(frame);
+            }
+            return Err(e);
+        }
+        let mut result = Ok(());
+        for (i, &(page_va, frame)) in run.iter().enumerate() {
+            let page_slot = slot + i as u32;
+            let space = self.space(id);
+            let page = space
+                .spt
+                .find_mut(page_va)
+                .expect("swapped page without an SPT entry");
+            if space.pt.map(page_va, frame, page.writable).is_err() {
+                // No memory for a page table: the page stays in its slot.
+                if i == 0 {
+                    result = Err(VmError::OutOfMemory);
+                } else {
+                    self.release_frame(frame);
+                }
+                continue;
+            }
+            if let Kind::Anon(a) = &mut page.kind {
+                a.slot = None;
+            }
+            page.frame = Some(frame);
+            self.swap.free(page_slot);
+            if i > 0 {
+                self.frames.pin(frame, false);
+            }
+        }
+        result
     }
 
     /// Returns a frame that holds no page to the user pool.

@@ -73,6 +73,26 @@ impl SlotBitmap {
         }
     }
 
+    /// Takes `n` consecutive free slots (first fit); returns the first.
+    pub fn alloc_run(&mut self, n: u32) -> Option<u32> {
+        if n == 0 || self.total - self.used < n {
+            return None;
+        }
+        let mut run = 0;
+        for i in 0..self.total {
+            run = if self.is_set(i) { 0 } else { run + 1 };
+            if run == n {
+                let first = i + 1 - n;
+                for j in first..=i {
+                    self.bits[j as usize / 64] |= 1 << (j % 64);
+                }
+                self.used += n;
+                return Some(first);
+            }
+        }
+        None
+    }
+
     /// Returns a slot.
     pub fn free(&mut self, slot: u32) {
         assert!(
@@ -84,10 +104,13 @@ impl SlotBitmap {
     }
 }
 
-/// The swap disk and its slot bitmap.
+/// The swap disk, its slot bitmap and which page each slot holds.
 pub struct Swap {
     slots: SlotBitmap,
     disk: Option<&'static BlockDevice>,
+    /// The page (address space, address) whose contents each slot holds, for
+    /// read-ahead of neighbouring slots.
+    owners: Vec<Option<(super::SpaceId, u64)>>,
 }
 
 impl Swap {
@@ -95,6 +118,7 @@ impl Swap {
         Swap {
             slots: SlotBitmap::empty(),
             disk: None,
+            owners: Vec::new(),
         }
     }
 
@@ -106,6 +130,7 @@ impl Swap {
         Swap {
             slots: SlotBitmap::new(total),
             disk,
+            owners: alloc::vec![None; total as usize],
         }
     }
 
@@ -114,7 +139,26 @@ impl Swap {
     }
 
     pub fn free(&mut self, slot: u32) {
-        self.slots.free(slot)
+        self.slots.free(slot);
+        self.owners[slot as usize] = None;
+    }
+
+    /// Records that `slot` now holds the page `owner`.
+    pub fn set_owner(&mut self, slot: u32, owner: (super::SpaceId, u64)) {
+        self.owners[slot as usize] = Some(owner);
+    }
+
+    /// The page `slot` holds, if any.
+    pub fn owner(&self, slot: u32) -> Option<(super::SpaceId, u64)> {
+        self.owners.get(slot as usize).copied().flatten()
+    }
+
+    /// Reads the slots from `first` on into the frames at guest-physical
+    /// `frames`, in one disk request.
+    pub fn read_frames(&self, first: u32, frames: &[u64]) -> Result<(), VmError> {
+        let disk = self.disk.ok_or(VmError::Io)?;
+        disk.read_frames(first as u64 * SECTORS_PER_SLOT, frames)
+            .map_err(|_| VmError::Io)
     }
 
     /// (slots in use, slots in total).
@@ -126,6 +170,19 @@ impl Swap {
     pub fn read(&self, slot: u32, frame: &mut [u8]) -> Result<(), VmError> {
         let disk = self.disk.ok_or(VmError::Io)?;
         disk.read(slot as u64 * SECTORS_PER_SLOT, frame)
+            .map_err(|_| VmError::Io)
+    }
+
+    /// Takes `n` consecutive slots; returns the first.
+    pub fn alloc_run(&mut self, n: u32) -> Option<u32> {
+        self.slots.alloc_run(n)
+    }
+
+    /// Writes the frames at guest-physical `frames` to the slots from `first`
+    /// on, in one disk request.
+    pub fn write_frames(&self, first: u32, frames: &[u64]) -> Result<(), VmError> {
+        let disk = self.disk.ok_or(VmError::Io)?;
+        disk.write_frames(first as u64 * SECTORS_PER_SLOT, frames)
             .map_err(|_| VmError::Io)
     }
 
@@ -153,6 +210,21 @@ mod tests {
         let again = [b.alloc().unwrap(), b.alloc().unwrap()];
         assert!(again.contains(&64) && again.contains(&3));
         assert_eq!(b.alloc(), None);
+    }
+
+    #[test]
+    fn runs_are_consecutive_and_first_fit() {
+        let mut b = SlotBitmap::new(20);
+        assert_eq!(b.alloc_run(8), Some(0));
+        assert_eq!(b.alloc_run(8), Some(8));
+        assert_eq!(b.alloc_run(8), None, "only 4 left");
+        b.free(3);
+        b.free(4);
+        assert_eq!(b.alloc_run(2), Some(3), "the hole is reused");
+        assert_eq!(b.alloc_run(4), Some(16));
+        assert_eq!(b.used(), 20);
+        assert_eq!(b.alloc_run(1), None);
+        assert_eq!(b.alloc_run(0), None);
     }
 
     #[test]
