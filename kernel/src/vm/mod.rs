@@ -171,13 +171,28 @@ impl Vm {
         };
         let (first_id, first_va) = self.frames.owner(first).expect("victim without an owner");
         let first_pid = self.space(first_id).pid;
-        let mut freed = Vec::with_capacity(victims.len());
-        let mut to_swap = Vec::new();
-        let mut last = VmError::OutOfMemory;
+        // Unmap every victim first and invalidate once for the batch, before
+        // anything is written: from then on no process can change them.
+        let mut unmapped = Vec::with_capacity(victims.len());
         for &pa in &victims {
             let (id, va) = self.frames.owner(pa).expect("victim without an owner");
             let space = self.space(id);
-            let mapping = space.pt.unmap(va).expect("resident page without a mapping");
+            unmapped.push(space.pt.clear(va).expect("resident page without a mapping"));
+        }
+        let mut flushed: Vec<SpaceId> = Vec::new();
+        for &pa in &victims {
+            let (id, _) = self.frames.owner(pa).expect("victim without an owner");
+            if !flushed.contains(&id) {
+                self.space(id).pt.flush_all();
+                flushed.push(id);
+            }
+        }
+        let mut freed = Vec::with_capacity(victims.len());
+        let mut to_swap = Vec::new();
+        let mut last = VmError::OutOfMemory;
+        for (&pa, mapping) in victims.iter().zip(unmapped) {
+            let (id, va) = self.frames.owner(pa).expect("victim without an owner");
+            let space = self.space(id);
             let page = space
                 .spt
                 .find_mut(va)
