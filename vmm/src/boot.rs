@@ -18,10 +18,9 @@ use vm_memory::{Bytes, GuestAddress};
 
 use crate::memory::GuestMem;
 
-const PTE_PRESENT: u64 = 1 << 0;
-const PTE_WRITABLE: u64 = 1 << 1;
-const PTE_USER: u64 = 1 << 2;
-const PTE_HUGE: u64 = 1 << 7;
+use abi::layout::pte::{
+    HUGE as PTE_HUGE, PRESENT as PTE_PRESENT, USER as PTE_USER, WRITABLE as PTE_WRITABLE,
+};
 
 const GIB: u64 = 1 << 30;
 const PAGE: u64 = 4096;

@@ -12,16 +12,9 @@
 
 use crate::memory::{self, GuestMem};
 
-/// Page-table entry bits.
-const PTE_PRESENT: u64 = 1 << 0;
-const PTE_HUGE: u64 = 1 << 7;
-/// Physical-address bits of a page-table entry.
-const PTE_ADDR: u64 = 0x000f_ffff_ffff_f000;
+use abi::layout::pte::{ADDR_MASK as PTE_ADDR, HUGE as PTE_HUGE, PRESENT as PTE_PRESENT};
+use abi::layout::trap_frame::{RBP as TF_RBP, RIP as TF_RIP};
 
-/// Offsets in the kernel's `TrapFrame` (15 pushed registers from r15 down to
-/// rax, vector, error code, then the CPU's iret frame).
-const TF_RBP: u64 = 8 * 8;
-const TF_RIP: u64 = 17 * 8;
 /// Bytes between `trap_dispatch`'s frame pointer and its `TrapFrame` argument:
 /// its saved `rbp` and its return address.
 const TF_FROM_FP: u64 = 16;

@@ -53,3 +53,35 @@ pub mod gdt {
     pub const USER_CS: u16 = 0x33;
     pub const TSS: u16 = 0x40;
 }
+
+/// The x86-64 page-table entry format, shared by the kernel (which owns the
+/// address spaces) and the VMM (which builds the boot tables and walks the
+/// guest's tables to sample its stacks).
+pub mod pte {
+    pub const PRESENT: u64 = 1 << 0;
+    pub const WRITABLE: u64 = 1 << 1;
+    pub const USER: u64 = 1 << 2;
+    pub const ACCESSED: u64 = 1 << 5;
+    pub const DIRTY: u64 = 1 << 6;
+    /// A 2 MiB (level 2) or 1 GiB (level 3) page.
+    pub const HUGE: u64 = 1 << 7;
+    /// The physical address bits of an entry.
+    pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+}
+
+/// Byte offsets in the register frame the kernel saves on every trap (its
+/// `TrapFrame`: r15 down to rax, vector, error code, then the CPU's iret frame).
+/// The kernel's trap assembly uses them, and the VMM follows frame-pointer
+/// chains across trap frames when it samples the guest's stacks.
+pub mod trap_frame {
+    pub const R11: u64 = 4 * 8;
+    pub const RBP: u64 = 8 * 8;
+    pub const RCX: u64 = 12 * 8;
+    pub const VECTOR: u64 = 15 * 8;
+    pub const RIP: u64 = 17 * 8;
+    pub const CS: u64 = 18 * 8;
+    pub const RFLAGS: u64 = 19 * 8;
+    pub const RSP: u64 = 20 * 8;
+    /// Size of the whole frame.
+    pub const SIZE: u64 = 22 * 8;
+}

@@ -10,13 +10,10 @@ use super::cpu;
 use crate::mm::{palloc, phys_to_virt};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-const PTE_P: u64 = 1;
-const PTE_W: u64 = 1 << 1;
-const PTE_U: u64 = 1 << 2;
-const PTE_A: u64 = 1 << 5;
-const PTE_D: u64 = 1 << 6;
-const PTE_PS: u64 = 1 << 7;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+use abi::layout::pte::{
+    ACCESSED as PTE_A, ADDR_MASK, DIRTY as PTE_D, HUGE as PTE_PS, PRESENT as PTE_P, USER as PTE_U,
+    WRITABLE as PTE_W,
+};
 const ENTRIES: usize = 512;
 const USER_SLOTS: usize = 256;
 

@@ -7,6 +7,7 @@
 //! the generic handlers in `userprog` and `sched`.
 use super::cpu;
 use abi::layout::gdt::{USER_CS, USER_DS};
+use abi::layout::trap_frame as tf;
 
 /// Registers saved on entry, in stack order (lowest address first).
 #[repr(C)]
@@ -282,12 +283,26 @@ core::arch::global_asm!(
     "ret",
     pvm_mode = sym super::pvm::PVM_MODE,
     vif = sym super::pvm::VIF_PTR,
-    cs = const 144,
-    rip = const 136,
-    rflags = const 152,
-    rsp_ = const 160,
-    vector = const 120,
+    cs = const tf::CS,
+    rip = const tf::RIP,
+    rflags = const tf::RFLAGS,
+    rsp_ = const tf::RSP,
+    vector = const tf::VECTOR,
     vector_syscall = const VECTOR_SYSCALL,
-    rcx = const 96,
-    r11 = const 32,
+    rcx = const tf::RCX,
+    r11 = const tf::R11,
 );
+
+// The assembly above and the VMM's stack walks use the ABI's offsets.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(offset_of!(TrapFrame, r11) as u64 == tf::R11);
+    assert!(offset_of!(TrapFrame, rbp) as u64 == tf::RBP);
+    assert!(offset_of!(TrapFrame, rcx) as u64 == tf::RCX);
+    assert!(offset_of!(TrapFrame, vector) as u64 == tf::VECTOR);
+    assert!(offset_of!(TrapFrame, rip) as u64 == tf::RIP);
+    assert!(offset_of!(TrapFrame, cs) as u64 == tf::CS);
+    assert!(offset_of!(TrapFrame, rflags) as u64 == tf::RFLAGS);
+    assert!(offset_of!(TrapFrame, rsp) as u64 == tf::RSP);
+    assert!(size_of::<TrapFrame>() as u64 == tf::SIZE);
+};
