@@ -365,6 +365,19 @@ mod vm {
     // ---- mmap
 
     #[test]
+    fn mmap_huge() {
+        let want = Out::begin("mmap-huge")
+            .msgs(&[
+                "open \"sample.txt\"",
+                "mmap of 256 GiB is refused",
+                "mmap of one page there still works",
+                "it holds the file",
+            ])
+            .end();
+        check("mmap-huge", &RunOpts::new().sample().timeout(TIMEOUT), want);
+    }
+
+    #[test]
     fn mmap_read() {
         let want = Out::begin("mmap-read")
             .msgs(&[

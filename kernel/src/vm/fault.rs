@@ -69,7 +69,7 @@ pub(super) fn handle(
             vm.space(id)
                 .spt
                 .insert(va, Page::new(true, Initializer::Zero))
-                .map_err(|_| Invalid::NoPage)?;
+                .map_err(|_| Invalid::OutOfMemory)?;
             FaultKind::StackGrowth
         }
         None => return Err(Invalid::NoPage),

@@ -68,6 +68,15 @@ pub enum VmError {
     NoPage,
 }
 
+impl From<spt::InsertError> for VmError {
+    fn from(e: spt::InsertError) -> Self {
+        match e {
+            spt::InsertError::Exists => VmError::Exists,
+            spt::InsertError::NoMemory => VmError::OutOfMemory,
+        }
+    }
+}
+
 /// One process's address space: page tables, SPT and file mappings.
 struct Space {
     /// The owning process (for the fault profile).
@@ -612,7 +621,7 @@ pub fn alloc_page_with_initializer(
         .space(id)
         .spt
         .insert(va, Page::new(writable, init))
-        .map_err(|_| VmError::Exists)
+        .map_err(VmError::from)
 }
 
 /// `vm_claim_page`: makes the page at `va` resident now, then runs `f` on its
@@ -753,10 +762,7 @@ pub fn copy_space(src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
                 }
             }
         };
-        vm.space(dst)
-            .spt
-            .insert(va, copy)
-            .map_err(|_| VmError::Exists)?;
+        vm.space(dst).spt.insert(va, copy).map_err(VmError::from)?;
     }
     let mappings = vm.space(src).mappings.clone();
     vm.space(dst).mappings = mappings;
@@ -781,7 +787,18 @@ pub fn mmap(
     }
     let mut vm = lock();
     let space = vm.space(id);
-    if (0..pages).any(|i| space.spt.contains(addr + i * PAGE_SIZE)) {
+    let end = addr + pages * PAGE_SIZE;
+    // Check whichever is smaller: the requested pages or the existing ones.
+    let overlaps = if pages > space.spt.len() as u64 {
+        space
+            .spt
+            .addresses()
+            .iter()
+            .any(|va| (addr..end).contains(va))
+    } else {
+        (0..pages).any(|i| space.spt.contains(addr + i * PAGE_SIZE))
+    };
+    if overlaps {
         return Err(mmap::MmapError::Overlap);
     }
     let mapping = Arc::new(Mapping {
@@ -795,10 +812,17 @@ pub fn mmap(
             offset: offset + i * PAGE_SIZE,
             read_bytes: mmap::read_bytes(file_len, offset, i),
         };
-        space
+        if space
             .spt
             .insert(addr + i * PAGE_SIZE, Page::new(writable, init))
-            .map_err(|_| mmap::MmapError::Overlap)?;
+            .is_err()
+        {
+            // The heap cannot describe that many pages: undo and refuse.
+            for j in 0..i {
+                space.spt.remove(addr + j * PAGE_SIZE);
+            }
+            return Err(mmap::MmapError::OutOfMemory);
+        }
     }
     space.mappings.push(mapping);
     Ok(addr)

@@ -8,9 +8,15 @@ pub struct Spt {
     pages: HashMap<u64, Page>,
 }
 
-/// The page already exists.
+/// Why a page could not be inserted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exists;
+pub enum InsertError {
+    /// The page already exists.
+    Exists,
+    /// The kernel heap has no room for another entry (user space can ask for
+    /// more pages than the heap can describe, e.g. with a huge mmap).
+    NoMemory,
+}
 
 impl Spt {
     pub fn new() -> Spt {
@@ -26,10 +32,17 @@ impl Spt {
         self.pages.get_mut(&va)
     }
 
-    /// `spt_insert_page`: fails if `va` is already present.
-    pub fn insert(&mut self, va: u64, page: Page) -> Result<(), Exists> {
+    /// `spt_insert_page`: fails if `va` is already present, or when the heap
+    /// cannot grow the table (never an allocation failure panic).
+    pub fn insert(&mut self, va: u64, page: Page) -> Result<(), InsertError> {
+        if self.pages.contains_key(&va) {
+            return Err(InsertError::Exists);
+        }
+        self.pages
+            .try_reserve(1)
+            .map_err(|_| InsertError::NoMemory)?;
         match self.pages.entry(va) {
-            hashbrown::hash_map::Entry::Occupied(_) => Err(Exists),
+            hashbrown::hash_map::Entry::Occupied(_) => Err(InsertError::Exists),
             hashbrown::hash_map::Entry::Vacant(v) => {
                 v.insert(page);
                 Ok(())
@@ -75,7 +88,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             spt.insert(0x400000, Page::new(true, Initializer::Zero)),
-            Err(Exists)
+            Err(InsertError::Exists)
         );
         assert!(
             !spt.find(0x400000).unwrap().writable,
