@@ -187,22 +187,11 @@ impl BlockDevice {
         }
         // The device may already be done when the notify returns; otherwise
         // its thread finishes later. Chains completed are freed as they come.
-        // Should a notify ever be lost, notify again every KICK_MS (a spare
-        // notify is harmless: the device finds nothing new).
-        let kick_cycles = crate::arch::timer::tsc_khz().max(1_000_000) * KICK_MS;
-        let mut kick_at = crate::arch::rdtsc() + kick_cycles;
         loop {
             match queue.pop_used() {
                 Some((done, _)) if done == head => break,
                 Some(_) => continue,
-                None => {
-                    let now = crate::arch::rdtsc();
-                    if now > kick_at {
-                        self.transport.notify(0);
-                        kick_at = now + kick_cycles;
-                    }
-                    crate::sched::yield_now();
-                }
+                None => crate::sched::yield_now(),
             }
         }
         // SAFETY: `status` is a live heap byte; the device wrote it before
@@ -216,9 +205,6 @@ impl BlockDevice {
         }
     }
 }
-
-/// How long a request may stay incomplete before the device is notified again.
-const KICK_MS: u64 = 5;
 
 /// Splits up to `len` bytes at kernel address `va` into at most `max_segs`
 /// guest-physical segments (page by page, merging physically adjacent pages),

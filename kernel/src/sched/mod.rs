@@ -135,6 +135,16 @@ pub fn sleep_ticks(n: u64) {
     arch::intr_restore(was);
 }
 
+/// Moves the running thread to the address space `token` (0: the kernel's
+/// own): records it as the thread's and loads it in one step, so that a
+/// preemption can never bring back the previous one.
+pub fn switch_address_space(token: u64) {
+    let was = arch::intr_disable();
+    current_ref().set_page_root(token);
+    arch::switch_address_space(token);
+    arch::intr_restore(was);
+}
+
 /// Ends the running thread; its stack is freed by the next thread.
 pub fn exit_thread() -> ! {
     arch::intr_disable();
@@ -182,6 +192,7 @@ pub fn maybe_preempt(allowed: bool) {
 /// Switches to the next ready thread (or idle). Interrupts must be off.
 fn schedule() {
     let prev = current_ref();
+    prev.check_stack();
     let mut s = SCHED.lock();
     let is_idle = |t: &Thread| s.idle.as_ref().is_some_and(|i| core::ptr::eq(&**i, t));
     let prev_idle = is_idle(prev);

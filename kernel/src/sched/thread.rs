@@ -14,6 +14,10 @@ pub type ThreadRef = Arc<Thread>;
 /// Pages of each kernel stack.
 const STACK_PAGES: usize = 4;
 
+/// Written at the lowest word of every kernel stack; a thread that finds it
+/// changed has overflowed its stack (there is no guard page).
+const STACK_CANARY: u64 = 0x5354_4143_4b5f_454e;
+
 static NEXT_TID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +82,8 @@ impl Thread {
     ) -> Result<ThreadRef, OutOfMemory> {
         let stack_pa = palloc::alloc_kernel_pages(STACK_PAGES).ok_or(OutOfMemory)?;
         let stack_top = phys_to_virt(stack_pa) + (STACK_PAGES as u64) * PAGE_SIZE;
+        // SAFETY: the lowest word of the stack frames just allocated.
+        unsafe { (phys_to_virt(stack_pa) as *mut u64).write(STACK_CANARY) };
         // SAFETY: the stack frames were just allocated for this thread.
         let rsp = unsafe { arch::context::init_stack(stack_top, entry, arg) };
         Ok(Arc::new(Thread {
@@ -119,6 +125,23 @@ impl Thread {
         self.stack_top
     }
 
+    /// Panics if the thread has overflowed its kernel stack.
+    pub fn check_stack(&self) {
+        if self.stack_pa == 0 {
+            return;
+        }
+        // SAFETY: the lowest word of this thread's own stack frames.
+        let canary = unsafe { (phys_to_virt(self.stack_pa) as *const u64).read() };
+        if canary != STACK_CANARY {
+            let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
+            panic!(
+                "kernel stack overflow in thread {} ({})",
+                self.tid,
+                core::str::from_utf8(&self.name[..len]).unwrap_or("?")
+            );
+        }
+    }
+
     /// The thread's FPU save area.
     ///
     /// # Safety
@@ -134,7 +157,9 @@ impl Thread {
         self.page_root.load(Ordering::Relaxed)
     }
 
-    /// Sets the address space this thread runs in (and loads it if it is running).
+    /// Records the address space this thread runs in (the scheduler loads it
+    /// when it switches to the thread; for the running thread use
+    /// `sched::switch_address_space`).
     pub fn set_page_root(&self, token: u64) {
         self.page_root.store(token, Ordering::Relaxed);
     }

@@ -195,8 +195,7 @@ fn exec_image(cmdline: &[u8]) -> ! {
         }
     };
     // Switch to the new image, then destroy the old one (exec's kill).
-    arch::switch_address_space(vm::space_token(loaded.space));
-    sched::current_ref().set_page_root(vm::space_token(loaded.space));
+    sched::switch_address_space(vm::space_token(loaded.space));
     let old = process.space.swap(loaded.space, Ordering::Relaxed);
     if old != NO_SPACE {
         vm::destroy_space(old);
@@ -296,8 +295,7 @@ pub fn exit(status: i32) -> ! {
     *process.fds.lock() = FdTable::empty();
     *process.exec_file.lock() = None;
     process.children.lock().clear();
-    arch::switch_address_space(0);
-    sched::current_ref().set_page_root(0);
+    sched::switch_address_space(0);
     let space = process.space.swap(NO_SPACE, Ordering::Relaxed);
     if space != NO_SPACE {
         vm::destroy_space(space);

@@ -19,7 +19,8 @@ pub enum FaultKind {
     SwapIn,
     /// A new stack page.
     StackGrowth,
-    /// The page was already resident (nothing to do).
+    /// The page was already resident: the translations cached for it were
+    /// stale and have been invalidated.
     Resident,
 }
 
@@ -74,7 +75,13 @@ pub(super) fn handle(
         }
         None => return Err(Invalid::NoPage),
         Some(page) if write && !page.writable => return Err(Invalid::ReadOnly),
-        Some(page) if page.is_resident() => FaultKind::Resident,
+        Some(page) if page.is_resident() => {
+            // The page is mapped, yet the access faulted: a stale cached
+            // translation. Invalidate them, or the access could fault again
+            // forever (Linux's spurious-fault fix).
+            vm.space(id).pt.flush_all();
+            FaultKind::Resident
+        }
         Some(page) => match &page.kind {
             Kind::Uninit(init) if init.reads_file() => FaultKind::LazyFile,
             Kind::Uninit(_) => FaultKind::LazyAnon,
