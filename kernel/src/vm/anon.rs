@@ -1,31 +1,19 @@
-//! Anonymous pages: `swap_in` reads the page back from its swap slot (and
-//! frees the slot), `swap_out` decides between dropping the page (it still
+//! Anonymous pages: `swap_out` decides between dropping the page (it still
 //! equals its origin: an unmodified executable or zero page) and writing it
-//! to a slot (which the VM does for a batch of pages at once), and `destroy`
-//! frees the slot.
-use super::VmError;
+//! to a slot; `swap_in` frees the slot once the page is read back; `destroy`
+//! frees the slot of a page that is not resident. The VM does the disk I/O
+//! itself, for several pages of consecutive slots at once.
 use super::page::{Anon, Kind};
 use super::swap::Swap;
 use super::uninit::Initializer;
 
-/// Reads the page's contents into `frame` (`zeroed`: it holds only zeros).
-pub fn swap_in(
-    anon: &mut Anon,
-    frame: &mut [u8],
-    zeroed: bool,
-    swap: &mut Swap,
-) -> Result<(), VmError> {
-    match anon.slot {
-        Some(slot) => {
-            swap.read(slot, frame)?;
-            swap.free(slot);
-            anon.slot = None;
-        }
-        // Resident pages are never swapped in; a page without a slot holds zeros.
-        None if !zeroed => frame.fill(0),
-        None => {}
+/// `anon_swap_in`, last step: the page's contents were read back from its
+/// slot (the VM reads several neighbouring slots in one request), which is
+/// freed.
+pub fn swapped_in(anon: &mut Anon, swap: &mut Swap) {
+    if let Some(slot) = anon.slot.take() {
+        swap.free(slot);
     }
-    Ok(())
 }
 
 /// What `swap_out` must do with an evicted anonymous page.

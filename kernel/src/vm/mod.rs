@@ -415,7 +415,12 @@ impl Vm {
         let mut result = Ok(());
         for (i, &(page_va, frame)) in run.iter().enumerate() {
             let page_slot = slot + i as u32;
-            let space = self.space(id);
+            let Vm {
+                spaces,
+                swap,
+                frames,
+            } = &mut *self;
+            let space = spaces[id].as_mut().expect("no such address space");
             let page = space
                 .spt
                 .find_mut(page_va)
@@ -425,17 +430,18 @@ impl Vm {
                 if i == 0 {
                     result = Err(VmError::OutOfMemory);
                 } else {
-                    self.release_frame(frame);
+                    frames.set_owner(frame, None);
+                    palloc::free_user_page(frame);
                 }
                 continue;
             }
+            debug_assert!(matches!(&page.kind, Kind::Anon(a) if a.slot == Some(page_slot)));
             if let Kind::Anon(a) = &mut page.kind {
-                a.slot = None;
+                anon::swapped_in(a, swap);
             }
             page.frame = Some(frame);
-            self.swap.free(page_slot);
             if i > 0 {
-                self.frames.pin(frame, false);
+                frames.pin(frame, false);
             }
         }
         result
@@ -466,8 +472,7 @@ impl Vm {
         zeroed: bool,
         timer: &mut FaultTimer,
     ) -> Result<(), VmError> {
-        let Vm { spaces, swap, .. } = self;
-        let space = spaces[id].as_mut().expect("no such address space");
+        let space = self.space(id);
         let page = space.spt.find_mut(va).ok_or(VmError::NoPage)?;
         let frame = frame_bytes(pa);
         let start = arch::rdtsc();
@@ -478,11 +483,9 @@ impl Vm {
                 page.kind = init.initialize(frame, zeroed).map_err(|_| VmError::Io)?;
                 io
             }
-            Kind::Anon(a) => {
-                let io = a.slot.is_some().then_some(SpanKind::SwapRead);
-                anon::swap_in(a, frame, zeroed, swap)?;
-                io
-            }
+            // A non-resident anonymous page always has a slot, and those are
+            // read by `swap_in_run`.
+            Kind::Anon(_) => unreachable!("anonymous page without a swap slot to read"),
             Kind::File(f) => {
                 file::swap_in(f, frame)?;
                 Some(SpanKind::FileRead)
