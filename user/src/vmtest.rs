@@ -359,6 +359,25 @@ pub mod guest {
         (fd, map)
     }
 
+    /// Creates `mapped.txt`, maps it writable at [`super::MAP_ADDR`] and
+    /// writes the sample text through the mapping, checking each step
+    /// Pintos-style; returns the fd and the mapping (still mapped).
+    pub fn write_sample_mapping() -> (i32, *mut u8) {
+        use crate::sample::SAMPLE;
+        check!(
+            sys::create(c"mapped.txt", SAMPLE.len() as u32),
+            "create \"mapped.txt\""
+        );
+        let fd = sys::open(c"mapped.txt");
+        check!(fd > 1, "open \"mapped.txt\"");
+        let map = sys::mmap(super::MAP_ADDR as *mut u8, super::PAGE, true, fd, 0);
+        check!(map as usize == super::MAP_ADDR, "mmap \"mapped.txt\"");
+        crate::msg!("write sample text through the mapping");
+        // SAFETY: the mapping covers one writable page at MAP_ADDR.
+        unsafe { core::ptr::copy_nonoverlapping(SAMPLE.as_ptr(), map, SAMPLE.len()) };
+        (fd, map)
+    }
+
     /// The current stack pointer.
     #[inline(always)]
     pub fn rsp() -> usize {

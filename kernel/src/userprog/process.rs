@@ -172,13 +172,13 @@ extern "C" fn start_initial(arg: usize) -> ! {
     sched::on_thread_start();
     // SAFETY: `arg` is the Box leaked by run_initial for this thread.
     let cmdline = unsafe { Box::from_raw(arg as *mut Vec<u8>) };
-    exec_image(&cmdline)
+    exec(&cmdline)
 }
 
-/// Loads `cmdline` into a fresh address space and, on success, replaces the
+/// `exec`: loads `cmdline` into a fresh address space and, on success, replaces the
 /// current image with it and enters user mode. On failure the process exits
 /// with -1 after the `load:` message.
-fn exec_image(cmdline: &[u8]) -> ! {
+pub fn exec(cmdline: &[u8]) -> ! {
     let process = current();
     let name = program_name(cmdline);
     let loaded = match loader::load(cmdline, process.pid as u32) {
@@ -213,11 +213,6 @@ fn exec_image(cmdline: &[u8]) -> ! {
         arch::mark(abi::device::Marker::FirstUserInstruction);
     }
     arch::trap::enter_user(&frame)
-}
-
-/// `exec`: replaces the current program (never returns).
-pub fn exec(cmdline: &[u8]) -> ! {
-    exec_image(cmdline)
 }
 
 struct ForkStart {
