@@ -158,7 +158,11 @@ mod profiling {
         assert_eq!(r.status, 0, "stderr:\n{}", r.stderr);
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.starts_with("<?xml"), "not an SVG");
-        for frame in ["bench-fault", "trap_dispatch", "kernel::vm::handle_fault"] {
+        for frame in [
+            "bench-fault",
+            "trap_dispatch",
+            "kernel::vm::api::handle_fault",
+        ] {
             assert!(text.contains(frame), "no `{frame}` frame in the flamegraph");
         }
     }

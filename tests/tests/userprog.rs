@@ -833,7 +833,7 @@ fn dup2_simple() {
         finished(
             "dup2-simple",
             &[
-                "(dup2-simple) open \"sample.txt\"",
+                "(dup2-simple) open \"sample.txt\" takes fd 0, the lowest free one",
                 "(dup2-simple) dup2(fd, 100) = 100",
                 "(dup2-simple) read the rest through fd 100",
                 "(dup2-simple) fd 100 works after closing the original",
@@ -851,7 +851,7 @@ fn dup2_complex() {
             &[
                 "(dup2-complex) read() from a closed stdin fails",
                 "(dup2-complex) create \"dup.out\"",
-                "(dup2-complex) open \"dup.out\"",
+                "(dup2-complex) open \"dup.out\" takes fd 0, the lowest free one",
                 "(dup2-complex) dup2(1, 20) = 20",
                 "(dup2-complex) stdout redirected and restored",
                 "(dup2-complex) offset after writing through fd 1 is 42",

@@ -65,6 +65,8 @@ pub mod pte {
     pub const DIRTY: u64 = 1 << 6;
     /// A 2 MiB (level 2) or 1 GiB (level 3) page.
     pub const HUGE: u64 = 1 << 7;
+    /// No instruction fetch from the page (EFER.NXE is set at boot).
+    pub const NO_EXECUTE: u64 = 1 << 63;
     /// The physical address bits of an entry.
     pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 }

@@ -11,8 +11,8 @@ use crate::mm::{palloc, phys_to_virt};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::layout::pte::{
-    ACCESSED as PTE_A, ADDR_MASK, DIRTY as PTE_D, HUGE as PTE_PS, PRESENT as PTE_P, USER as PTE_U,
-    WRITABLE as PTE_W,
+    ACCESSED as PTE_A, ADDR_MASK, DIRTY as PTE_D, HUGE as PTE_PS, NO_EXECUTE as PTE_NX,
+    PRESENT as PTE_P, USER as PTE_U, WRITABLE as PTE_W,
 };
 const ENTRIES: usize = 512;
 const USER_SLOTS: usize = 256;
@@ -80,6 +80,19 @@ pub fn activate_kernel() {
     activate_root(KERNEL_ROOT.load(Ordering::Relaxed));
 }
 
+/// Invalidates every cached user translation of every address space: one
+/// hypercall in the PVM guest mode (which also drops the hypervisor's shadow
+/// entries of spaces not loaded); a CR3 reload in the native mode, where only
+/// the loaded space can have cached translations (user pages are never
+/// global).
+pub fn flush_all() {
+    if super::mode() == super::Mode::Pvm {
+        super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
+    } else {
+        cpu::write_cr3(ACTIVE_ROOT.load(Ordering::Relaxed));
+    }
+}
+
 /// A user address space's page tables.
 #[derive(Debug)]
 pub struct PageTable {
@@ -88,8 +101,10 @@ pub struct PageTable {
 
 impl PageTable {
     /// A new address space with the kernel mapped and no user pages.
+    /// Fails with `OutOfMemory` when the kernel cannot spare the two
+    /// top-level pages (a user-driven allocation: the reserve stays).
     pub fn new() -> Result<PageTable, OutOfMemory> {
-        let root = palloc::alloc_kernel_pages_aligned(2, 2).ok_or(OutOfMemory)?;
+        let root = crate::mm::alloc_charged_pages(2, 2).ok_or(OutOfMemory)?;
         let kernel = table(KERNEL_ROOT.load(Ordering::Relaxed));
         table(root)[USER_SLOTS..].copy_from_slice(&kernel[USER_SLOTS..]);
         Ok(PageTable { root })
@@ -118,7 +133,7 @@ impl PageTable {
                 if !create {
                     return Ok(None);
                 }
-                let pa = palloc::alloc_kernel_pages(1).ok_or(OutOfMemory)?;
+                let pa = crate::mm::alloc_charged_pages(1, 1).ok_or(OutOfMemory)?;
                 t[i] = pa | PTE_P | PTE_W | PTE_U;
                 if level == 3 {
                     // Mirror the new top-level entry into the user half.
@@ -132,14 +147,23 @@ impl PageTable {
         Ok(Some(&mut t[index(va, 0)]))
     }
 
-    /// Maps the user page at `va` to the frame `pa`.
-    pub fn map(&mut self, va: u64, pa: u64, writable: bool) -> Result<(), OutOfMemory> {
+    /// Maps the user page at `va` to the frame `pa`, writable and
+    /// executable as asked (no-execute otherwise). Replacing a present entry
+    /// does not invalidate cached translations: the caller flushes.
+    /// `OutOfMemory` when a page-table page cannot be had.
+    pub fn map(
+        &mut self,
+        va: u64,
+        pa: u64,
+        writable: bool,
+        executable: bool,
+    ) -> Result<(), OutOfMemory> {
         let pte = self.walk(va, true)?.ok_or(OutOfMemory)?;
-        let was_present = *pte & PTE_P != 0;
-        *pte = pa | PTE_P | PTE_U | if writable { PTE_W } else { 0 };
-        if was_present {
-            self.flush(va);
-        }
+        *pte = pa
+            | PTE_P
+            | PTE_U
+            | if writable { PTE_W } else { 0 }
+            | if executable { 0 } else { PTE_NX };
         Ok(())
     }
 
@@ -152,32 +176,6 @@ impl PageTable {
         }
         let old = *pte;
         *pte = 0;
-        Some(Mapping {
-            pa: old & ADDR_MASK,
-            writable: old & PTE_W != 0,
-            accessed: old & PTE_A != 0,
-            dirty: old & PTE_D != 0,
-        })
-    }
-
-    /// Invalidates every cached translation of this address space.
-    pub fn flush_all(&self) {
-        if super::mode() == super::Mode::Pvm {
-            super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
-        } else if self.is_active() {
-            cpu::write_cr3(self.root);
-        }
-    }
-
-    /// Removes the mapping of `va` and returns what it was (frame, dirty bit).
-    pub fn unmap(&mut self, va: u64) -> Option<Mapping> {
-        let pte = self.walk(va, false).ok()??;
-        if *pte & PTE_P == 0 {
-            return None;
-        }
-        let old = *pte;
-        *pte = 0;
-        self.flush(va);
         Some(Mapping {
             pa: old & ADDR_MASK,
             writable: old & PTE_W != 0,
@@ -203,7 +201,7 @@ impl PageTable {
     }
 
     /// Invalidates cached translations of `va` after a present entry changed.
-    fn flush(&self, va: u64) {
+    pub fn flush(&self, va: u64) {
         if self.is_active() {
             cpu::invlpg(va);
         } else if super::mode() == super::Mode::Pvm {
@@ -222,46 +220,6 @@ impl PageTable {
             accessed: pte & PTE_A != 0,
             dirty: pte & PTE_D != 0,
         })
-    }
-
-    /// Calls `f(va, mapping)` for every mapped user page, in address order.
-    pub fn for_each_mapping(&self, mut f: impl FnMut(u64, Mapping)) {
-        let l4 = table(self.root);
-        for (i4, e4) in l4[..USER_SLOTS].iter().enumerate() {
-            if e4 & PTE_P == 0 {
-                continue;
-            }
-            let l3 = table(e4 & ADDR_MASK);
-            for (i3, e3) in l3.iter().enumerate() {
-                if e3 & PTE_P == 0 || e3 & PTE_PS != 0 {
-                    continue;
-                }
-                let l2 = table(e3 & ADDR_MASK);
-                for (i2, e2) in l2.iter().enumerate() {
-                    if e2 & PTE_P == 0 || e2 & PTE_PS != 0 {
-                        continue;
-                    }
-                    let l1 = table(e2 & ADDR_MASK);
-                    for (i1, &pte) in l1.iter().enumerate() {
-                        if pte & PTE_P != 0 {
-                            let va = ((i4 as u64) << 39)
-                                | ((i3 as u64) << 30)
-                                | ((i2 as u64) << 21)
-                                | ((i1 as u64) << 12);
-                            f(
-                                va,
-                                Mapping {
-                                    pa: pte & ADDR_MASK,
-                                    writable: pte & PTE_W != 0,
-                                    accessed: pte & PTE_A != 0,
-                                    dirty: pte & PTE_D != 0,
-                                },
-                            );
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 

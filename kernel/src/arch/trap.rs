@@ -96,6 +96,8 @@ pub enum Trap {
     PageFault {
         addr: u64,
         write: bool,
+        /// An instruction fetch (the page was not executable, or not there).
+        fetch: bool,
         present: bool,
         user: bool,
         /// TSC at trap entry (for the fault profile).
@@ -178,6 +180,7 @@ fn decode(frame: &mut TrapFrame, entry_tsc: u64) -> Trap {
                 addr,
                 present: frame.error_code & 1 != 0,
                 write: frame.error_code & 2 != 0,
+                fetch: frame.error_code & 0x10 != 0,
                 user,
                 entry_tsc,
             }

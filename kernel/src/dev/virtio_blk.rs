@@ -10,13 +10,14 @@
 //! The notify is served on a VMM thread (ioeventfd), so completion is
 //! asynchronous: the driver polls the used ring, yielding the CPU between
 //! polls. Requests are serialized by a sleeping [`Mutex`] around the queue.
-
-use alloc::boxed::Box;
-use alloc::vec::Vec;
+//!
+//! A request never allocates: the header and status live in the queue
+//! page's spare bytes (one request runs at a time) and the chain is built in
+//! a fixed array on the stack, so paging I/O works when kernel memory is gone.
 
 use super::BlockError;
 use super::virtio_mmio::{DEVICE_ID_BLOCK, F_VERSION_1, Transport};
-use super::virtqueue::{Segment, Virtqueue};
+use super::virtqueue::{MAX_SIZE, Segment, Virtqueue};
 use crate::sync::Mutex;
 
 /// Sector size in bytes.
@@ -42,6 +43,18 @@ struct RequestHeader {
     reserved: u32,
     sector: u64,
 }
+
+/// Size of the header on the wire.
+const HEADER_LEN: u32 = core::mem::size_of::<RequestHeader>() as u32;
+/// Offset of the status byte in the queue's spare area (after the header).
+const STATUS_OFFSET: usize = 16;
+
+/// An empty segment, to fill fixed arrays with.
+const NO_SEGMENT: Segment = Segment {
+    addr: 0,
+    len: 0,
+    device_writes: false,
+};
 
 /// A probed and running virtio block device.
 pub struct BlockDevice {
@@ -108,15 +121,15 @@ impl BlockDevice {
         if frames.is_empty() || frames.len() > queue.size() as usize - 2 {
             return Err(BlockError::OutOfRange);
         }
-        let segs: Vec<Segment> = frames
-            .iter()
-            .map(|&addr| Segment {
+        let mut segs = [NO_SEGMENT; MAX_SIZE as usize];
+        for (seg, &addr) in segs.iter_mut().zip(frames) {
+            *seg = Segment {
                 addr,
                 len: FRAME as u32,
                 device_writes: kind == T_IN,
-            })
-            .collect();
-        self.request(&mut queue, kind, sector, &segs)
+            };
+        }
+        self.request(&mut queue, kind, sector, &segs[..frames.len()])
     }
 
     /// Moves `len` bytes at kernel address `va` to or from the disk at `sector`,
@@ -136,8 +149,13 @@ impl BlockDevice {
             let mut queue = self.queue.lock();
             // Header and status take two descriptors; the rest carry data.
             let max_data = queue.size() as usize - 2;
-            let (segs, bytes) =
-                data_segments(va + done as u64, len - done, max_data, device_writes);
+            let mut segs = [NO_SEGMENT; MAX_SIZE as usize];
+            let (n, bytes) = data_segments(
+                va + done as u64,
+                len - done,
+                &mut segs[..max_data],
+                device_writes,
+            );
             if bytes == 0 {
                 return Err(BlockError::Io);
             }
@@ -145,7 +163,7 @@ impl BlockDevice {
                 &mut queue,
                 kind,
                 sector + (done / SECTOR_SIZE) as u64,
-                &segs,
+                &segs[..n],
             )?;
             drop(queue);
             done += bytes;
@@ -153,7 +171,8 @@ impl BlockDevice {
         Ok(())
     }
 
-    /// Runs one request with the given data segments and waits for it.
+    /// Runs one request with the given data segments (at most the queue's
+    /// size less two) and waits for it.
     fn request(
         &self,
         queue: &mut Virtqueue,
@@ -161,27 +180,39 @@ impl BlockDevice {
         sector: u64,
         data: &[Segment],
     ) -> Result<(), BlockError> {
-        let header = Box::new(RequestHeader {
+        let (scratch, scratch_pa) = queue.scratch();
+        let header = RequestHeader {
             kind,
             reserved: 0,
             sector,
-        });
-        let status = Box::new(S_PENDING);
-        let status_ptr: *const u8 = &*status;
-        let mut chain = Vec::with_capacity(data.len() + 2);
-        chain.push(Segment {
-            addr: crate::mm::virt_to_phys(&*header as *const RequestHeader as u64),
-            len: core::mem::size_of::<RequestHeader>() as u32,
+        };
+        let status_ptr = scratch.wrapping_add(STATUS_OFFSET);
+        // SAFETY: the spare area of the queue page belongs to the driver, and
+        // requests are serialized by the queue lock, so no request in flight
+        // uses it; the header fits before STATUS_OFFSET.
+        unsafe {
+            core::ptr::write_volatile(scratch as *mut RequestHeader, header);
+            core::ptr::write_volatile(status_ptr, S_PENDING);
+        }
+        let mut chain = [NO_SEGMENT; MAX_SIZE as usize];
+        if data.len() + 2 > chain.len() {
+            return Err(BlockError::OutOfRange);
+        }
+        chain[0] = Segment {
+            addr: scratch_pa,
+            len: HEADER_LEN,
             device_writes: false,
-        });
-        chain.extend_from_slice(data);
-        chain.push(Segment {
-            addr: crate::mm::virt_to_phys(status_ptr as u64),
+        };
+        chain[1..=data.len()].copy_from_slice(data);
+        chain[data.len() + 1] = Segment {
+            addr: scratch_pa + STATUS_OFFSET as u64,
             len: 1,
             device_writes: true,
-        });
+        };
 
-        let head = queue.push(&chain).map_err(|_| BlockError::Io)?;
+        let head = queue
+            .push(&chain[..data.len() + 2])
+            .map_err(|_| BlockError::Io)?;
         if queue.needs_notify() {
             self.transport.notify(0);
         }
@@ -194,10 +225,9 @@ impl BlockDevice {
                 None => crate::sched::yield_now(),
             }
         }
-        // SAFETY: `status` is a live heap byte; the device wrote it before
-        // publishing the used entry that `pop_used` read (with a fence after).
+        // SAFETY: the status byte is in the queue page; the device wrote it
+        // before publishing the used entry that `pop_used` read (with a fence after).
         let status = unsafe { core::ptr::read_volatile(status_ptr) };
-        drop(header);
         match status {
             S_OK => Ok(()),
             S_UNSUPP => Err(BlockError::Unsupported),
@@ -206,72 +236,83 @@ impl BlockDevice {
     }
 }
 
-/// Splits up to `len` bytes at kernel address `va` into at most `max_segs`
-/// guest-physical segments (page by page, merging physically adjacent pages),
-/// stopping at [`MAX_REQUEST_BYTES`]. Returns the segments and the bytes they
-/// cover, a multiple of the sector size (at least one sector when `len` is a
-/// non-zero multiple of it and `max_segs >= 2`).
-fn data_segments(
-    va: u64,
-    len: usize,
-    max_segs: usize,
-    device_writes: bool,
-) -> (Vec<Segment>, usize) {
-    split_segments(va, len, max_segs, device_writes, crate::mm::virt_to_phys)
+/// Splits up to `len` bytes at kernel address `va` into at most
+/// `segs.len()` guest-physical segments written to `segs` (page by page,
+/// merging physically adjacent pages), stopping at [`MAX_REQUEST_BYTES`].
+/// Returns how many segments it wrote and the bytes they cover, a multiple of
+/// the sector size (at least one sector when `len` is a non-zero multiple of
+/// it and `segs.len() >= 2`).
+fn data_segments(va: u64, len: usize, segs: &mut [Segment], device_writes: bool) -> (usize, usize) {
+    split_segments(va, len, segs, device_writes, crate::mm::virt_to_phys)
 }
 
 /// [`data_segments`] with the address translation as a parameter.
 fn split_segments(
     va: u64,
     len: usize,
-    max_segs: usize,
+    segs: &mut [Segment],
     device_writes: bool,
     to_phys: impl Fn(u64) -> u64,
-) -> (Vec<Segment>, usize) {
-    let mut segs: Vec<Segment> = Vec::new();
+) -> (usize, usize) {
+    let mut n = 0usize;
     let end = va + len as u64;
     let mut cur = va;
     let mut total = 0usize;
     while cur < end && total < MAX_REQUEST_BYTES {
         let page_end = (cur & !(PAGE_SIZE - 1)) + PAGE_SIZE;
-        let n = page_end.min(end) - cur;
+        let step = page_end.min(end) - cur;
         let pa = to_phys(cur);
-        if let Some(last) = segs.last_mut().filter(|l| l.addr + l.len as u64 == pa) {
-            last.len += n as u32;
-        } else if segs.len() == max_segs {
-            break;
-        } else {
-            segs.push(Segment {
-                addr: pa,
-                len: n as u32,
-                device_writes,
-            });
+        let capacity = segs.len();
+        match n.checked_sub(1).map(|i| &mut segs[i]) {
+            Some(last) if last.addr + last.len as u64 == pa => last.len += step as u32,
+            _ if n == capacity => break,
+            _ => {
+                segs[n] = Segment {
+                    addr: pa,
+                    len: step as u32,
+                    device_writes,
+                };
+                n += 1;
+            }
         }
-        total += n as usize;
-        cur += n;
+        total += step as usize;
+        cur += step;
     }
     // Whole sectors only: trim the tail back to a sector boundary.
     let mut excess = total % SECTOR_SIZE;
     total -= excess;
-    while excess > 0 {
-        let Some(last) = segs.last_mut() else { break };
+    while excess > 0 && n > 0 {
+        let last = &mut segs[n - 1];
         let cut = excess.min(last.len as usize);
         last.len -= cut as u32;
         excess -= cut;
         if last.len == 0 {
-            segs.pop();
+            n -= 1;
         }
     }
-    (segs, total)
+    (n, total)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn split(
+        va: u64,
+        len: usize,
+        max: usize,
+        device_writes: bool,
+        to_phys: impl Fn(u64) -> u64,
+    ) -> (Vec<Segment>, usize) {
+        let mut segs = vec![NO_SEGMENT; max];
+        let (n, bytes) = split_segments(va, len, &mut segs, device_writes, to_phys);
+        segs.truncate(n);
+        (segs, bytes)
+    }
+
     #[test]
     fn contiguous_buffer_is_one_segment() {
-        let (segs, n) = split_segments(0x10_0000, 64 * 1024, 62, true, |va| va + 0x1000);
+        let (segs, n) = split(0x10_0000, 64 * 1024, 62, true, |va| va + 0x1000);
         assert_eq!(n, 64 * 1024);
         assert_eq!(
             segs,
@@ -287,7 +328,7 @@ mod tests {
     fn scattered_pages_split_and_stop_at_a_sector() {
         // Every page maps somewhere unrelated: one segment per page.
         let scatter = |va: u64| (va & 0xfff) + ((va >> 12) * 7 % 101) * 0x10_0000;
-        let (segs, n) = split_segments(0x5000 + 100, 8 * 4096, 3, false, scatter);
+        let (segs, n) = split(0x5000 + 100, 8 * 4096, 3, false, scatter);
         // 3 segments: 3996 + 4096 + 4096 = 12188 bytes, trimmed to 23 sectors.
         assert_eq!(n, 23 * 512);
         assert_eq!(segs.len(), 3);
@@ -299,8 +340,16 @@ mod tests {
 
     #[test]
     fn large_transfers_are_capped() {
-        let (segs, n) = split_segments(0, 3 * MAX_REQUEST_BYTES, 62, true, |va| va);
+        let (segs, n) = split(0, 3 * MAX_REQUEST_BYTES, 62, true, |va| va);
         assert_eq!(n, MAX_REQUEST_BYTES);
         assert_eq!(segs.len(), 1);
+    }
+
+    #[test]
+    fn a_short_tail_is_trimmed_away() {
+        // 100 bytes then a page elsewhere: only whole sectors are kept.
+        let (segs, n) = split(0x1000 - 100, 612, 4, true, |va| va * 2);
+        assert_eq!(n, 512);
+        assert_eq!(segs.iter().map(|s| s.len as usize).sum::<usize>(), 512);
     }
 }

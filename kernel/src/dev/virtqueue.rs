@@ -23,6 +23,12 @@ pub const MAX_SIZE: u16 = 64;
 pub const AVAIL_OFFSET: usize = 16 * MAX_SIZE as usize;
 /// Byte offset of the used ring inside the queue page (4-byte aligned).
 pub const USED_OFFSET: usize = 2048;
+/// Byte offset of the queue page's spare bytes, which the rings never use
+/// (the used ring ends before 2600): a driver that runs one request at a
+/// time keeps its request header and status there.
+pub const SCRATCH_OFFSET: usize = 3072;
+/// Size of the spare area.
+pub const SCRATCH_SIZE: usize = 1024;
 
 /// Descriptor flag: the chain continues in `next`.
 pub const DESC_F_NEXT: u16 = 1;
@@ -124,6 +130,15 @@ impl Virtqueue {
     /// Guest-physical address of the used ring.
     pub fn used_pa(&self) -> u64 {
         self.pa + USED_OFFSET as u64
+    }
+
+    /// Kernel virtual and guest-physical addresses of the page's spare
+    /// bytes ([`SCRATCH_OFFSET`], [`SCRATCH_SIZE`] bytes).
+    pub fn scratch(&self) -> (*mut u8, u64) {
+        (
+            self.va.wrapping_add(SCRATCH_OFFSET),
+            self.pa + SCRATCH_OFFSET as u64,
+        )
     }
 
     /// Free descriptors.

@@ -1,36 +1,192 @@
-//! The kernel heap: one physically contiguous run of kernel-pool frames, seen
-//! through the direct map (so heap buffers can be handed to devices), managed by
-//! the `talc` allocator behind an interrupt-disabling lock.
+//! The kernel heap: the `talc` allocator over arenas of kernel-pool frames,
+//! behind an interrupt-disabling lock.
+//!
+//! The heap starts with one small arena and grows on demand: when talc runs
+//! out, [`Grow::handle_oom`] takes more frames from the kernel pool, extending
+//! the newest arena in place when the frames right above it are free, else
+//! claiming a new arena. [`trim`] gives whole free pages at the top of each
+//! arena (and wholly free arenas) back to the pool. Arenas are physically
+//! contiguous runs seen through the direct map, so every heap block is
+//! physically contiguous and can be handed to a device.
+//!
+//! The heap counts the bytes it has handed out ([`usage`]) so that the kernel
+//! can tell how much memory is left ([`super::free_bytes`]).
 use super::palloc;
 use crate::sync::SpinLock;
+use abi::layout::PAGE_SIZE;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::{NonNull, null_mut};
-use talc::{ErrOnOom, Span, Talc};
+use core::sync::atomic::{AtomicUsize, Ordering};
+use talc::{OomHandler, Span, Talc};
 
-/// Largest heap, in frames (32 MiB).
-const HEAP_MAX_FRAMES: usize = 8192;
+/// Most arenas the heap can hold (growth is geometric, so a few suffice).
+const MAX_ARENAS: usize = 64;
+/// Smallest growth, in frames.
+const MIN_GROW_FRAMES: usize = 16;
+const PAGE: usize = PAGE_SIZE as usize;
 
-struct KernelHeap(SpinLock<Talc<ErrOnOom>>);
+/// One arena: `frames` kernel frames from guest-physical `pa`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Arena {
+    pa: u64,
+    frames: usize,
+}
+
+impl Arena {
+    fn span(self) -> Span {
+        Span::from_base_size(super::phys_to_virt(self.pa) as *mut u8, self.frames * PAGE)
+    }
+
+    fn end(self) -> u64 {
+        self.pa + (self.frames * PAGE) as u64
+    }
+}
+
+/// talc's out-of-memory handler: the arenas, and growth from the kernel pool.
+struct Grow {
+    arenas: [Arena; MAX_ARENAS],
+    len: usize,
+    /// Frames in all arenas.
+    frames: usize,
+}
+
+impl Grow {
+    const fn new() -> Grow {
+        Grow {
+            arenas: [Arena { pa: 0, frames: 0 }; MAX_ARENAS],
+            len: 0,
+            frames: 0,
+        }
+    }
+}
+
+impl OomHandler for Grow {
+    /// Adds at least enough memory for `layout` (and at least an eighth of
+    /// the heap, so that arenas stay few); fails when the kernel pool cannot
+    /// give it.
+    fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
+        let need = (layout.size() + layout.align() + 256).div_ceil(PAGE);
+        let want = need.max(MIN_GROW_FRAMES).max(talc.oom_handler.frames / 8);
+        let g = &mut talc.oom_handler;
+        // Extend the newest arena in place when the frames above it are free.
+        if g.len > 0 {
+            let last = g.arenas[g.len - 1];
+            for n in [want, need] {
+                if palloc::alloc_kernel_pages_at(last.end(), n) {
+                    let grown = Arena {
+                        pa: last.pa,
+                        frames: last.frames + n,
+                    };
+                    // SAFETY: `last` is a heap of this allocator and the
+                    // frames above it were just taken from the pool for it.
+                    unsafe { talc.extend(last.span(), grown.span()) };
+                    let g = &mut talc.oom_handler;
+                    g.arenas[g.len - 1] = grown;
+                    g.frames += n;
+                    return Ok(());
+                }
+            }
+        }
+        if g.len == MAX_ARENAS {
+            return Err(());
+        }
+        for n in [want, need] {
+            if let Some(pa) = palloc::alloc_kernel_pages_uninit(n, 1) {
+                let arena = Arena { pa, frames: n };
+                // SAFETY: the frames were just taken from the pool for the
+                // heap and are reached through the direct map.
+                if unsafe { talc.claim(arena.span()) }.is_err() {
+                    palloc::free_kernel_pages(pa, n);
+                    return Err(());
+                }
+                let g = &mut talc.oom_handler;
+                g.arenas[g.len] = arena;
+                g.len += 1;
+                g.frames += n;
+                return Ok(());
+            }
+        }
+        Err(())
+    }
+}
+
+struct KernelHeap(SpinLock<Talc<Grow>>);
 
 #[cfg_attr(not(test), global_allocator)]
-static HEAP: KernelHeap = KernelHeap(SpinLock::new(Talc::new(ErrOnOom)));
+static HEAP: KernelHeap = KernelHeap(SpinLock::new(Talc::new(Grow::new())));
 
-/// Claims a quarter of the kernel pool (at most 32 MiB) for the heap.
-pub fn init() {
-    let (_, kernel_frames) = palloc::kernel_usage();
-    let frames = (kernel_frames / 4).clamp(64, HEAP_MAX_FRAMES);
-    let pa = palloc::alloc_kernel_pages_uninit(frames, 1).expect("no memory for the kernel heap");
-    let base = super::phys_to_virt(pa) as *mut u8;
-    // SAFETY: the frames are ours for good and mapped through the direct map.
-    unsafe {
-        HEAP.0
-            .lock()
-            .claim(Span::from_base_size(
-                base,
-                frames * abi::layout::PAGE_SIZE as usize,
-            ))
-            .expect("heap claim");
+/// Bytes handed out and not yet freed.
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+/// Gives the heap its first arena (`frames` frames); the heap grows from the
+/// kernel pool afterwards. Panics when the pool cannot give it (boot only).
+pub fn init(frames: usize) {
+    let mut talc = HEAP.0.lock();
+    if Grow::handle_oom(
+        &mut talc,
+        Layout::from_size_align(frames * PAGE - 512, 8).unwrap(),
+    )
+    .is_err()
+    {
+        panic!("no memory for the kernel heap");
     }
+}
+
+/// (bytes allocated, frames the heap holds).
+pub fn usage() -> (usize, usize) {
+    let frames = HEAP.0.lock().oom_handler.frames;
+    (ALLOCATED.load(Ordering::Relaxed), frames)
+}
+
+/// Returns to the kernel pool every whole free page at the top of an arena,
+/// and every arena with nothing allocated in it but the first (which holds
+/// talc's own tables). Returns the frames given back.
+pub fn trim() -> usize {
+    let mut talc = HEAP.0.lock();
+    let mut freed = 0;
+    let mut i = talc.oom_handler.len;
+    while i > 0 {
+        i -= 1;
+        let arena = talc.oom_handler.arenas[i];
+        // SAFETY: `arena` is a heap of this allocator, unchanged since talc
+        // last returned it.
+        let used = unsafe { talc.get_allocated_span(arena.span()) };
+        let used_end = used
+            .get_base_acme()
+            .map(|(_, acme)| super::virt_to_phys(acme as u64));
+        let keep = match used_end {
+            // An arena with nothing in it (not the first one) goes entirely.
+            None if i > 0 => 0,
+            None => 1,
+            Some(end) => (end - arena.pa).div_ceil(PAGE as u64) as usize,
+        };
+        if keep >= arena.frames {
+            continue;
+        }
+        let kept = Arena {
+            pa: arena.pa,
+            frames: keep,
+        };
+        let request = if keep == 0 {
+            Span::empty()
+        } else {
+            kept.span()
+        };
+        // SAFETY: `request` covers every allocation of the arena (from its
+        // base up to the allocated span's end).
+        unsafe { talc.truncate(arena.span(), request) };
+        palloc::free_kernel_pages(kept.end(), arena.frames - keep);
+        freed += arena.frames - keep;
+        let g = &mut talc.oom_handler;
+        g.frames -= arena.frames - keep;
+        if keep == 0 {
+            g.arenas.copy_within(i + 1..g.len, i);
+            g.len -= 1;
+        } else {
+            g.arenas[i] = kept;
+        }
+    }
+    freed
 }
 
 // SAFETY: talc implements a correct allocator; the lock serializes all access
@@ -38,30 +194,41 @@ pub fn init() {
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded under the lock with the caller's layout.
-        unsafe {
-            self.0
-                .lock()
-                .malloc(layout)
-                .map_or(null_mut(), |p| p.as_ptr())
+        let p = unsafe { self.0.lock().malloc(layout) };
+        match p {
+            Ok(p) => {
+                ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+                p.as_ptr()
+            }
+            Err(()) => null_mut(),
         }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: the caller passes a pointer this allocator returned with `layout`.
         unsafe { self.0.lock().free(NonNull::new_unchecked(ptr), layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let mut talc = self.0.lock();
-        let ptr = NonNull::new(ptr).expect("realloc of null");
+        let Some(ptr) = NonNull::new(ptr) else {
+            return null_mut();
+        };
         // SAFETY: the caller passes a live allocation with `layout`.
         unsafe {
             if new_size <= layout.size() {
                 talc.shrink(ptr, layout, new_size);
+                ALLOCATED.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
                 ptr.as_ptr()
             } else {
-                talc.grow(ptr, layout, new_size)
-                    .map_or(null_mut(), |p| p.as_ptr())
+                match talc.grow(ptr, layout, new_size) {
+                    Ok(p) => {
+                        ALLOCATED.fetch_add(new_size - layout.size(), Ordering::Relaxed);
+                        p.as_ptr()
+                    }
+                    Err(()) => null_mut(),
+                }
             }
         }
     }

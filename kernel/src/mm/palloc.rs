@@ -165,6 +165,23 @@ impl Pool {
         None
     }
 
+    /// Marks the `n` frames from `pa` used if they are all in the pool and
+    /// free; returns whether it did.
+    fn alloc_at(&mut self, pa: u64, n: usize) -> bool {
+        if n == 0 || !self.contains(pa) || !pa.is_multiple_of(PAGE_SIZE) {
+            return false;
+        }
+        let i = ((pa - self.base) / PAGE_SIZE) as usize;
+        if i + n > self.count || (i..i + n).any(|j| self.is_used(j)) {
+            return false;
+        }
+        for j in i..i + n {
+            self.set(j, true);
+        }
+        self.used += n;
+        true
+    }
+
     fn free(&mut self, pa: u64, n: usize) {
         let i = ((pa - self.base) / PAGE_SIZE) as usize;
         for j in i..i + n {
@@ -265,6 +282,12 @@ pub fn alloc_kernel_pages_aligned(n: usize, align: usize) -> Option<u64> {
 /// initialized before use, like the heap).
 pub fn alloc_kernel_pages_uninit(n: usize, align: usize) -> Option<u64> {
     KERNEL_POOL.lock().alloc(n, align)
+}
+
+/// Takes the `n` kernel frames from guest-physical `pa` (contents as they
+/// are) if every one of them is free; false (and nothing taken) otherwise.
+pub fn alloc_kernel_pages_at(pa: u64, n: usize) -> bool {
+    KERNEL_POOL.lock().alloc_at(pa, n)
 }
 
 /// Returns kernel frames.

@@ -4,23 +4,24 @@
 //! process attached ([`Thread::process`]). The timer preempts a thread after
 //! [`TIME_SLICE`] ticks; [`block`]/[`unblock`] are the primitives the sleeping
 //! locks build on; [`sleep_ticks`] sleeps on the timer.
+pub mod queue;
 mod thread;
 
+pub use queue::ThreadQueue;
 pub use thread::{Thread, ThreadRef, ThreadState, Tid, name16 as thread_name};
 
 use crate::arch::{self, context, cpu::FpuState};
 use crate::sync::SpinLock;
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// Timer ticks a thread runs before it is preempted.
 pub const TIME_SLICE: u32 = 4;
 
 struct Scheduler {
-    ready: VecDeque<ThreadRef>,
-    sleeping: Vec<(u64, ThreadRef)>,
+    ready: ThreadQueue,
+    /// Threads in [`sleep_ticks`], each with its wake tick in `wake_at`.
+    sleeping: ThreadQueue,
     idle: Option<ThreadRef>,
     /// A thread that exited, freed by the next thread to run.
     dying: Option<ThreadRef>,
@@ -29,8 +30,8 @@ struct Scheduler {
 }
 
 static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
-    ready: VecDeque::new(),
-    sleeping: Vec::new(),
+    ready: ThreadQueue::new(),
+    sleeping: ThreadQueue::new(),
     idle: None,
     dying: None,
     slice: 0,
@@ -129,8 +130,9 @@ pub fn sleep_ticks(n: u64) {
         return yield_now();
     }
     let was = arch::intr_disable();
-    let wake = ticks() + n;
-    SCHED.lock().sleeping.push((wake, current()));
+    let t = current();
+    t.wake_at.store(ticks() + n, Ordering::Relaxed);
+    SCHED.lock().sleeping.push_back(t);
     block();
     arch::intr_restore(was);
 }
@@ -157,15 +159,17 @@ pub fn exit_thread() -> ! {
 pub fn timer_tick() {
     let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
     let mut s = SCHED.lock();
-    let mut i = 0;
-    while i < s.sleeping.len() {
-        if s.sleeping[i].0 <= now {
-            let (_, t) = s.sleeping.swap_remove(i);
-            t.set_state(ThreadState::Ready);
-            s.ready.push_back(t);
-        } else {
-            i += 1;
-        }
+    if !s.sleeping.is_empty() {
+        let Scheduler {
+            sleeping, ready, ..
+        } = &mut *s;
+        sleeping.drain_into(ready, |t| {
+            let due = t.wake_at.load(Ordering::Relaxed) <= now;
+            if due {
+                t.set_state(ThreadState::Ready);
+            }
+            due
+        });
     }
     s.slice += 1;
     if s.slice >= TIME_SLICE && !s.ready.is_empty() {

@@ -1,5 +1,6 @@
 //! A kernel thread: its kernel stack, saved stack pointer, FPU state, state,
 //! address space and, for user threads, its process.
+use super::queue::Link;
 use crate::arch::{self, cpu::FpuState};
 use crate::mm::{palloc, phys_to_virt};
 use crate::userprog::process::Process;
@@ -42,6 +43,10 @@ pub struct Thread {
     page_root: AtomicU64,
     /// The user process this thread runs, if any.
     pub process: Option<Arc<Process>>,
+    /// The next thread in the queue this thread waits in (see [`super::queue`]).
+    pub(super) link: Link,
+    /// While sleeping: the tick to wake at.
+    pub(super) wake_at: AtomicU64,
 }
 
 // SAFETY: the UnsafeCells are touched only by the scheduler with interrupts off
@@ -67,6 +72,8 @@ impl Thread {
             fpu: UnsafeCell::new(FpuState::initial()),
             page_root: AtomicU64::new(0),
             process: None,
+            link: Link::new(None),
+            wake_at: AtomicU64::new(0),
         });
         arch::set_kernel_stack(top);
         t
@@ -74,19 +81,21 @@ impl Thread {
 
     /// Creates a thread that will run `entry(arg)` once started with
     /// [`super::start`]; `entry` must call [`super::on_thread_start`] first.
+    /// Fails with [`OutOfMemory`] when kernel memory for its stack or its
+    /// record is short (nothing is kept then).
     pub fn spawn(
         name: &[u8],
         entry: extern "C" fn(usize) -> !,
         arg: usize,
         process: Option<Arc<Process>>,
     ) -> Result<ThreadRef, OutOfMemory> {
-        let stack_pa = palloc::alloc_kernel_pages(STACK_PAGES).ok_or(OutOfMemory)?;
+        let stack_pa = crate::mm::alloc_charged_pages(STACK_PAGES, 1).ok_or(OutOfMemory)?;
         let stack_top = phys_to_virt(stack_pa) + (STACK_PAGES as u64) * PAGE_SIZE;
         // SAFETY: the lowest word of the stack frames just allocated.
         unsafe { (phys_to_virt(stack_pa) as *mut u64).write(STACK_CANARY) };
         // SAFETY: the stack frames were just allocated for this thread.
         let rsp = unsafe { arch::context::init_stack(stack_top, entry, arg) };
-        Ok(Arc::new(Thread {
+        let thread = crate::mm::fallible::try_arc(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
             name: name16(name),
             state: AtomicU8::new(ThreadState::Blocked as u8),
@@ -96,7 +105,11 @@ impl Thread {
             fpu: UnsafeCell::new(FpuState::initial()),
             page_root: AtomicU64::new(0),
             process,
-        }))
+            link: Link::new(None),
+            wake_at: AtomicU64::new(0),
+        });
+        // On failure the dropped Thread gives its stack back.
+        thread.map_err(|_| OutOfMemory)
     }
 
     pub fn state(&self) -> ThreadState {

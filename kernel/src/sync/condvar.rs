@@ -1,10 +1,11 @@
-//! A condition variable (Mesa semantics) used with a [`Mutex`].
-use super::{MutexGuard, Semaphore, SpinLock};
-use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+//! A condition variable (Mesa semantics) used with a [`Mutex`]. Waiting
+//! never allocates: waiters are queued through their own thread links.
+use super::{MutexGuard, SpinLock};
+use crate::arch;
+use crate::sched::{self, ThreadQueue};
 
 pub struct Condvar {
-    waiters: SpinLock<VecDeque<Arc<Semaphore>>>,
+    waiters: SpinLock<ThreadQueue>,
 }
 
 impl Default for Condvar {
@@ -16,31 +17,34 @@ impl Default for Condvar {
 impl Condvar {
     pub const fn new() -> Condvar {
         Condvar {
-            waiters: SpinLock::new(VecDeque::new()),
+            waiters: SpinLock::new(ThreadQueue::new()),
         }
     }
 
     /// Releases the guard's mutex, sleeps until signalled, re-takes the mutex.
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let sema = Arc::new(Semaphore::new(0));
-        self.waiters.lock().push_back(sema.clone());
         let mutex = guard.mutex();
+        // Interrupts stay off from queueing to blocking, so no signal can
+        // slip in between (this CPU is the only one).
+        let was = arch::intr_disable();
+        self.waiters.lock().push_back(sched::current());
         drop(guard);
-        sema.down();
+        sched::block();
+        arch::intr_restore(was);
         mutex.lock()
     }
 
     /// Wakes one waiter.
     pub fn signal(&self) {
-        if let Some(s) = self.waiters.lock().pop_front() {
-            s.up();
+        if let Some(t) = self.waiters.lock().pop_front() {
+            sched::unblock(t);
         }
     }
 
     /// Wakes every waiter.
     pub fn broadcast(&self) {
-        while let Some(s) = self.waiters.lock().pop_front() {
-            s.up();
+        while let Some(t) = self.waiters.lock().pop_front() {
+            sched::unblock(t);
         }
     }
 }

@@ -4,10 +4,9 @@
 //! `up` hands its unit straight to the longest waiter instead of raising the
 //! count, so waiters are served in FIFO order: a thread that releases and
 //! immediately re-takes a [`super::Mutex`] cannot starve the threads queued
-//! on it.
+//! on it. Waiting never allocates (the queue links threads through themselves).
 use super::SpinLock;
-use crate::sched::{self, ThreadRef};
-use alloc::collections::VecDeque;
+use crate::sched::{self, ThreadQueue};
 
 pub struct Semaphore {
     inner: SpinLock<Inner>,
@@ -15,7 +14,7 @@ pub struct Semaphore {
 
 struct Inner {
     value: usize,
-    waiters: VecDeque<ThreadRef>,
+    waiters: ThreadQueue,
 }
 
 impl Semaphore {
@@ -23,7 +22,7 @@ impl Semaphore {
         Semaphore {
             inner: SpinLock::new(Inner {
                 value,
-                waiters: VecDeque::new(),
+                waiters: ThreadQueue::new(),
             }),
         }
     }

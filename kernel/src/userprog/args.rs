@@ -7,9 +7,12 @@
 //!
 //! Pure logic, unit-tested on the host.
 
-use alloc::vec::Vec;
+use arrayvec::ArrayVec;
 
 use abi::syscall::{ARGS_MAX, CMDLINE_MAX};
+
+/// The arguments of a command line (never allocates).
+pub type Args<'a> = ArrayVec<&'a [u8], ARGS_MAX>;
 
 /// Size of the page the start-up stack is built in.
 pub const STACK_PAGE_SIZE: usize = 4096;
@@ -27,11 +30,11 @@ pub enum ArgsError {
 
 /// Splits a command line into its arguments. Runs of spaces are one
 /// separator; leading and trailing spaces are ignored.
-pub fn split(cmdline: &[u8]) -> Result<Vec<&[u8]>, ArgsError> {
+pub fn split(cmdline: &[u8]) -> Result<Args<'_>, ArgsError> {
     if cmdline.len() > CMDLINE_MAX {
         return Err(ArgsError::TooLong);
     }
-    let mut args = Vec::new();
+    let mut args = Args::new();
     for word in cmdline.split(|&byte| byte == b' ') {
         if word.is_empty() {
             continue;
@@ -139,6 +142,7 @@ mod tests {
     use abi::layout::USER_STACK;
     use alloc::string::String;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     const BASE: u64 = USER_STACK - STACK_PAGE_SIZE as u64;
 
@@ -171,14 +175,16 @@ mod tests {
     #[test]
     fn splits_on_runs_of_spaces() {
         assert_eq!(
-            split(b"/bin/ls -l foo bar").unwrap(),
+            split(b"/bin/ls -l foo bar").unwrap().as_slice(),
             vec![&b"/bin/ls"[..], b"-l", b"foo", b"bar"]
         );
         assert_eq!(
-            split(b"  args-dbl-space two  spaces!  ").unwrap(),
+            split(b"  args-dbl-space two  spaces!  ")
+                .unwrap()
+                .as_slice(),
             vec![&b"args-dbl-space"[..], b"two", b"spaces!"]
         );
-        assert_eq!(split(b"echo").unwrap(), vec![&b"echo"[..]]);
+        assert_eq!(split(b"echo").unwrap().as_slice(), [&b"echo"[..]]);
     }
 
     #[test]
@@ -187,7 +193,7 @@ mod tests {
         assert_eq!(split(b"     "), Err(ArgsError::Empty));
 
         let longest = [b'a'; CMDLINE_MAX];
-        assert_eq!(split(&longest).unwrap(), vec![&longest[..]]);
+        assert_eq!(split(&longest).unwrap().as_slice(), [&longest[..]]);
         let too_long = [b'a'; CMDLINE_MAX + 1];
         assert_eq!(split(&too_long), Err(ArgsError::TooLong));
         let spaces = [b' '; CMDLINE_MAX + 1];

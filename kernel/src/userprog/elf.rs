@@ -2,15 +2,14 @@
 //!
 //! [`parse`] checks the ELF64 header and the `PT_LOAD` program headers of a
 //! static x86-64 executable against the user address space (Pintos
-//! `load`/`validate_segment`, stricter), and [`page_plan`] turns the segments
-//! into what each user page must hold, which both the eager loader and lazy
-//! (UNINIT) pages use. Two segments may share a page (a read-only header
+//! `load`/`validate_segment`, stricter); [`ElfImage::page_runs`] gives the
+//! runs of pages the segments touch (the executable's regions) and
+//! [`ElfImage::plan_page`] what one page must hold when it is first touched. Two segments may share a page (a read-only header
 //! segment at 0x400000 and text at 0x400120, say): the page gets the bytes of
 //! both and the union of their permissions.
 //!
 //! Pure logic over a `read_at` callback, unit-tested on the host.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use abi::layout::{PAGE_SIZE, USER_LIMIT, USER_STACK, USER_STACK_MAX};
@@ -279,15 +278,44 @@ fn le_u64(raw: &[u8], offset: usize) -> u64 {
 
 /// File bytes to copy into a page: `len` bytes from `file_offset` go to
 /// `page_offset`; the rest of the page is zero.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PagePart {
     pub page_offset: u16,
     pub file_offset: u64,
     pub len: u16,
 }
 
+/// The file parts of one page, sorted by `page_offset` and disjoint: at most
+/// one per segment, so a fixed array holds them (planning a page never
+/// allocates).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageParts {
+    parts: [PagePart; MAX_LOAD_SEGMENTS],
+    len: usize,
+}
+
+impl PageParts {
+    /// The parts from a slice (at most [`MAX_LOAD_SEGMENTS`]; extra ones are dropped).
+    pub fn from_slice(parts: &[PagePart]) -> PageParts {
+        let mut p = PageParts::default();
+        for &part in parts.iter().take(MAX_LOAD_SEGMENTS) {
+            p.parts[p.len] = part;
+            p.len += 1;
+        }
+        p
+    }
+
+    pub fn as_slice(&self) -> &[PagePart] {
+        &self.parts[..self.len]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// What one user page holds when it is first loaded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PagePlan {
     /// The page's address (page-aligned).
     pub va: u64,
@@ -295,68 +323,70 @@ pub struct PagePlan {
     pub writable: bool,
     /// Whether any segment touching the page is executable.
     pub executable: bool,
-    /// The file bytes of the page, sorted by `page_offset`, disjoint; empty
-    /// for a page of zeros (`.bss`).
-    pub parts: Vec<PagePart>,
+    /// The file bytes of the page; empty for a page of zeros (`.bss`).
+    pub parts: PageParts,
 }
 
 impl ElfImage {
-    /// How many pages [`page_plan`] returns (pages touched by any segment),
-    /// for bounding the memory an executable asks for before planning it.
+    /// How many pages the segments touch (a page touched by two segments
+    /// counts once).
     pub fn page_count(&self) -> u64 {
-        let mut count = 0;
-        let mut last_page = None;
-        for segment in &self.segments {
-            let first = page_down(segment.vaddr);
-            let end = page_up(segment.vaddr.saturating_add(segment.mem_size));
-            // Sorted, disjoint segments share at most the previous one's last page.
-            let first = match last_page {
-                Some(last) if last >= first => last + PAGE_SIZE,
-                _ => first,
-            };
-            if end > first {
-                count += (end - first) / PAGE_SIZE;
-                last_page = Some(end - PAGE_SIZE);
-            }
-        }
-        count
+        self.page_runs()
+            .map(|(start, end)| (end - start) / PAGE_SIZE)
+            .sum()
     }
-}
 
-/// The load plan of every page any segment of `image` touches, sorted by
-/// address. `image` is one [`parse`] returned (sorted, disjoint segments).
-pub fn page_plan(image: &ElfImage) -> Vec<PagePlan> {
-    let mut pages: BTreeMap<u64, PagePlan> = BTreeMap::new();
-    for segment in &image.segments {
-        let end = segment.vaddr.saturating_add(segment.mem_size);
-        let file_end = segment.vaddr.saturating_add(segment.file_size);
-        let mut va = page_down(segment.vaddr);
-        while va < end {
-            let plan = pages.entry(va).or_insert_with(|| PagePlan {
-                va,
-                writable: false,
-                executable: false,
-                parts: Vec::new(),
-            });
+    /// The runs of consecutive pages the segments touch, as `(first page,
+    /// end)` address pairs, sorted and disjoint: the executable's regions of
+    /// the address space (pages between runs stay invalid).
+    pub fn page_runs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let mut segments = self.segments.iter().peekable();
+        core::iter::from_fn(move || {
+            let first = segments.next()?;
+            let start = page_down(first.vaddr);
+            let mut end = page_up(first.vaddr.saturating_add(first.mem_size));
+            // Sorted, disjoint segments: the next one joins the run when it
+            // starts in the run's last page or right after it.
+            while let Some(next) = segments.next_if(|s| page_down(s.vaddr) <= end) {
+                end = end.max(page_up(next.vaddr.saturating_add(next.mem_size)));
+            }
+            Some((start, end))
+        })
+    }
+
+    /// The load plan of the page at `va` (page-aligned), or `None` when no
+    /// segment touches it.
+    pub fn plan_page(&self, va: u64) -> Option<PagePlan> {
+        let page_end = va.saturating_add(PAGE_SIZE);
+        let mut plan = PagePlan {
+            va,
+            writable: false,
+            executable: false,
+            parts: PageParts::default(),
+        };
+        let mut touched = false;
+        for segment in &self.segments {
+            let end = segment.vaddr.saturating_add(segment.mem_size);
+            if segment.vaddr >= page_end || end <= va {
+                continue;
+            }
+            touched = true;
             plan.writable |= segment.writable;
             plan.executable |= segment.executable;
             let from = va.max(segment.vaddr);
-            let to = va.saturating_add(PAGE_SIZE).min(file_end);
+            let to = page_end.min(segment.vaddr.saturating_add(segment.file_size));
             if from < to {
-                plan.parts.push(PagePart {
+                // Segments are sorted by address, so parts come out sorted.
+                plan.parts.parts[plan.parts.len] = PagePart {
                     page_offset: (from - va) as u16,
                     file_offset: segment.file_offset + (from - segment.vaddr),
                     len: (to - from) as u16,
-                });
+                };
+                plan.parts.len += 1;
             }
-            va = va.saturating_add(PAGE_SIZE);
         }
+        touched.then_some(plan)
     }
-    let mut plans: Vec<PagePlan> = pages.into_values().collect();
-    for plan in &mut plans {
-        plan.parts.sort_unstable_by_key(|part| part.page_offset);
-    }
-    plans
 }
 
 const fn page_down(addr: u64) -> u64 {
@@ -371,6 +401,25 @@ const fn page_up(addr: u64) -> u64 {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    /// Every page's plan, in address order.
+    fn page_plan(image: &ElfImage) -> Vec<PagePlan> {
+        image
+            .page_runs()
+            .flat_map(|(start, end)| (start..end).step_by(PAGE_SIZE as usize))
+            .map(|va| image.plan_page(va).expect("a page of a run is planned"))
+            .collect()
+    }
+
+    /// A plan from its parts.
+    fn plan(va: u64, writable: bool, executable: bool, parts: &[PagePart]) -> PagePlan {
+        PagePlan {
+            va,
+            writable,
+            executable,
+            parts: PageParts::from_slice(parts),
+        }
+    }
 
     const PT_NOTE: u32 = 4;
     const PF_R: u32 = 4;
@@ -505,17 +554,17 @@ mod tests {
     #[test]
     fn plans_the_pages_of_a_typical_program() {
         let image = parse_bytes(&typical()).unwrap();
-        let plan = page_plan(&image);
-        assert_eq!(plan.len() as u64, image.page_count());
+        let plans = page_plan(&image);
+        assert_eq!(plans.len() as u64, image.page_count());
         assert_eq!(
-            plan,
+            plans,
             vec![
                 // The header and the start of the text share the first page.
-                PagePlan {
-                    va: 0x400000,
-                    writable: false,
-                    executable: true,
-                    parts: vec![
+                plan(
+                    0x400000,
+                    false,
+                    true,
+                    &[
                         PagePart {
                             page_offset: 0,
                             file_offset: 0,
@@ -526,51 +575,41 @@ mod tests {
                             file_offset: 0x120,
                             len: 0xee0
                         },
-                    ],
-                },
-                PagePlan {
-                    va: 0x401000,
-                    writable: false,
-                    executable: true,
-                    parts: vec![PagePart {
+                    ]
+                ),
+                plan(
+                    0x401000,
+                    false,
+                    true,
+                    &[PagePart {
                         page_offset: 0,
                         file_offset: 0x1000,
                         len: 0x1000
-                    }],
-                },
-                PagePlan {
-                    va: 0x402000,
-                    writable: false,
-                    executable: false,
-                    parts: vec![PagePart {
+                    }]
+                ),
+                plan(
+                    0x402000,
+                    false,
+                    false,
+                    &[PagePart {
                         page_offset: 0,
                         file_offset: 0x2000,
                         len: 0x300
-                    }],
-                },
-                PagePlan {
-                    va: 0x403000,
-                    writable: true,
-                    executable: false,
-                    parts: vec![PagePart {
+                    }]
+                ),
+                plan(
+                    0x403000,
+                    true,
+                    false,
+                    &[PagePart {
                         page_offset: 0,
                         file_offset: 0x3000,
                         len: 0x80
-                    }],
-                },
+                    }]
+                ),
                 // .bss only: all zeros.
-                PagePlan {
-                    va: 0x404000,
-                    writable: true,
-                    executable: false,
-                    parts: vec![],
-                },
-                PagePlan {
-                    va: 0x405000,
-                    writable: true,
-                    executable: false,
-                    parts: vec![],
-                },
+                plan(0x404000, true, false, &[]),
+                plan(0x405000, true, false, &[]),
             ]
         );
     }
@@ -592,11 +631,11 @@ mod tests {
         assert_eq!(
             page_plan(&image),
             vec![
-                PagePlan {
-                    va: 0x400000,
-                    writable: true,
-                    executable: true,
-                    parts: vec![
+                plan(
+                    0x400000,
+                    true,
+                    true,
+                    &[
                         PagePart {
                             page_offset: 0x100,
                             file_offset: 0x100,
@@ -607,14 +646,9 @@ mod tests {
                             file_offset: 0x900,
                             len: 0x100
                         },
-                    ],
-                },
-                PagePlan {
-                    va: 0x401000,
-                    writable: true,
-                    executable: false,
-                    parts: vec![],
-                },
+                    ]
+                ),
+                plan(0x401000, true, false, &[]),
             ]
         );
     }
@@ -629,11 +663,12 @@ mod tests {
                 load(PF_R, 0x900, 0x400900, 0x10, 0x10),
             ],
         );
-        let plan = page_plan(&parse_bytes(&bytes).unwrap());
-        assert_eq!(plan.len(), 1);
-        assert!(plan[0].writable);
-        assert!(plan[0].executable);
-        assert_eq!(plan[0].parts.len(), 3);
+        let plans = page_plan(&parse_bytes(&bytes).unwrap());
+        assert_eq!(plans.len(), 1);
+        assert!(plans[0].writable);
+        assert!(plans[0].executable);
+        assert_eq!(plans[0].parts.as_slice().len(), 3);
+        assert_eq!(plans[0].va, 0x400000);
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! A process's file-descriptor table. Descriptors refer to shared open-file
-//! objects, so `dup2`'d descriptors share one position; `fork` gives the child
-//! its own copies (with the same positions) while keeping which of its
-//! descriptors share an object.
+//! A process's file-descriptor table: a sparse table of descriptor numbers
+//! `0..FD_MAX` (`dup2` may use any of them), kept as a sorted vector of the
+//! open ones. Descriptors refer to shared open-file objects, so `dup2`'d
+//! descriptors share one position; `fork` gives the child its own copies
+//! (with the same positions) while keeping which of its descriptors share an
+//! object. Every growth is fallible: a table that cannot grow makes `open`
+//! or `dup2` return -1 and `fork` fail, never panics.
 use crate::fs::File;
+use crate::mm::{OutOfMemory, fallible};
 use crate::sync::Mutex;
 use abi::syscall::FD_MAX;
 use alloc::sync::Arc;
@@ -15,99 +19,131 @@ pub enum OpenFile {
     File(Mutex<File>),
 }
 
+/// The open descriptors, sorted by number.
 pub struct FdTable {
-    slots: Vec<Option<Arc<OpenFile>>>,
+    fds: Vec<(u32, Arc<OpenFile>)>,
+}
+
+/// Why a descriptor could not be installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdError {
+    /// Every number below [`FD_MAX`] is in use, or the number asked for is
+    /// out of range.
+    NoDescriptor,
+    /// The kernel has no memory for another entry.
+    OutOfMemory,
+}
+
+impl From<OutOfMemory> for FdError {
+    fn from(_: OutOfMemory) -> Self {
+        FdError::OutOfMemory
+    }
 }
 
 impl FdTable {
-    /// A table with stdin (0) and stdout (1).
-    pub fn new() -> FdTable {
-        FdTable {
-            slots: alloc::vec![
-                Some(Arc::new(OpenFile::Stdin)),
-                Some(Arc::new(OpenFile::Stdout))
-            ],
-        }
+    /// A table with stdin (0) and stdout (1); `OutOfMemory` if it cannot be made.
+    pub fn new() -> Result<FdTable, OutOfMemory> {
+        let mut fds = fallible::try_vec(2)?;
+        fds.push((0, fallible::try_arc(OpenFile::Stdin)?));
+        fds.push((1, fallible::try_arc(OpenFile::Stdout)?));
+        Ok(FdTable { fds })
     }
 
     /// A table with no descriptors (what an exiting process is left with).
     pub fn empty() -> FdTable {
-        FdTable { slots: Vec::new() }
+        FdTable { fds: Vec::new() }
     }
 
-    fn slot(&self, fd: i64) -> Option<&Arc<OpenFile>> {
-        usize::try_from(fd)
-            .ok()
-            .and_then(|i| self.slots.get(i))
-            .and_then(|s| s.as_ref())
+    /// Index of descriptor `fd` in `fds`, or where it would go.
+    fn find(&self, fd: u32) -> Result<usize, usize> {
+        self.fds.binary_search_by_key(&fd, |&(n, _)| n)
     }
 
-    /// The open file behind `fd`.
+    /// The open file behind `fd` (`None` for a closed or impossible number).
     pub fn get(&self, fd: i64) -> Option<Arc<OpenFile>> {
-        self.slot(fd).cloned()
+        let fd = u32::try_from(fd).ok()?;
+        self.find(fd).ok().map(|i| self.fds[i].1.clone())
     }
 
-    /// Installs `file` at the lowest free descriptor from 2 up.
-    pub fn insert(&mut self, file: OpenFile) -> Option<i64> {
-        let free = (2..FD_MAX).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))?;
-        if free >= self.slots.len() {
-            self.slots.resize_with(free + 1, || None);
+    /// Installs `file` at the lowest free descriptor number and returns it.
+    pub fn insert(&mut self, file: OpenFile) -> Result<i64, FdError> {
+        // The lowest free number is the first gap in the sorted numbers.
+        let (index, fd) = self
+            .fds
+            .iter()
+            .enumerate()
+            .find(|&(i, &(n, _))| n != i as u32)
+            .map_or((self.fds.len(), self.fds.len() as u32), |(i, _)| {
+                (i, i as u32)
+            });
+        if fd as usize >= FD_MAX {
+            return Err(FdError::NoDescriptor);
         }
-        self.slots[free] = Some(Arc::new(file));
-        Some(free as i64)
+        fallible::try_reserve(&mut self.fds, 1)?;
+        let file = fallible::try_arc(file)?;
+        self.fds.insert(index, (fd, file));
+        Ok(fd as i64)
     }
 
     /// Closes `fd`; false if it was not open.
     pub fn close(&mut self, fd: i64) -> bool {
-        match usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)) {
-            Some(s @ Some(_)) => {
-                *s = None;
+        let Ok(fd) = u32::try_from(fd) else {
+            return false;
+        };
+        match self.find(fd) {
+            Ok(i) => {
+                self.fds.remove(i);
                 true
             }
-            _ => false,
+            Err(_) => false,
         }
     }
 
-    /// Linux `dup2`: makes `new` refer to what `old` refers to.
-    pub fn dup2(&mut self, old: i64, new: i64) -> Option<i64> {
-        let file = self.get(old)?;
-        let n = usize::try_from(new).ok().filter(|&n| n < FD_MAX)?;
+    /// Linux `dup2`: makes `new` refer to what `old` refers to (closing what
+    /// `new` referred to) and returns `new`; `old` itself when they are equal.
+    /// Fails when `old` is not open, `new` is not below [`FD_MAX`], or the
+    /// table cannot grow.
+    pub fn dup2(&mut self, old: i64, new: i64) -> Result<i64, FdError> {
+        let file = self.get(old).ok_or(FdError::NoDescriptor)?;
+        let n = u32::try_from(new)
+            .ok()
+            .filter(|&n| (n as usize) < FD_MAX)
+            .ok_or(FdError::NoDescriptor)?;
         if old == new {
-            return Some(new);
+            return Ok(new);
         }
-        if n >= self.slots.len() {
-            self.slots.resize_with(n + 1, || None);
+        match self.find(n) {
+            Ok(i) => self.fds[i].1 = file,
+            Err(i) => {
+                fallible::try_reserve(&mut self.fds, 1)?;
+                self.fds.insert(i, (n, file));
+            }
         }
-        self.slots[n] = Some(file);
-        Some(new)
+        Ok(new)
     }
 
-    /// The child's table for `fork`.
-    pub fn fork_copy(&self) -> FdTable {
-        let mut copies: Vec<(*const OpenFile, Arc<OpenFile>)> = Vec::new();
-        let slots = self
-            .slots
-            .iter()
-            .map(|s| {
-                let f = s.as_ref()?;
-                if let Some((_, c)) = copies.iter().find(|(p, _)| *p == Arc::as_ptr(f)) {
-                    return Some(c.clone());
-                }
-                let c = Arc::new(match &**f {
+    /// The child's table for `fork`, or `OutOfMemory` (nothing is kept then).
+    pub fn fork_copy(&self) -> Result<FdTable, OutOfMemory> {
+        let mut fds = fallible::try_vec(self.fds.len())?;
+        // Descriptors sharing an object share its copy too: `made[i]` is the
+        // copy of `self.fds[i]`'s object.
+        let mut made: Vec<Arc<OpenFile>> = fallible::try_vec(self.fds.len())?;
+        for (i, (n, f)) in self.fds.iter().enumerate() {
+            let earlier = self.fds[..i]
+                .iter()
+                .position(|(_, g)| Arc::ptr_eq(f, g))
+                .map(|j| made[j].clone());
+            let copy = match earlier {
+                Some(c) => c,
+                None => fallible::try_arc(match &**f {
                     OpenFile::Stdin => OpenFile::Stdin,
                     OpenFile::Stdout => OpenFile::Stdout,
                     OpenFile::File(m) => OpenFile::File(Mutex::new(m.lock().duplicate())),
-                });
-                copies.push((Arc::as_ptr(f), c.clone()));
-                Some(c)
-            })
-            .collect();
-        FdTable { slots }
-    }
-}
-
-impl Default for FdTable {
-    fn default() -> Self {
-        FdTable::new()
+                })?,
+            };
+            made.push(copy.clone());
+            fds.push((*n, copy));
+        }
+        Ok(FdTable { fds })
     }
 }

@@ -1,22 +1,23 @@
-//! Loading an executable into a new address space, lazily (`load_segment`):
-//! open the file, validate the ELF image, register one UNINIT page per page
-//! of its PT_LOAD segments (nothing is read until touched; code pages are
-//! read-only), and claim the first stack page at once with the arguments.
+//! Loading an executable into a new address space, lazily (`load`): open the
+//! file, validate the ELF image, describe its segments as regions of the new
+//! space (nothing is read, and no per-page record is made, until a page is
+//! touched; code pages are read-only and only code is executable), and claim
+//! the first stack page at once with the arguments. Nothing here allocates
+//! in proportion to the executable's size.
 use super::args::{self, ArgsError};
 use super::elf::{self, ElfError};
 use crate::fs;
 use crate::fs::File;
-use crate::vm::{self, SpaceId, VmError, uninit::Initializer};
+use crate::mm::fallible;
+use crate::vm::region::Image;
+use crate::vm::{AddressSpace, VmError};
 use abi::layout::{PAGE_SIZE, USER_STACK};
 use alloc::sync::Arc;
 
-/// Most pages an executable's PT_LOAD segments may span (128 MiB).
-pub const MAX_IMAGE_PAGES: u64 = 32 * 1024;
-
 /// A loaded program, ready to enter.
 pub struct Loaded {
-    pub space: SpaceId,
-    /// The executable, open with writes denied (shared with its pages' initializers).
+    pub space: AddressSpace,
+    /// The executable, open with writes denied (shared with its pages' regions).
     pub file: Arc<File>,
     pub entry: u64,
     pub rsp: u64,
@@ -39,61 +40,46 @@ impl From<VmError> for LoadError {
     }
 }
 
-/// Loads the program named by the first word of `cmdline` into a new space.
-pub fn load(cmdline: &[u8], pid: u32) -> Result<Loaded, LoadError> {
+impl From<crate::mm::OutOfMemory> for LoadError {
+    fn from(_: crate::mm::OutOfMemory) -> Self {
+        LoadError::Vm(VmError::OutOfMemory)
+    }
+}
+
+/// Loads the program named by the first word of `cmdline` into a new space
+/// for process `pid` named `name`. On failure everything taken is given back.
+pub fn load(cmdline: &[u8], pid: u32, name: &[u8]) -> Result<Loaded, LoadError> {
     let argv = args::split(cmdline).map_err(LoadError::Args)?;
     let mut file = fs::open(argv[0]).map_err(|_| LoadError::Open)?;
-    let image = {
+    let elf = {
         let f = &file;
         elf::parse(f.length(), &mut |off, buf| {
             f.read_at(buf, off).is_ok_and(|n| n == buf.len())
         })
         .map_err(LoadError::Elf)?
     };
-    // Every page of the image gets an SPT entry on the kernel heap; cap the
-    // image so that a huge (even if sparse) bss cannot exhaust it.
-    if image.page_count() > MAX_IMAGE_PAGES {
-        return Err(LoadError::Vm(VmError::OutOfMemory));
-    }
     file.deny_write();
-    let file = Arc::new(file);
-    let space = vm::new_space(pid)?;
-    match populate(space, &file, &image, &argv) {
-        Ok((rsp, argc, argv)) => Ok(Loaded {
-            space,
-            file,
-            entry: image.entry,
-            rsp,
-            argc,
-            argv,
-        }),
-        Err(e) => {
-            vm::destroy_space(space);
-            Err(e)
-        }
-    }
-}
-
-/// Registers the segments' pages and builds the stack; returns (rsp, argc, argv).
-fn populate(
-    space: SpaceId,
-    file: &Arc<File>,
-    image: &elf::ElfImage,
-    argv: &[&[u8]],
-) -> Result<(u64, u64, u64), LoadError> {
-    for plan in elf::page_plan(image) {
-        let init = Initializer::Elf {
-            file: file.clone(),
-            parts: plan.parts,
-        };
-        vm::alloc_page_with_initializer(space, plan.va, plan.writable, init)?;
-    }
+    let file = fallible::try_arc(file)?;
+    let image = fallible::try_arc(Image {
+        file: file.clone(),
+        elf,
+    })?;
+    let entry = image.elf.entry;
+    let space = AddressSpace::new(pid, name)?;
+    space.load_image(image)?;
     let stack_page = USER_STACK - PAGE_SIZE;
-    vm::alloc_page_with_initializer(space, stack_page, true, Initializer::Zero)?;
-    let layout = vm::claim_page_with(space, stack_page, |bytes| {
-        let page: &mut [u8; PAGE_SIZE as usize] = bytes.try_into().expect("a page");
-        args::build_stack(argv, USER_STACK, page)
-    })?
-    .map_err(LoadError::Args)?;
-    Ok((layout.rsp, layout.argc, layout.argv))
+    let layout = space
+        .claim_page_with(stack_page, |bytes| {
+            let page: &mut [u8; PAGE_SIZE as usize] = bytes.try_into().expect("a page");
+            args::build_stack(&argv, USER_STACK, page)
+        })?
+        .map_err(LoadError::Args)?;
+    Ok(Loaded {
+        space,
+        file,
+        entry,
+        rsp: layout.rsp,
+        argc: layout.argc,
+        argv: layout.argv,
+    })
 }

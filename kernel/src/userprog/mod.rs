@@ -42,28 +42,22 @@ pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
         Trap::PageFault {
             addr,
             write,
-            present,
+            fetch,
             user: true,
             entry_tsc,
+            ..
         } => {
-            let current = process::current();
-            let result = current
+            let access = crate::vm::fault::Access { write, fetch };
+            let result = process::current()
                 .space()
                 .ok_or(crate::vm::fault::Invalid::NoPage)
                 .and_then(|space| {
-                    crate::vm::handle_fault(space, addr, write, present, frame.rsp, entry_tsc)
+                    crate::vm::handle_fault(space, addr, access, frame.rsp, entry_tsc)
                 });
-            match result {
-                Ok(_) => {}
-                Err(crate::vm::fault::Invalid::OutOfMemory) => {
-                    kprintln!(
-                        "faultline: out of memory: killing {} (pid {})",
-                        current.name(),
-                        current.pid
-                    );
-                    process::exit(-1)
-                }
-                Err(_) => process::exit(-1),
+            // An invalid access ends the process; for lack of memory the VM
+            // has printed the out-of-memory message already.
+            if result.is_err() {
+                process::exit(-1)
             }
         }
         // The trap benchmark's breakpoint: return at once (rip is already

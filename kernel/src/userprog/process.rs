@@ -1,25 +1,38 @@
-//! User processes: creation of the initial process, `fork`, `exec`, `wait` and
-//! `exit`, and the exit-status records parents wait on.
+//! User processes: creation of the initial process, `fork`, `exec`, `wait`
+//! and `exit`, and the exit records parents wait on.
+//!
+//! Every process, and every exit status no parent has collected yet, holds
+//! one of [`process_limit`] records: `fork` fails with -1 once they are all
+//! taken, so neither a fork bomb nor a parent that never waits can exhaust
+//! the kernel. Everything `fork` and `exec` allocate is allocated fallibly
+//! and given back when they fail.
 use super::fdtable::FdTable;
 use super::loader::{self, LoadError};
 use crate::arch::{self, trap::TrapFrame};
 use crate::fs::File;
+use crate::mm::fallible;
 use crate::sched::{self, Thread};
 use crate::sync::{Condvar, Mutex, SpinLock};
-use crate::vm::{self, SpaceId};
+use crate::vm::{self, AddressSpace, SpaceId};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 pub type Pid = i64;
 
-const NO_SPACE: usize = usize::MAX;
-
 static NEXT_PID: AtomicI64 = AtomicI64::new(1);
 static LIVE: AtomicU64 = AtomicU64::new(0);
+/// Exit records in existence (one per process, kept until collected).
+static RECORDS: AtomicUsize = AtomicUsize::new(0);
+/// Most exit records at once (0: not computed yet).
+static RECORDS_MAX: AtomicUsize = AtomicUsize::new(0);
 /// TSC when the initial process first entered user mode (0 before).
 static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
+
+/// Kernel memory budgeted per process when sizing [`process_limit`]: its
+/// kernel stack, page tables, descriptors and records, with room to spare.
+const BYTES_PER_PROCESS: usize = 64 * 1024;
 
 /// TSC when the initial process first entered user mode.
 pub fn first_user_tsc() -> u64 {
@@ -31,6 +44,20 @@ pub fn live_processes() -> u64 {
     LIVE.load(Ordering::Relaxed)
 }
 
+/// The most processes plus uncollected exit statuses there can be at once:
+/// the kernel pool divided by [`BYTES_PER_PROCESS`], between 16 and 4096
+/// (like Linux's `max_threads`, sized from memory).
+pub fn process_limit() -> usize {
+    let known = RECORDS_MAX.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let (_, frames) = crate::mm::palloc::kernel_usage();
+    let max = (frames * abi::layout::PAGE_SIZE as usize / BYTES_PER_PROCESS).clamp(16, 4096);
+    RECORDS_MAX.store(max, Ordering::Relaxed);
+    max
+}
+
 /// What a parent keeps of a child: its pid and, once it exits, its status
 /// (the parent waits on the condition variable until it is there).
 pub struct ChildRecord {
@@ -40,6 +67,22 @@ pub struct ChildRecord {
 }
 
 impl ChildRecord {
+    /// A record for process `pid`; `None` when [`process_limit`] records
+    /// exist already or memory is short.
+    fn new(pid: Pid) -> Option<Arc<ChildRecord>> {
+        if RECORDS.fetch_add(1, Ordering::Relaxed) >= process_limit() {
+            RECORDS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        // On failure the dropped record gives its count back.
+        fallible::try_arc(ChildRecord {
+            pid,
+            status: Mutex::new(None),
+            exited: Condvar::new(),
+        })
+        .ok()
+    }
+
     /// Sleeps until the child has exited; returns its status.
     fn wait(&self) -> i32 {
         let mut status = self.status.lock();
@@ -58,17 +101,24 @@ impl ChildRecord {
     }
 }
 
+impl Drop for ChildRecord {
+    fn drop(&mut self) {
+        RECORDS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 pub struct Process {
     pub pid: Pid,
     /// Name used in `NAME: exit(STATUS)`: the program name as started, or the fork name.
     pub name: [u8; 16],
-    /// The address space (`NO_SPACE` when there is none).
-    space: AtomicUsize,
+    /// The address space. Never dropped while the lock is held (dropping
+    /// it destroys the space under the VM's sleeping lock).
+    space: SpinLock<Option<AddressSpace>>,
     /// The user stack pointer at the last system-call entry (the stack rule
     /// for faults taken on behalf of system calls).
     pub syscall_rsp: AtomicU64,
     /// `SYS_TRAP_BENCH`: a breakpoint returns at once instead of killing.
-    pub trap_bench: core::sync::atomic::AtomicBool,
+    pub trap_bench: AtomicBool,
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
     pub exec_file: Mutex<Option<Arc<File>>>,
@@ -79,31 +129,35 @@ pub struct Process {
 }
 
 impl Process {
-    fn new(name: &[u8], fds: FdTable) -> Arc<Process> {
-        let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
-        LIVE.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Process {
-            pid,
+    /// A process `pid` named `name` with descriptors `fds` and exit record
+    /// `record`; `None` when memory is short.
+    fn new(name: &[u8], fds: FdTable, record: Arc<ChildRecord>) -> Option<Arc<Process>> {
+        let process = fallible::try_arc(Process {
+            pid: record.pid,
             name: crate::sched::thread_name(name),
-            space: AtomicUsize::new(NO_SPACE),
+            space: SpinLock::new(None),
             syscall_rsp: AtomicU64::new(0),
-            trap_bench: core::sync::atomic::AtomicBool::new(false),
+            trap_bench: AtomicBool::new(false),
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
             program: SpinLock::new(crate::sched::thread_name(name)),
             children: Mutex::new(Vec::new()),
-            record: Arc::new(ChildRecord {
-                pid,
-                status: Mutex::new(None),
-                exited: Condvar::new(),
-            }),
+            record,
         })
+        .ok()?;
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        Some(process)
     }
 
     /// The address space.
     pub fn space(&self) -> Option<SpaceId> {
-        let s = self.space.load(Ordering::Relaxed);
-        (s != NO_SPACE).then_some(s)
+        self.space.lock().as_ref().map(AddressSpace::id)
+    }
+
+    /// Installs `space` and returns the one it replaces (for the caller to
+    /// drop outside the lock).
+    fn replace_space(&self, space: Option<AddressSpace>) -> Option<AddressSpace> {
+        core::mem::replace(&mut *self.space.lock(), space)
     }
 
     /// The name as text.
@@ -127,6 +181,14 @@ pub fn current() -> &'static Arc<Process> {
         .expect("not a user process")
 }
 
+/// Tells the user that process `pid` (`name`) is killed for lack of memory.
+pub fn report_oom_kill(pid: u32, name: &[u8]) {
+    kprintln!(
+        "faultline: out of memory: killing {} (pid {pid})",
+        core::str::from_utf8(name).unwrap_or("?")
+    );
+}
+
 /// The program name of a command line (up to the first space).
 fn program_name(cmdline: &[u8]) -> &[u8] {
     let trimmed = cmdline
@@ -139,18 +201,20 @@ fn program_name(cmdline: &[u8]) -> &[u8] {
 /// Starts the initial process and waits for it; returns its exit status.
 ///
 /// When no other process is left, it also checks that every user frame, swap
-/// slot and kernel frame the processes used came back, and reports a leak on
-/// the console otherwise (which fails any test judging the output).
+/// slot, exit record and kernel frame the processes used came back, and
+/// reports a leak on the console otherwise (which fails any test judging the
+/// output).
 pub fn run_initial(cmdline: &[u8]) -> i32 {
-    let kernel_frames_before = crate::mm::palloc::kernel_usage().0;
+    let kernel_before = crate::mm::kernel_frames_outside_heap();
     let status = run_and_wait(cmdline);
     if live_processes() == 0 {
         let user = crate::mm::palloc::user_usage().0;
-        let kernel = crate::mm::palloc::kernel_usage().0;
-        let (swap, _) = crate::vm::swap_usage();
-        if user != 0 || kernel != kernel_frames_before || swap != 0 {
+        let kernel = crate::mm::kernel_frames_outside_heap();
+        let (_, swap) = vm::usage();
+        let records = RECORDS.load(Ordering::Relaxed);
+        if user != 0 || kernel != kernel_before || swap != 0 || records != 0 {
             kprintln!(
-                "faultline: LEAK: {user} user frames and {swap} swap slots in use, kernel frames {kernel_frames_before} -> {kernel}"
+                "faultline: LEAK: {user} user frames, {swap} swap slots and {records} exit records in use, kernel frames {kernel_before} -> {kernel}"
             );
         }
     }
@@ -158,8 +222,11 @@ pub fn run_initial(cmdline: &[u8]) -> i32 {
 }
 
 fn run_and_wait(cmdline: &[u8]) -> i32 {
-    let process = Process::new(program_name(cmdline), FdTable::new());
-    let record = process.record.clone();
+    let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+    let record = ChildRecord::new(pid).expect("no memory for the initial process");
+    let fds = FdTable::new().expect("no memory for the initial process");
+    let process = Process::new(program_name(cmdline), fds, record.clone())
+        .expect("no memory for the initial process");
     let arg = Box::into_raw(Box::new(cmdline.to_vec())) as usize;
     let name = process.name;
     let thread = Thread::spawn(&name, start_initial, arg, Some(process))
@@ -181,7 +248,7 @@ extern "C" fn start_initial(arg: usize) -> ! {
 pub fn exec(cmdline: &[u8]) -> ! {
     let process = current();
     let name = program_name(cmdline);
-    let loaded = match loader::load(cmdline, process.pid as u32) {
+    let loaded = match loader::load(cmdline, process.pid as u32, &process.name) {
         Ok(l) => l,
         Err(e) => {
             let shown = core::str::from_utf8(name).unwrap_or("?");
@@ -195,11 +262,10 @@ pub fn exec(cmdline: &[u8]) -> ! {
         }
     };
     // Switch to the new image, then destroy the old one (exec's kill).
-    sched::switch_address_space(vm::space_token(loaded.space));
-    let old = process.space.swap(loaded.space, Ordering::Relaxed);
-    if old != NO_SPACE {
-        vm::destroy_space(old);
-    }
+    loaded.space.activate();
+    sched::switch_address_space(loaded.space.token());
+    let old = process.replace_space(Some(loaded.space));
+    drop(old);
     *process.exec_file.lock() = Some(loaded.file);
     *process.program.lock() = crate::sched::thread_name(name);
     crate::profile::set_current(process.pid as u32, name);
@@ -219,44 +285,49 @@ struct ForkStart {
     frame: TrapFrame,
 }
 
-/// `fork`: duplicates the current process; returns the child's pid, or -1.
+/// `fork`: duplicates the current process; returns the child's pid, or -1
+/// when the process table is full or kernel memory is short (everything
+/// taken is given back then).
 pub fn fork(name: &[u8], frame: &TrapFrame) -> Pid {
+    try_fork(name, frame).unwrap_or(-1)
+}
+
+fn try_fork(name: &[u8], frame: &TrapFrame) -> Option<Pid> {
     let parent = current();
-    let Some(parent_space) = parent.space() else {
-        return -1;
-    };
-    let child = Process::new(name, parent.fds.lock().fork_copy());
-    let Ok(space) = vm::new_space(child.pid as u32) else {
-        return -1;
-    };
-    if vm::copy_space(parent_space, space).is_err() {
-        vm::destroy_space(space);
-        return -1;
-    }
+    let parent_space = parent.space()?;
+    let pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+    let record = ChildRecord::new(pid)?;
+    let fds = parent.fds.lock().fork_copy().ok()?;
+    let child = Process::new(name, fds, record.clone())?;
+    let space = vm::fork_space(parent_space, pid as u32, &child.name).ok()?;
+    let token = space.token();
+    space.activate();
+    drop(child.replace_space(Some(space)));
     *child.exec_file.lock() = parent.exec_file.lock().clone();
     *child.program.lock() = *parent.program.lock();
-    let token = vm::space_token(space);
-    child.space.store(space, Ordering::Relaxed);
     let mut child_frame = *frame;
     child_frame.rax = 0;
-    let arg = Box::into_raw(Box::new(ForkStart { frame: child_frame })) as usize;
+    let start = fallible::try_box(ForkStart { frame: child_frame }).ok()?;
+    fallible::try_reserve(&mut parent.children.lock(), 1).ok()?;
+    let arg = Box::into_raw(start) as usize;
     let thread = match Thread::spawn(&child.name, start_forked, arg, Some(child.clone())) {
         Ok(t) => t,
         Err(_) => {
             // SAFETY: the box was leaked just above and no thread took it.
             drop(unsafe { Box::from_raw(arg as *mut ForkStart) });
-            vm::destroy_space(child.space.swap(NO_SPACE, Ordering::Relaxed));
-            return -1;
+            // Dropping `child` (here, in process context) destroys its
+            // space, closes its files and gives its record back.
+            return None;
         }
     };
     thread.set_page_root(token);
     // SAFETY: the child has not run yet; this saves the parent's live FPU state
     // into the child's area.
     unsafe { thread.fpu().save() };
-    let pid = child.pid;
-    parent.children.lock().push(child.record.clone());
+    // Room was reserved above.
+    parent.children.lock().push(record);
     sched::start(thread);
-    pid
+    Some(pid)
 }
 
 extern "C" fn start_forked(arg: usize) -> ! {
@@ -289,12 +360,10 @@ pub fn exit(status: i32) -> ! {
     kprintln!("{}: exit({})", process.name(), status);
     *process.fds.lock() = FdTable::empty();
     *process.exec_file.lock() = None;
-    process.children.lock().clear();
+    *process.children.lock() = Vec::new();
     sched::switch_address_space(0);
-    let space = process.space.swap(NO_SPACE, Ordering::Relaxed);
-    if space != NO_SPACE {
-        vm::destroy_space(space);
-    }
+    drop(process.replace_space(None));
+    crate::mm::heap::trim();
     process.record.finish(status);
     sched::exit_thread()
 }

@@ -126,7 +126,9 @@ fn read(fd: u64, buf: u64, size: u64) -> i64 {
         OpenFile::Stdin => read_console(buf, size),
         OpenFile::Stdout => -1,
         OpenFile::File(m) => {
-            let mut kbuf = alloc::vec![0u8; CHUNK.min(size)];
+            let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(CHUNK.min(size)) else {
+                return -1;
+            };
             let mut done = 0;
             while done < size {
                 let n = kbuf.len().min(size - done);
@@ -172,17 +174,17 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
     match &*open {
         OpenFile::Stdin => -1,
         OpenFile::Stdout => {
-            let mut kbuf = Vec::new();
-            if kbuf.try_reserve_exact(size).is_err() {
+            let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(size) else {
                 return -1;
-            }
-            kbuf.resize(size, 0);
+            };
             ok_or_kill(uaccess::copy_from_user(&mut kbuf, buf));
             console::write(&kbuf);
             size as i64
         }
         OpenFile::File(m) => {
-            let mut kbuf = alloc::vec![0u8; CHUNK.min(size)];
+            let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(CHUNK.min(size)) else {
+                return -1;
+            };
             let mut done = 0;
             while done < size {
                 let n = kbuf.len().min(size - done);
@@ -258,10 +260,19 @@ fn mmap(addr: u64, length: u64, writable: bool, fd: i64, offset: i64) -> i64 {
         return 0;
     };
     let file = m.lock().reopen();
-    match process
-        .space()
-        .map(|space| crate::vm::mmap(space, addr, length, writable, file, offset as u64))
-    {
+    let file_len = file.length();
+    let Ok(file) = crate::mm::fallible::try_arc(file) else {
+        return 0;
+    };
+    match process.space().map(|space| {
+        let args = crate::vm::mmap::MmapArgs {
+            addr,
+            length,
+            writable,
+            offset,
+        };
+        crate::vm::mmap(space, args, file, file_len)
+    }) {
         Some(Ok(addr)) => addr as i64,
         _ => 0,
     }

@@ -77,7 +77,8 @@ pub enum StrError {
     TooLong,
 }
 
-/// Reads a NUL-terminated user string of at most `max` bytes (without the NUL).
+/// Reads a NUL-terminated user string of at most `max` bytes (without the
+/// NUL). A string the kernel has no memory for counts as too long.
 pub fn read_cstr(src: u64, max: usize) -> Result<Vec<u8>, StrError> {
     let mut out = Vec::new();
     let mut addr = src;
@@ -86,17 +87,14 @@ pub fn read_cstr(src: u64, max: usize) -> Result<Vec<u8>, StrError> {
         let mut buf = [0u8; 256];
         let n = chunk.min(buf.len());
         copy_from_user(&mut buf[..n], addr).map_err(StrError::Bad)?;
-        if let Some(z) = buf[..n].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&buf[..z]);
-            return if out.len() > max {
-                Err(StrError::TooLong)
-            } else {
-                Ok(out)
-            };
-        }
-        out.extend_from_slice(&buf[..n]);
-        if out.len() > max {
+        let end = buf[..n].iter().position(|&b| b == 0);
+        let take = end.unwrap_or(n);
+        if out.len() + take > max {
             return Err(StrError::TooLong);
+        }
+        crate::mm::fallible::try_extend(&mut out, &buf[..take]).map_err(|_| StrError::TooLong)?;
+        if end.is_some() {
+            return Ok(out);
         }
         addr += n as u64;
     }

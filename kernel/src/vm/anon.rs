@@ -1,50 +1,110 @@
-//! Anonymous pages: `swap_out` decides between dropping the page (it still
-//! equals its origin: an unmodified executable or zero page) and writing it
-//! to a slot; `swap_in` frees the slot once the page is read back; `destroy`
-//! frees the slot of a page that is not resident. The VM does the disk I/O
-//! itself, for several pages of consecutive slots at once.
-use super::page::{Anon, Kind};
-use super::swap::Swap;
-use super::uninit::Initializer;
+//! Anonymous pages (stack, data, bss, and executable segments once read):
+//! their states and the kind's side of `swap_in`, `swap_out` and `destroy`.
+//! A clean page (still equal to its origin: zeros or the executable's bytes)
+//! is dropped on eviction and rebuilt on the next fault; a dirty one goes to
+//! a swap slot. The VM does the disk I/O itself, for several pages at once.
+use super::addr::{PageRef, Stamp};
+use super::frame::{Frame, FrameTable};
+use super::page::{Resident, Source, SwapOut};
+use super::swap::{SlotShare, Swap};
 
-/// `anon_swap_in`, last step: the page's contents were read back from its
-/// slot (the VM reads several neighbouring slots in one request), which is
-/// freed.
-pub fn swapped_in(anon: &mut Anon, swap: &mut Swap) {
-    if let Some(slot) = anon.slot.take() {
-        swap.free(slot);
+/// The state of an anonymous page.
+#[derive(Debug)]
+pub enum AnonPage {
+    /// Not in memory: built from its origin on the next fault (UNINIT).
+    /// `evicted`: when it was dropped (never, for a page not yet touched).
+    Lazy { evicted: Stamp },
+    /// In memory.
+    Resident(Resident),
+    /// In swap: one share of the slot holding its bytes.
+    Swapped { slot: SlotShare, evicted: Stamp },
+}
+
+impl AnonPage {
+    pub fn resident(&self) -> Option<&Resident> {
+        match self {
+            AnonPage::Resident(r) => Some(r),
+            _ => None,
+        }
     }
-}
 
-/// What `swap_out` must do with an evicted anonymous page.
-pub enum SwapOut {
-    /// Unmodified since it was built: drop it, rebuild from this next time.
-    Drop(Initializer),
-    /// Write it to a swap slot (the caller batches these into one request).
-    Write,
-}
-
-/// `anon_swap_out`, first step: decides what becomes of the (unmapped)
-/// page; `dirty` says whether it was written since it was filled.
-pub fn swap_out(anon: &mut Anon, dirty: bool) -> SwapOut {
-    match anon.origin.take() {
-        Some(origin) if !dirty => SwapOut::Drop(origin),
-        _ => SwapOut::Write,
+    pub fn resident_mut(&mut self) -> Option<&mut Resident> {
+        match self {
+            AnonPage::Resident(r) => Some(r),
+            _ => None,
+        }
     }
-}
 
-/// `anon_swap_out`, last step: the page's contents are now in `slot`.
-pub fn swapped_out(anon: &mut Anon, slot: u32) {
-    anon.slot = Some(slot);
-    anon.origin = None;
-}
+    pub fn evicted(&self) -> Option<Stamp> {
+        match self {
+            AnonPage::Lazy { evicted } | AnonPage::Swapped { evicted, .. } => Some(*evicted),
+            AnonPage::Resident(_) => None,
+        }
+    }
 
-/// Releases what a non-resident anonymous page holds.
-pub fn destroy(kind: &Kind, swap: &mut Swap) {
-    if let Kind::Anon(Anon {
-        slot: Some(slot), ..
-    }) = kind
-    {
-        swap.free(*slot);
+    /// `anon_swap_in`'s source: the slot when swapped, else the origin.
+    pub fn fill_source(&self) -> Source {
+        match self {
+            AnonPage::Swapped { slot, .. } => Source::Swap(slot.slot()),
+            _ => Source::Origin,
+        }
+    }
+
+    /// The page is in memory now; returns the slot share it held.
+    pub fn swapped_in(&mut self, resident: Resident) -> Option<SlotShare> {
+        match core::mem::replace(self, AnonPage::Resident(resident)) {
+            AnonPage::Swapped { slot, .. } => Some(slot),
+            AnonPage::Lazy { .. } => None,
+            AnonPage::Resident(old) => {
+                crate::vm::leak_frame(old.frame);
+                None
+            }
+        }
+    }
+
+    /// `anon_swap_out`: a clean page is dropped, a dirty one swapped.
+    pub fn swap_out_plan(dirty: bool) -> SwapOut {
+        if dirty {
+            SwapOut::ToSwap
+        } else {
+            SwapOut::Drop
+        }
+    }
+
+    /// The page left memory (to `slot`, or dropped); returns its frame share.
+    pub fn swapped_out(&mut self, slot: Option<SlotShare>, evicted: Stamp) -> Option<Frame> {
+        let next = match slot {
+            Some(slot) => AnonPage::Swapped { slot, evicted },
+            None => AnonPage::Lazy { evicted },
+        };
+        match core::mem::replace(self, next) {
+            AnonPage::Resident(r) => Some(r.frame),
+            AnonPage::Swapped { slot, .. } => {
+                crate::vm::leak_slot(slot);
+                None
+            }
+            AnonPage::Lazy { .. } => None,
+        }
+    }
+
+    /// `fork`: the child's copy shares the frame or the swap slot.
+    pub fn fork(&self, child: PageRef, frames: &mut FrameTable, swap: &mut Swap) -> AnonPage {
+        match self {
+            AnonPage::Lazy { evicted } => AnonPage::Lazy { evicted: *evicted },
+            AnonPage::Resident(r) => AnonPage::Resident(r.share(child, frames)),
+            AnonPage::Swapped { slot, evicted } => AnonPage::Swapped {
+                slot: swap.share(slot),
+                evicted: *evicted,
+            },
+        }
+    }
+
+    /// `anon_destroy`: what the page holds, for the caller to release.
+    pub fn destroy(self) -> (Option<Resident>, Option<SlotShare>) {
+        match self {
+            AnonPage::Lazy { .. } => (None, None),
+            AnonPage::Resident(r) => (Some(r), None),
+            AnonPage::Swapped { slot, .. } => (None, Some(slot)),
+        }
     }
 }

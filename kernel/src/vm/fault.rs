@@ -1,11 +1,16 @@
 //! `vm_try_handle_fault`: classifies every page fault of a user access (taken
 //! in user mode, or on behalf of a system call copying user memory) and
-//! resolves the ones that are not errors by claiming the page.
-use super::page::{Kind, Page};
-use super::uninit::Initializer;
+//! resolves the ones that are not errors: a first touch (the page gets its
+//! SPT entry from its region, then is claimed), a swap-in, stack growth, a
+//! write to a copy-on-write page, or a stale translation.
+use super::addr::UserPage;
+use super::hw::{Hw, Table};
+use super::page::{Page, Source};
+use super::region::Kind;
+use super::space::Life;
 use super::{SpaceId, Vm, VmError};
 use crate::profile::{self, FaultTimer, Stage};
-use abi::layout::{PAGE_SIZE, USER_STACK, USER_STACK_MAX};
+use abi::layout::{USER_STACK, USER_STACK_MAX};
 
 /// What a resolved fault was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +24,10 @@ pub enum FaultKind {
     SwapIn,
     /// A new stack page.
     StackGrowth,
-    /// The page was already resident: the translations cached for it were
-    /// stale and have been invalidated.
+    /// A write to a page shared copy-on-write.
+    CopyOnWrite,
+    /// The page was already mapped as needed: the translations cached for it
+    /// were stale and have been invalidated.
     Resident,
 }
 
@@ -31,12 +38,24 @@ pub enum Invalid {
     KernelAddress,
     /// No page there, and not a stack access.
     NoPage,
-    /// A write to a read-only page (copy-on-write would go here).
+    /// A write to a read-only page.
     ReadOnly,
-    /// No frame could be had (user pool full, nothing evictable).
+    /// An instruction fetch from a page that is not executable.
+    NoExec,
+    /// No memory for the page (the out-of-memory killer chose this process).
     OutOfMemory,
     /// Reading the page failed.
     Io,
+    /// The out-of-memory killer reaped this process's memory.
+    Killed,
+}
+
+/// The access that faulted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    pub write: bool,
+    /// An instruction fetch.
+    pub fetch: bool,
 }
 
 /// Whether a fault at `addr` with user stack pointer `rsp` may grow the
@@ -46,56 +65,82 @@ pub fn is_stack_growth(addr: u64, rsp: u64) -> bool {
     (USER_STACK - USER_STACK_MAX..USER_STACK).contains(&addr) && addr >= rsp.saturating_sub(8)
 }
 
-/// Handles a fault at `addr` in space `id` (`write`: the access was a write;
-/// `present`: the page was mapped, so this is a protection fault).
-pub(super) fn handle(
-    vm: &mut Vm,
-    id: SpaceId,
-    addr: u64,
-    write: bool,
-    present: bool,
-    user_rsp: u64,
-    timer: &mut FaultTimer,
-) -> Result<FaultKind, Invalid> {
-    if !crate::mm::is_user_range(addr, 1) {
-        return Err(Invalid::KernelAddress);
-    }
-    if present {
-        // Mapped but not allowed: a write to a read-only page.
-        return Err(Invalid::ReadOnly);
-    }
-    let va = addr & !(PAGE_SIZE - 1);
-    let kind = match vm.space(id).spt.find(va) {
-        None if is_stack_growth(addr, user_rsp) => {
-            vm.space(id)
+impl<H: Hw> Vm<H> {
+    /// Handles a fault at `addr` in space `id` by an access `access`, with
+    /// the user stack pointer `user_rsp` (for the stack rule).
+    pub(super) fn handle_fault(
+        &mut self,
+        id: SpaceId,
+        addr: u64,
+        access: Access,
+        user_rsp: u64,
+        timer: &mut FaultTimer,
+    ) -> Result<FaultKind, Invalid> {
+        let page = UserPage::containing(addr).ok_or(Invalid::KernelAddress)?;
+        let space = self.space_mut(id).map_err(|_| Invalid::Killed)?;
+        if space.life == Life::Dead {
+            return Err(Invalid::Killed);
+        }
+        let mut grew = false;
+        let prot = match space.spt.find(page) {
+            Some(entry) => entry.prot,
+            None => {
+                let region = space.regions.find(page).ok_or(Invalid::NoPage)?;
+                if matches!(region.kind, Kind::Stack) && !is_stack_growth(addr, user_rsp) {
+                    return Err(Invalid::NoPage);
+                }
+                grew = matches!(region.kind, Kind::Stack);
+                region.prot(page)
+            }
+        };
+        if access.write && !prot.write {
+            return Err(Invalid::ReadOnly);
+        }
+        if access.fetch && !prot.exec {
+            return Err(Invalid::NoExec);
+        }
+        if !space.spt.contains(page) {
+            let file = space.regions.find(page).is_some_and(|r| r.is_file_backed());
+            space
                 .spt
-                .insert(va, Page::new(true, Initializer::Zero))
+                .insert(page, Page::lazy(prot, file))
                 .map_err(|_| Invalid::OutOfMemory)?;
-            FaultKind::StackGrowth
         }
-        None => return Err(Invalid::NoPage),
-        Some(page) if write && !page.writable => return Err(Invalid::ReadOnly),
-        Some(page) if page.is_resident() => {
-            // The page is mapped, yet the access faulted: a stale cached
-            // translation. Invalidate them, or the access could fault again
+        let entry = space.spt.find(page).ok_or(Invalid::NoPage)?;
+        timer.stage(Stage::SptLookup);
+        if entry.resident().is_some() {
+            let pte = space.pt.lookup(page);
+            if access.write && pte.is_some_and(|p| !p.write) {
+                self.copy_on_write(id, page, timer).map_err(invalid)?;
+                return Ok(FaultKind::CopyOnWrite);
+            }
+            // Mapped as needed, yet the access faulted: a stale cached
+            // translation. Invalidate it, or the access could fault again
             // forever (Linux's spurious-fault fix).
-            vm.space(id).pt.flush_all();
-            FaultKind::Resident
+            space.pt.flush(page);
+            return Ok(FaultKind::Resident);
         }
-        Some(page) => match &page.kind {
-            Kind::Uninit(init) if init.reads_file() => FaultKind::LazyFile,
-            Kind::Uninit(_) => FaultKind::LazyAnon,
-            Kind::Anon(a) if a.slot.is_some() => FaultKind::SwapIn,
-            Kind::Anon(_) => FaultKind::LazyAnon,
-            Kind::File(_) => FaultKind::LazyFile,
-        },
-    };
-    timer.stage(Stage::SptLookup);
-    vm.claim(id, va, timer).map_err(|e| match e {
-        VmError::OutOfMemory | VmError::SwapFull => Invalid::OutOfMemory,
-        _ => Invalid::Io,
-    })?;
-    Ok(kind)
+        let kind = match entry.fill_source() {
+            Source::Swap(_) => FaultKind::SwapIn,
+            Source::Origin if grew => FaultKind::StackGrowth,
+            Source::Origin if space.regions.find(page).is_some_and(|r| r.reads_file(page)) => {
+                FaultKind::LazyFile
+            }
+            Source::Origin => FaultKind::LazyAnon,
+        };
+        self.claim(id, page, timer).map_err(invalid)?;
+        Ok(kind)
+    }
+}
+
+/// The invalid access a failed claim amounts to.
+fn invalid(e: VmError) -> Invalid {
+    match e {
+        VmError::OutOfMemory => Invalid::OutOfMemory,
+        VmError::Killed => Invalid::Killed,
+        VmError::NoPage => Invalid::NoPage,
+        VmError::Io => Invalid::Io,
+    }
 }
 
 /// Records a handled fault in the fault profile (a no-op when it is off).
@@ -105,6 +150,7 @@ pub(super) fn record(timer: FaultTimer, result: Result<FaultKind, Invalid>, pid:
         Ok(FaultKind::LazyFile) => profile::FaultKind::LazyFile,
         Ok(FaultKind::SwapIn) => profile::FaultKind::SwapIn,
         Ok(FaultKind::StackGrowth) => profile::FaultKind::StackGrowth,
+        Ok(FaultKind::CopyOnWrite) => profile::FaultKind::CopyOnWrite,
         // Nothing was done: not a fault worth a record.
         Ok(FaultKind::Resident) => return,
         Err(_) => profile::FaultKind::Invalid,

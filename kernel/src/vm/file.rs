@@ -1,53 +1,160 @@
-//! File-backed pages and memory-mapped files (`do_mmap`, `do_munmap`): a
-//! mapping keeps its own reopened reference to the file; its pages read from
-//! the file on first touch, are written back only when dirty (on munmap,
-//! eviction and exit) and only for the bytes inside the file.
-use super::VmError;
-use super::page::FilePage;
-use crate::fs::File;
+//! File-backed pages and what they are backed by: the [`Backing`] a mapping
+//! reads and writes (the kernel's open files; an in-memory file in the host
+//! tests), one `mmap` ([`Mapping`]), and the file page's states and its side
+//! of `swap_in`, `swap_out` and `destroy`. A file page is read from the file
+//! on first touch, written back only when dirty (at eviction, munmap and
+//! exit) and only for the bytes inside the file; it never goes to swap.
+use super::addr::{PageRef, Stamp};
+use super::frame::{Frame, FrameTable};
+use super::hw::IoError;
+use super::page::{Resident, SwapOut};
+use abi::layout::PAGE_SIZE;
+use alloc::sync::Arc;
+
+/// Byte-addressed storage a page can be read from and written back to.
+pub trait Backing: Send + Sync {
+    /// Reads into `buf` from byte `offset`; returns the bytes read (fewer at
+    /// the end of the file). `IoError` when the disk fails.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, IoError>;
+    /// Writes `buf` at byte `offset`; returns the bytes written (files never
+    /// grow). `IoError` when the disk fails.
+    fn write_at(&self, buf: &[u8], offset: u64) -> Result<usize, IoError>;
+}
+
+impl Backing for crate::fs::File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, IoError> {
+        crate::fs::File::read_at(self, buf, offset).map_err(|_| IoError)
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> Result<usize, IoError> {
+        crate::fs::File::write_at(self, buf, offset).map_err(|_| IoError)
+    }
+}
 
 /// One `mmap` of a file.
-#[derive(Debug)]
 pub struct Mapping {
-    /// The mapping's own reference (closing or removing the fd's file does not unmap).
-    pub file: File,
-    /// First page address.
-    pub start: u64,
-    /// Number of pages.
-    pub pages: u64,
+    /// The mapping's own reference to the file (closing or removing the fd's
+    /// file does not unmap).
+    pub file: Arc<dyn Backing>,
+    /// File offset of the mapping's first page.
+    pub offset: u64,
+    /// The file's length when it was mapped (files keep their size).
+    pub file_len: u64,
+    pub writable: bool,
 }
 
-/// Reads the page from the file into `frame` (zeros past the file's end).
-pub fn swap_in(page: &FilePage, frame: &mut [u8]) -> Result<(), VmError> {
-    let n = page.read_bytes as usize;
-    frame[n..].fill(0);
-    if n > 0
-        && !page
-            .mapping
-            .file
-            .read_at(&mut frame[..n], page.offset)
-            .is_ok_and(|got| got == n)
-    {
-        return Err(VmError::Io);
+impl core::fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Mapping")
+            .field("offset", &self.offset)
+            .field("file_len", &self.file_len)
+            .field("writable", &self.writable)
+            .finish()
     }
-    Ok(())
 }
 
-/// Writes the page back if it was modified (`hw_dirty` from the page table,
-/// or the page's own flag); afterwards it is clean.
-pub fn write_back(page: &mut FilePage, frame: &[u8], hw_dirty: bool) -> Result<(), VmError> {
-    if hw_dirty || page.dirty {
-        let n = page.read_bytes as usize;
-        if n > 0
-            && !page
-                .mapping
-                .file
-                .write_at(&frame[..n], page.offset)
-                .is_ok_and(|put| put == n)
-        {
-            return Err(VmError::Io);
+impl Mapping {
+    /// The file offset and the number of bytes from the file (the rest
+    /// reads as zeros and is never written back) of page `index`.
+    pub fn page_bytes(&self, index: u32) -> (u64, usize) {
+        let offset = self.offset + index as u64 * PAGE_SIZE;
+        let n = self.file_len.saturating_sub(offset).min(PAGE_SIZE) as usize;
+        (offset, n)
+    }
+
+    /// `file_backed_swap_in`: reads page `index` into `frame` (zeros past the
+    /// file's end; `zeroed`: the frame holds zeros already).
+    pub fn read_page(&self, index: u32, frame: &mut [u8], zeroed: bool) -> Result<(), IoError> {
+        let (offset, n) = self.page_bytes(index);
+        if !zeroed {
+            frame[n..].fill(0);
         }
-        page.dirty = false;
+        if n > 0 && self.file.read_at(&mut frame[..n], offset)? != n {
+            return Err(IoError);
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Writes page `index` back from `frame` (the bytes inside the file).
+    pub fn write_page(&self, index: u32, frame: &[u8]) -> Result<(), IoError> {
+        let (offset, n) = self.page_bytes(index);
+        if n > 0 && self.file.write_at(&frame[..n], offset)? != n {
+            return Err(IoError);
+        }
+        Ok(())
+    }
+}
+
+/// The state of a file page.
+#[derive(Debug)]
+pub enum FilePage {
+    /// Not in memory: read from the file on the next fault.
+    Lazy { evicted: Stamp },
+    /// In memory.
+    Resident(Resident),
+}
+
+impl FilePage {
+    pub fn resident(&self) -> Option<&Resident> {
+        match self {
+            FilePage::Resident(r) => Some(r),
+            FilePage::Lazy { .. } => None,
+        }
+    }
+
+    pub fn resident_mut(&mut self) -> Option<&mut Resident> {
+        match self {
+            FilePage::Resident(r) => Some(r),
+            FilePage::Lazy { .. } => None,
+        }
+    }
+
+    pub fn evicted(&self) -> Option<Stamp> {
+        match self {
+            FilePage::Lazy { evicted } => Some(*evicted),
+            FilePage::Resident(_) => None,
+        }
+    }
+
+    /// The page was read from the file into memory.
+    pub fn swapped_in(&mut self, resident: Resident) {
+        if let FilePage::Resident(old) = core::mem::replace(self, FilePage::Resident(resident)) {
+            crate::vm::leak_frame(old.frame);
+        }
+    }
+
+    /// `file_backed_swap_out`: a dirty page is written back, then dropped.
+    pub fn swap_out_plan(dirty: bool) -> SwapOut {
+        if dirty {
+            SwapOut::ToFile
+        } else {
+            SwapOut::Drop
+        }
+    }
+
+    /// The page left memory; returns its frame share.
+    pub fn swapped_out(&mut self, evicted: Stamp) -> Option<Frame> {
+        match core::mem::replace(self, FilePage::Lazy { evicted }) {
+            FilePage::Resident(r) => Some(r.frame),
+            FilePage::Lazy { .. } => None,
+        }
+    }
+
+    /// `fork`: the child's copy shares the frame (its first write copies it,
+    /// and a dirty copy is written back by whichever page holds it).
+    pub fn fork(&self, child: PageRef, frames: &mut FrameTable) -> FilePage {
+        match self {
+            FilePage::Lazy { evicted } => FilePage::Lazy { evicted: *evicted },
+            FilePage::Resident(r) => FilePage::Resident(r.share(child, frames)),
+        }
+    }
+
+    /// `file_backed_destroy`: what the page holds, for the caller to release
+    /// (after writing it back when dirty).
+    pub fn destroy(self) -> Option<Resident> {
+        match self {
+            FilePage::Resident(r) => Some(r),
+            FilePage::Lazy { .. } => None,
+        }
+    }
 }

@@ -1,5 +1,14 @@
-//! The argument rules of `mmap` (Pintos): pure checks, unit-tested on the host.
+//! `do_mmap` and `do_munmap`, and the argument rules of `mmap` (Pintos).
+//! A mapping is one region: mapping any length that fits the user address
+//! space costs the same; its pages get SPT entries as they are touched.
+//! `munmap` writes dirty pages back and removes the region.
+use super::Vm;
+use super::addr::{SpaceId, UserPage};
+use super::file::{Backing, Mapping};
+use super::hw::Hw;
+use super::region::{Kind, Region, RegionError};
 use abi::layout::{PAGE_SIZE, USER_LIMIT};
+use alloc::sync::Arc;
 
 /// Why an mmap request is refused (the call returns NULL; the process goes on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +25,15 @@ pub enum MmapError {
     /// Some page of the range already exists.
     Overlap,
     OutOfMemory,
+}
+
+/// The arguments of `mmap` besides the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MmapArgs {
+    pub addr: u64,
+    pub length: u64,
+    pub writable: bool,
+    pub offset: i64,
 }
 
 /// Checks the address arguments; returns the number of pages to map.
@@ -52,11 +70,90 @@ pub fn check_fd(fd: i64) -> Result<(), MmapError> {
     }
 }
 
-/// Bytes of page `i` of a mapping of a `file_len`-byte file from `offset` that
-/// come from the file.
-pub fn read_bytes(file_len: u64, offset: u64, i: u64) -> u32 {
-    let start = offset + i * PAGE_SIZE;
-    file_len.saturating_sub(start).min(PAGE_SIZE) as u32
+impl<H: Hw> Vm<H> {
+    /// `do_mmap`: maps `args.length` bytes of `file` (`file_len` bytes long)
+    /// from `args.offset` at `args.addr` in space `id`, lazily; returns the
+    /// address. Refused
+    /// (the call returns NULL) for bad arguments, an empty file, a range that
+    /// overlaps any region (the executable, the stack's 1 MiB, another
+    /// mapping), or no kernel memory for the region.
+    pub fn mmap(
+        &mut self,
+        id: SpaceId,
+        args: MmapArgs,
+        file: Arc<dyn Backing>,
+        file_len: u64,
+    ) -> Result<u64, MmapError> {
+        let MmapArgs {
+            addr,
+            length,
+            writable,
+            offset,
+        } = args;
+        let pages = check_range(addr, length, offset)?;
+        if file_len == 0 {
+            return Err(MmapError::EmptyFile);
+        }
+        let start = UserPage::at(addr).ok_or(MmapError::OutOfUserSpace)?;
+        let pages = u32::try_from(pages).map_err(|_| MmapError::OutOfUserSpace)?;
+        let mapping = crate::mm::fallible::try_arc(Mapping {
+            file,
+            offset: offset as u64,
+            file_len,
+            writable,
+        })
+        .map_err(|_| MmapError::OutOfMemory)?;
+        let region = Region {
+            start,
+            end: start.add(pages),
+            kind: Kind::Mmap(mapping),
+        };
+        let space = self.space_mut(id).map_err(|_| MmapError::OutOfMemory)?;
+        match space.regions.insert(region) {
+            Ok(()) => Ok(addr),
+            Err(RegionError::Overlap) => Err(MmapError::Overlap),
+            Err(RegionError::OutOfMemory) => Err(MmapError::OutOfMemory),
+        }
+    }
+
+    /// `do_munmap`: unmaps the mapping that starts at `addr`, writing its
+    /// dirty pages back; any other address is ignored.
+    pub fn munmap(&mut self, id: SpaceId, addr: u64) {
+        let Some(start) = UserPage::at(addr) else {
+            return;
+        };
+        let Ok(space) = self.space(id) else {
+            return;
+        };
+        let Some(end) = space
+            .regions
+            .iter()
+            .find(|r| r.start == start && r.is_file_backed())
+            .map(|r| r.end)
+        else {
+            return;
+        };
+        // Walk whichever is smaller: the mapping's pages or the SPT.
+        let span = start.pages_to(end) as usize;
+        if span <= 4 * space.spt.len() {
+            for n in start.number()..end.number() {
+                self.destroy_page(id, UserPage::from_number(n));
+            }
+        } else {
+            let inside = |p: &UserPage| (start..end).contains(p);
+            while let Some(page) = self
+                .space(id)
+                .ok()
+                .and_then(|s| s.spt.iter().map(|(p, _)| p).find(inside))
+            {
+                self.destroy_page(id, page);
+            }
+        }
+        self.hw.flush_all();
+        if let Ok(space) = self.space_mut(id) {
+            space.regions.remove_mmap(start);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -102,13 +199,5 @@ mod tests {
         assert_eq!(check_fd(1), Err(MmapError::BadFd));
         assert_eq!(check_fd(-5), Err(MmapError::BadFd));
         assert_eq!(check_fd(2), Ok(()));
-    }
-
-    #[test]
-    fn tail_bytes() {
-        assert_eq!(read_bytes(10_000, 0, 0), 4096);
-        assert_eq!(read_bytes(10_000, 0, 2), 10_000 - 8192);
-        assert_eq!(read_bytes(10_000, 0, 3), 0);
-        assert_eq!(read_bytes(10_000, 8192, 0), 10_000 - 8192);
     }
 }

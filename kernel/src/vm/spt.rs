@@ -1,11 +1,13 @@
-//! The supplemental page table: per address space, every page the process may
-//! touch, keyed by page address (a `hashbrown` map), whatever its state.
+//! The supplemental page table: per address space, every page that has been
+//! touched, keyed by page (a `hashbrown` map), whatever its state. Pages
+//! never touched have no entry; their region describes them.
+use super::addr::UserPage;
 use super::page::Page;
 use hashbrown::HashMap;
 
 #[derive(Debug, Default)]
 pub struct Spt {
-    pages: HashMap<u64, Page>,
+    pages: HashMap<UserPage, Page>,
 }
 
 /// Why a page could not be inserted.
@@ -13,8 +15,7 @@ pub struct Spt {
 pub enum InsertError {
     /// The page already exists.
     Exists,
-    /// The kernel heap has no room for another entry (user space can ask for
-    /// more pages than the heap can describe, e.g. with a huge mmap).
+    /// The kernel has no memory for another entry.
     NoMemory,
 }
 
@@ -24,46 +25,47 @@ impl Spt {
     }
 
     /// `spt_find_page`.
-    pub fn find(&self, va: u64) -> Option<&Page> {
-        self.pages.get(&va)
+    pub fn find(&self, page: UserPage) -> Option<&Page> {
+        self.pages.get(&page)
     }
 
-    pub fn find_mut(&mut self, va: u64) -> Option<&mut Page> {
-        self.pages.get_mut(&va)
+    pub fn find_mut(&mut self, page: UserPage) -> Option<&mut Page> {
+        self.pages.get_mut(&page)
     }
 
-    /// `spt_insert_page`: fails if `va` is already present, or when the heap
-    /// cannot grow the table (never an allocation failure panic).
-    pub fn insert(&mut self, va: u64, page: Page) -> Result<(), InsertError> {
-        if self.pages.contains_key(&va) {
-            return Err(InsertError::Exists);
+    /// `spt_insert_page`: fails if `page` is already present, or when the
+    /// kernel cannot grow the table (the entry is handed back then, so that
+    /// what it holds can be released).
+    pub fn insert(&mut self, page: UserPage, entry: Page) -> Result<(), (InsertError, Page)> {
+        if self.pages.contains_key(&page) {
+            return Err((InsertError::Exists, entry));
         }
-        self.pages
-            .try_reserve(1)
-            .map_err(|_| InsertError::NoMemory)?;
-        match self.pages.entry(va) {
-            hashbrown::hash_map::Entry::Occupied(_) => Err(InsertError::Exists),
-            hashbrown::hash_map::Entry::Vacant(v) => {
-                v.insert(page);
-                Ok(())
-            }
+        if let Err(e) = self.reserve(1) {
+            return Err((e, entry));
         }
+        self.pages.insert(page, entry);
+        Ok(())
     }
 
-    /// `spt_remove_page`.
-    pub fn remove(&mut self, va: u64) -> Option<Page> {
-        self.pages.remove(&va)
+    /// Makes room for `additional` more entries, or `NoMemory`.
+    pub fn reserve(&mut self, additional: usize) -> Result<(), InsertError> {
+        let bytes = core::mem::size_of::<(UserPage, Page)>() * (self.pages.len() + additional);
+        if self.pages.capacity() - self.pages.len() >= additional {
+            return Ok(());
+        }
+        if !crate::mm::may_charge(bytes) || self.pages.try_reserve(additional).is_err() {
+            return Err(InsertError::NoMemory);
+        }
+        Ok(())
     }
 
-    pub fn contains(&self, va: u64) -> bool {
-        self.pages.contains_key(&va)
+    /// `spt_remove_page`: takes the entry out (the caller destroys it).
+    pub fn remove(&mut self, page: UserPage) -> Option<Page> {
+        self.pages.remove(&page)
     }
 
-    /// Page addresses, sorted (a snapshot: the table may change while they are used).
-    pub fn addresses(&self) -> alloc::vec::Vec<u64> {
-        let mut v: alloc::vec::Vec<u64> = self.pages.keys().copied().collect();
-        v.sort_unstable();
-        v
+    pub fn contains(&self, page: UserPage) -> bool {
+        self.pages.contains_key(&page)
     }
 
     pub fn len(&self) -> usize {
@@ -73,32 +75,44 @@ impl Spt {
     pub fn is_empty(&self) -> bool {
         self.pages.is_empty()
     }
+
+    /// Every page and its entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (UserPage, &Page)> {
+        self.pages.iter().map(|(&p, e)| (p, e))
+    }
+
+    /// Every page and its entry, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (UserPage, &mut Page)> {
+        self.pages.iter_mut().map(|(&p, e)| (p, e))
+    }
+
+    /// Some page of the table, if any (for taking the table apart one
+    /// page at a time without a snapshot of its keys).
+    pub fn any_page(&self) -> Option<UserPage> {
+        self.pages.keys().next().copied()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::uninit::Initializer;
+    use crate::vm::hw::Prot;
 
     #[test]
     fn insert_find_remove() {
         let mut spt = Spt::new();
-        assert!(spt.find(0x400000).is_none());
-        spt.insert(0x400000, Page::new(false, Initializer::Zero))
-            .unwrap();
-        assert_eq!(
-            spt.insert(0x400000, Page::new(true, Initializer::Zero)),
-            Err(InsertError::Exists)
-        );
-        assert!(
-            !spt.find(0x400000).unwrap().writable,
-            "the first insert stays"
-        );
-        spt.insert(0x401000, Page::new(true, Initializer::Zero))
-            .unwrap();
-        assert_eq!(spt.addresses(), [0x400000, 0x401000]);
-        assert!(spt.remove(0x400000).is_some());
-        assert!(spt.remove(0x400000).is_none());
+        let a = UserPage::at(0x400000).unwrap();
+        let b = UserPage::at(0x401000).unwrap();
+        assert!(spt.find(a).is_none());
+        spt.insert(a, Page::lazy(Prot::RO, false)).unwrap();
+        let again = spt.insert(a, Page::lazy(Prot::RW, false));
+        assert!(matches!(again, Err((InsertError::Exists, _))));
+        assert!(!spt.find(a).unwrap().prot.write, "the first insert stays");
+        spt.insert(b, Page::lazy(Prot::RW, true)).unwrap();
+        assert!(spt.find(b).unwrap().is_file());
+        assert!(spt.remove(a).is_some());
+        assert!(spt.remove(a).is_none());
         assert_eq!(spt.len(), 1);
+        assert_eq!(spt.any_page(), Some(b));
     }
 }

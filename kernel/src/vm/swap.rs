@@ -1,12 +1,9 @@
-//! The swap table: a bitmap of 4 KiB slots on the swap disk. A slot is taken
-//! only when a page is evicted and freed when the page is read back or its
-//! process ends.
-use super::VmError;
-use crate::dev::BlockDevice;
+//! The swap table: a bitmap of 4 KiB slots on the swap disk, with a share
+//! count per slot. A slot is taken only when a page is evicted and freed when
+//! its last page is read back or destroyed. The disk I/O itself goes through
+//! [`super::hw::Hw`].
+use super::addr::{PageRef, SwapSlot};
 use alloc::vec::Vec;
-
-/// Sectors per slot.
-pub const SECTORS_PER_SLOT: u64 = abi::layout::PAGE_SIZE / abi::device::SECTOR_SIZE;
 
 #[derive(Debug, Default)]
 pub struct SlotBitmap {
@@ -104,61 +101,110 @@ impl SlotBitmap {
     }
 }
 
-/// The swap disk, its slot bitmap and which page each slot holds.
+/// One share of a swap slot, held by a page whose bytes are in that slot.
+/// After `fork` several pages may share a slot; the slot is freed with its
+/// last share. Shares go back through [`Swap::release`], never dropped.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a swap-slot share must be released through the swap table"]
+pub struct SlotShare(SwapSlot);
+
+impl SlotShare {
+    pub fn slot(&self) -> SwapSlot {
+        self.0
+    }
+}
+
+impl Drop for SlotShare {
+    fn drop(&mut self) {
+        crate::vm::report_bug("a swap-slot share was dropped without being released");
+    }
+}
+
+/// The swap table: which slots are taken, how many pages share each, and
+/// which page a slot holds while exactly one does (for read-ahead).
 pub struct Swap {
     slots: SlotBitmap,
-    disk: Option<&'static BlockDevice>,
-    /// The page (address space, address) whose contents each slot holds, for
-    /// read-ahead of neighbouring slots.
-    owners: Vec<Option<(super::SpaceId, u64)>>,
+    shares: Vec<u16>,
+    owners: Vec<Option<PageRef>>,
 }
 
 impl Swap {
     pub const fn empty() -> Swap {
         Swap {
             slots: SlotBitmap::empty(),
-            disk: None,
+            shares: Vec::new(),
             owners: Vec::new(),
         }
     }
 
-    /// Swap over `disk` (none: no slots, only clean pages can be evicted).
-    pub fn new(disk: Option<&'static BlockDevice>) -> Swap {
-        let total = disk.map_or(0, |d| {
-            (d.capacity() / SECTORS_PER_SLOT).min(u32::MAX as u64) as u32
-        });
+    /// A table of `total` slots (boot time; 0: no swap disk).
+    pub fn new(total: u32) -> Swap {
         Swap {
             slots: SlotBitmap::new(total),
-            disk,
+            shares: alloc::vec![0; total as usize],
             owners: alloc::vec![None; total as usize],
         }
     }
 
-    pub fn alloc(&mut self) -> Option<u32> {
-        self.slots.alloc()
+    /// `n` consecutive free slots, reserved; returns the first.
+    pub fn alloc_run(&mut self, n: u32) -> Option<SwapSlot> {
+        self.slots.alloc_run(n).map(SwapSlot)
     }
 
-    pub fn free(&mut self, slot: u32) {
-        self.slots.free(slot);
-        self.owners[slot as usize] = None;
+    /// One free slot, reserved.
+    pub fn alloc(&mut self) -> Option<SwapSlot> {
+        self.slots.alloc().map(SwapSlot)
     }
 
-    /// Records that `slot` now holds the page `owner`.
-    pub fn set_owner(&mut self, slot: u32, owner: (super::SpaceId, u64)) {
-        self.owners[slot as usize] = Some(owner);
+    /// Returns a reserved slot that was never given to a page (its write failed).
+    pub fn unreserve(&mut self, slot: SwapSlot) {
+        debug_assert_eq!(self.shares[slot.0 as usize], 0);
+        self.slots.free(slot.0);
     }
 
-    /// The page `slot` holds, if any.
-    pub fn owner(&self, slot: u32) -> Option<(super::SpaceId, u64)> {
-        self.owners.get(slot as usize).copied().flatten()
+    /// The first share of reserved `slot`, now holding page `owner`.
+    pub fn take(&mut self, slot: SwapSlot, owner: PageRef) -> SlotShare {
+        self.shares[slot.0 as usize] = 1;
+        self.owners[slot.0 as usize] = Some(owner);
+        SlotShare(slot)
     }
 
-    /// Reads the slots from `first` on into the frames at guest-physical
-    /// `frames`, in one disk request.
-    pub fn read_frames(&self, first: u32, frames: &[u64]) -> Result<(), VmError> {
-        let disk = self.disk.ok_or(VmError::Io)?;
-        disk.read_frames(first as u64 * SECTORS_PER_SLOT, frames)
-            .map_err(|_| VmError::Io)
+    /// Another share of `share`'s slot (a forked page); the slot no longer
+    /// belongs to a single page, so it is not read ahead.
+    pub fn share(&mut self, share: &SlotShare) -> SlotShare {
+        self.add_share(share.0)
+    }
+
+    /// Another share of `slot`, which a page already holds a share of (the
+    /// pages of a shared frame evicted together).
+    pub fn add_share(&mut self, slot: SwapSlot) -> SlotShare {
+        let i = slot.0 as usize;
+        debug_assert!(self.shares[i] > 0, "sharing a free slot");
+        self.shares[i] += 1;
+        self.owners[i] = None;
+        SlotShare(slot)
+    }
+
+    /// Gives back one share; the slot is freed with the last one.
+    pub fn release(&mut self, share: SlotShare) {
+        let slot = share.0;
+        core::mem::forget(share);
+        let i = slot.0 as usize;
+        self.shares[i] -= 1;
+        if self.shares[i] == 0 {
+            self.owners[i] = None;
+            self.slots.free(slot.0);
+        }
+    }
+
+    /// Shares of `slot`.
+    pub fn shares(&self, slot: SwapSlot) -> u16 {
+        self.shares.get(slot.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// The page `slot` holds, when exactly one page does.
+    pub fn owner(&self, slot: SwapSlot) -> Option<PageRef> {
+        self.owners.get(slot.0 as usize).copied().flatten()
     }
 
     /// (slots in use, slots in total).
@@ -166,31 +212,9 @@ impl Swap {
         (self.slots.used(), self.slots.total())
     }
 
-    /// Reads slot `slot` into the page-sized `frame`.
-    pub fn read(&self, slot: u32, frame: &mut [u8]) -> Result<(), VmError> {
-        let disk = self.disk.ok_or(VmError::Io)?;
-        disk.read(slot as u64 * SECTORS_PER_SLOT, frame)
-            .map_err(|_| VmError::Io)
-    }
-
-    /// Takes `n` consecutive slots; returns the first.
-    pub fn alloc_run(&mut self, n: u32) -> Option<u32> {
-        self.slots.alloc_run(n)
-    }
-
-    /// Writes the frames at guest-physical `frames` to the slots from `first`
-    /// on, in one disk request.
-    pub fn write_frames(&self, first: u32, frames: &[u64]) -> Result<(), VmError> {
-        let disk = self.disk.ok_or(VmError::Io)?;
-        disk.write_frames(first as u64 * SECTORS_PER_SLOT, frames)
-            .map_err(|_| VmError::Io)
-    }
-
-    /// Writes the page-sized `frame` to slot `slot`.
-    pub fn write(&self, slot: u32, frame: &[u8]) -> Result<(), VmError> {
-        let disk = self.disk.ok_or(VmError::Io)?;
-        disk.write(slot as u64 * SECTORS_PER_SLOT, frame)
-            .map_err(|_| VmError::Io)
+    /// Free slots.
+    pub fn free_slots(&self) -> u32 {
+        self.slots.total() - self.slots.used()
     }
 }
 
@@ -239,5 +263,26 @@ mod tests {
     #[test]
     fn empty_swap_has_no_slots() {
         assert_eq!(SlotBitmap::new(0).alloc(), None);
+    }
+
+    #[test]
+    fn shared_slots_are_freed_with_their_last_share() {
+        use crate::vm::addr::{SpaceId, UserPage};
+        let owner = PageRef {
+            space: SpaceId(1),
+            page: UserPage::from_number(7),
+        };
+        let mut swap = Swap::new(4);
+        let slot = swap.alloc().unwrap();
+        let a = swap.take(slot, owner);
+        assert_eq!(swap.owner(slot), Some(owner));
+        let b = swap.share(&a);
+        assert_eq!(swap.shares(slot), 2);
+        assert_eq!(swap.owner(slot), None, "a shared slot is not read ahead");
+        swap.release(a);
+        assert_eq!(swap.usage(), (1, 4));
+        swap.release(b);
+        assert_eq!(swap.usage(), (0, 4));
+        assert_eq!(swap.free_slots(), 4);
     }
 }

@@ -1,96 +1,39 @@
-//! UNINIT pages: what a page will be filled with on its first fault, as data
-//! (printable, testable, copyable by fork), and `uninit_initialize`, which fills
-//! the frame and turns the page into ANON or FILE.
-use super::file::Mapping;
-use super::page::{Anon, FilePage, Kind};
-use crate::fs::File;
+//! UNINIT pages: how a page that is not in memory and has no swap slot is
+//! built on its fault (`uninit_initialize`), from its region: zeros for the
+//! stack, the executable's bytes and zeros for a segment page, the file's
+//! bytes for a mapped page. The same code rebuilds a clean page that
+//! eviction dropped.
+use super::addr::UserPage;
+use super::hw::IoError;
+use super::region::{Kind, Region};
 use crate::userprog::elf::PagePart;
-use abi::layout::PAGE_SIZE;
-use alloc::sync::Arc;
-use alloc::vec::Vec;
 
-/// The lazy initializer of a page.
-#[derive(Debug, Clone)]
-pub enum Initializer {
-    /// Zero-filled anonymous memory (stack, bss); becomes ANON.
-    Zero,
-    /// A page of an executable's PT_LOAD segments: `parts` are copied from
-    /// `file`, the rest is zero; becomes ANON (its origin is kept so an
-    /// unmodified page can be dropped instead of swapped).
-    Elf {
-        file: Arc<File>,
-        parts: Vec<PagePart>,
-    },
-    /// A page of a file mapping at `offset`, `read_bytes` from the file;
-    /// becomes FILE.
-    Mmap {
-        mapping: Arc<Mapping>,
-        offset: u64,
-        read_bytes: u32,
-    },
-}
-
-/// Why initialization failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadError;
-
-impl Initializer {
-    /// Whether the first fault reads a file (else it zero-fills).
-    pub fn reads_file(&self) -> bool {
-        match self {
-            Initializer::Zero => false,
-            Initializer::Elf { parts, .. } => !parts.is_empty(),
-            Initializer::Mmap { read_bytes, .. } => *read_bytes > 0,
+/// Fills `frame` (the page's bytes; `zeroed`: they are all zero already)
+/// with the first contents of `page`, one of `region`'s pages. `IoError`
+/// when the file cannot be read.
+pub fn initialize(
+    region: &Region,
+    page: UserPage,
+    frame: &mut [u8],
+    zeroed: bool,
+) -> Result<(), IoError> {
+    match &region.kind {
+        Kind::Stack => {
+            if !zeroed {
+                frame.fill(0);
+            }
+            Ok(())
         }
-    }
-
-    /// Fills `frame` (the page's bytes, all of them; `zeroed`: they are all
-    /// zero already) and returns the kind the page becomes
-    /// (`uninit_initialize` → `anon_initializer` / `file_backed_initializer`).
-    pub fn initialize(self, frame: &mut [u8], zeroed: bool) -> Result<Kind, ReadError> {
-        debug_assert_eq!(frame.len(), PAGE_SIZE as usize);
-        match self {
-            Initializer::Zero => {
-                // SAFETY: `frame` is the page being filled, exclusively ours.
-                unsafe { crate::arch::cpu::zero_bytes(frame.as_mut_ptr(), frame.len()) };
-                Ok(Kind::Anon(Anon {
-                    slot: None,
-                    origin: Some(Initializer::Zero),
-                }))
-            }
-            Initializer::Elf { file, parts } => {
-                fill_parts(frame, &parts, zeroed, |buf, off| {
-                    file.read_at(buf, off).is_ok_and(|n| n == buf.len())
-                })?;
-                Ok(Kind::Anon(Anon {
-                    slot: None,
-                    origin: Some(Initializer::Elf { file, parts }),
-                }))
-            }
-            Initializer::Mmap {
-                mapping,
-                offset,
-                read_bytes,
-            } => {
-                let n = read_bytes as usize;
-                if !zeroed {
-                    frame[n..].fill(0);
-                }
-                if n > 0
-                    && !mapping
-                        .file
-                        .read_at(&mut frame[..n], offset)
-                        .is_ok_and(|got| got == n)
-                {
-                    return Err(ReadError);
-                }
-                Ok(Kind::File(FilePage {
-                    mapping,
-                    offset,
-                    read_bytes,
-                    dirty: false,
-                }))
-            }
+        Kind::Mmap(m) => m.read_page(page.number() - region.start.number(), frame, zeroed),
+        Kind::Image(image) => {
+            let Some(plan) = image.elf.plan_page(page.addr()) else {
+                // A page of the run that no segment touches cannot exist:
+                // runs are made of touched pages only.
+                return Err(IoError);
+            };
+            fill_parts(frame, plan.parts.as_slice(), zeroed, |buf, off| {
+                image.file.read_at(buf, off).is_ok_and(|n| n == buf.len())
+            })
         }
     }
 }
@@ -102,7 +45,7 @@ pub fn fill_parts(
     parts: &[PagePart],
     zeroed: bool,
     mut read: impl FnMut(&mut [u8], u64) -> bool,
-) -> Result<(), ReadError> {
+) -> Result<(), IoError> {
     let mut cursor = 0usize;
     for p in parts {
         let (start, len) = (p.page_offset as usize, p.len as usize);
@@ -110,7 +53,7 @@ pub fn fill_parts(
             frame[cursor..start].fill(0);
         }
         if !read(&mut frame[start..start + len], p.file_offset) {
-            return Err(ReadError);
+            return Err(IoError);
         }
         cursor = start + len;
     }
@@ -123,6 +66,7 @@ pub fn fill_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn parts_are_read_and_the_rest_zeroed() {
@@ -154,7 +98,7 @@ mod tests {
         assert!(frame[0x122..].iter().all(|&b| b == 0));
         assert_eq!(
             fill_parts(&mut frame, &parts, false, |_, _| false),
-            Err(ReadError)
+            Err(IoError)
         );
         // A frame known to be zero is only read into.
         let mut zeroed = alloc::vec![0u8; 4096];
@@ -164,20 +108,5 @@ mod tests {
         })
         .unwrap();
         assert_eq!(zeroed.iter().filter(|&&b| b == 7).count(), 6);
-    }
-
-    #[test]
-    fn zero_pages_become_anon() {
-        let mut frame = alloc::vec![1u8; 4096];
-        let kind = Initializer::Zero.initialize(&mut frame, false).unwrap();
-        assert!(frame.iter().all(|&b| b == 0));
-        assert!(matches!(
-            kind,
-            Kind::Anon(Anon {
-                slot: None,
-                origin: Some(Initializer::Zero)
-            })
-        ));
-        assert!(!Initializer::Zero.reads_file());
     }
 }

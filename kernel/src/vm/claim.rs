@@ -1,0 +1,211 @@
+//! `vm_do_claim_page`: gives a page that is not in memory a frame, fills it
+//! (`swap_in`: from its origin, or from its swap slot with read-ahead of the
+//! slots after it), maps it, and only then records it as resident, so a
+//! failure at any step leaves the page as it was. Also `vm_get_frame`: a
+//! frame from the user pool, by eviction, or after the out-of-memory killer
+//! freed one.
+use super::addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
+use super::evict::EvictError;
+use super::hw::{Hw, Table};
+use super::page::{Resident, Source};
+use super::{EVICT_BATCH, SWAP_READAHEAD, Vm, VmError};
+use crate::profile::{self, FaultTimer, SpanKind, Stage};
+
+impl<H: Hw> Vm<H> {
+    /// `vm_get_frame`: a frame for a page of space `requester`, from the
+    /// user pool or by evicting other pages, and whether it is known to hold
+    /// only zeros. When nothing can be evicted, or memory is thrashing with
+    /// no swap left, the out-of-memory killer reaps the largest process and
+    /// the search goes on; `OutOfMemory` when the requester is the one chosen.
+    pub(super) fn get_frame(&mut self, requester: SpaceId) -> Result<(PhysAddr, bool), VmError> {
+        // Each round either returns or kills a process (there are finitely
+        // many) or evicts a batch; bound the rounds all the same.
+        let rounds = self.frames.len() / EVICT_BATCH + self.spaces.len() + 2;
+        for _ in 0..rounds {
+            if let Some(got) = self.hw.alloc_frame() {
+                return Ok(got);
+            }
+            let swap_short = self.swap.free_slots() < EVICT_BATCH as u32;
+            if swap_short && self.pressure.thrashing() {
+                self.pressure.reset();
+                self.out_of_memory(requester)?;
+                continue;
+            }
+            let start = crate::arch::rdtsc();
+            match self.evict_batch() {
+                Ok((pa, victim)) => {
+                    let pid = self.space(victim.space).map_or(0, |s| s.pid);
+                    let end = crate::arch::rdtsc();
+                    profile::span(SpanKind::Evict, pid, victim.page.addr(), start, end);
+                    return Ok((pa, false));
+                }
+                // A batch that freed nothing (its writes failed) moved the
+                // clock on: try the next one.
+                Err(EvictError::NothingFreed) => continue,
+                Err(EvictError::NoVictim) => self.out_of_memory(requester)?,
+            }
+        }
+        self.out_of_memory(requester)?;
+        self.hw.alloc_frame().ok_or(VmError::OutOfMemory)
+    }
+
+    /// `vm_do_claim_page`: makes `page` of space `id` (which has an SPT
+    /// entry) resident and mapped; returns its frame. On failure the page is
+    /// as it was and everything taken is given back.
+    pub(super) fn claim(
+        &mut self,
+        id: SpaceId,
+        page: UserPage,
+        timer: &mut FaultTimer,
+    ) -> Result<PhysAddr, VmError> {
+        let entry = self.space(id)?.spt.find(page).ok_or(VmError::NoPage)?;
+        if let Some(r) = entry.resident() {
+            return Ok(self.frames.pa(r.frame.id()));
+        }
+        let (evicted, source) = (entry.evicted(), entry.fill_source());
+        if let Some(stamp) = evicted {
+            let frames = self.frames.len();
+            self.pressure.refault(stamp, frames);
+        }
+        let (pa, zeroed) = self.get_frame(id)?;
+        timer.stage(Stage::FrameAlloc);
+        let result = match source {
+            Source::Origin => self.fill(id, page, pa, zeroed),
+            Source::Swap(slot) => self.swap_in_run(id, page, pa, slot),
+        };
+        timer.stage(Stage::Init);
+        match result {
+            Ok(()) => Ok(pa),
+            Err(e) => {
+                self.hw.free_frame(pa);
+                Err(e)
+            }
+        }
+    }
+
+    /// Fills the free frame `pa` with the origin of `page` (zeros, the
+    /// executable's or the file's bytes), maps it and makes the page resident.
+    fn fill(
+        &mut self,
+        id: SpaceId,
+        page: UserPage,
+        pa: PhysAddr,
+        zeroed: bool,
+    ) -> Result<(), VmError> {
+        let Vm { hw, spaces, .. } = self;
+        let space = spaces[id.0 as usize].as_mut().ok_or(VmError::Killed)?;
+        let region = space.regions.find(page).ok_or(VmError::NoPage)?;
+        let reads = region.reads_file(page);
+        let start = crate::arch::rdtsc();
+        super::uninit::initialize(region, page, hw.frame(pa), zeroed).map_err(|_| VmError::Io)?;
+        if reads {
+            profile::span(
+                SpanKind::FileRead,
+                space.pid,
+                page.addr(),
+                start,
+                crate::arch::rdtsc(),
+            );
+        }
+        self.install(id, page, pa, false)
+    }
+
+    /// Maps the filled frame `pa` at `page` with the page's rights and
+    /// records the page as resident (`dirty`: its bytes exist nowhere else);
+    /// releases the swap slot it came from. Nothing changes on failure.
+    fn install(
+        &mut self,
+        id: SpaceId,
+        page: UserPage,
+        pa: PhysAddr,
+        dirty: bool,
+    ) -> Result<(), VmError> {
+        let r = PageRef { space: id, page };
+        let Vm {
+            spaces,
+            frames,
+            swap,
+            ..
+        } = self;
+        let space = spaces[id.0 as usize].as_mut().ok_or(VmError::Killed)?;
+        let entry = space.spt.find_mut(page).ok_or(VmError::NoPage)?;
+        space.pt.map(page, pa, entry.prot)?;
+        let frame = frames.take(pa, r);
+        frames.unpin(frame.id());
+        let resident = Resident {
+            frame,
+            dirty,
+            next: None,
+        };
+        if let Some(slot) = entry.swapped_in(resident) {
+            swap.release(slot);
+        }
+        Ok(())
+    }
+
+    /// `anon_swap_in` with read-ahead: reads the page from `slot` into `pa`
+    /// together with the pages of the same space held alone in the slots
+    /// right after it (up to [`SWAP_READAHEAD`] in all, each into a free
+    /// frame: read-ahead never evicts), in one disk request, and maps them
+    /// all. Pages read ahead are mapped not accessed, so the clock takes them
+    /// back first if they stay unused.
+    fn swap_in_run(
+        &mut self,
+        id: SpaceId,
+        page: UserPage,
+        pa: PhysAddr,
+        slot: SwapSlot,
+    ) -> Result<(), VmError> {
+        let mut run = [(page, pa); SWAP_READAHEAD];
+        let mut n = 1;
+        while n < SWAP_READAHEAD {
+            let next = SwapSlot(slot.0 + n as u32);
+            let Some(owner) = self.swap.owner(next) else {
+                break;
+            };
+            // The owner must still be a page of this space swapped to that slot.
+            let swapped_there = owner.space == id
+                && self
+                    .page(owner)
+                    .is_some_and(|p| p.fill_source() == Source::Swap(next));
+            if !swapped_there {
+                break;
+            }
+            let Some((frame, _)) = self.hw.alloc_frame() else {
+                break;
+            };
+            run[n] = (owner.page, frame);
+            n += 1;
+        }
+        let mut frames = [pa; SWAP_READAHEAD];
+        for (f, &(_, frame)) in frames.iter_mut().zip(&run[..n]) {
+            *f = frame;
+        }
+        let start = crate::arch::rdtsc();
+        let read = self.hw.swap_read(slot, &frames[..n]);
+        let pid = self.space(id).map_or(0, |s| s.pid);
+        profile::span(
+            SpanKind::SwapRead,
+            pid,
+            page.addr(),
+            start,
+            crate::arch::rdtsc(),
+        );
+        if read.is_err() {
+            for &frame in &frames[1..n] {
+                self.hw.free_frame(frame);
+            }
+            return Err(VmError::Io);
+        }
+        // The faulting page first: its failure fails the fault. A page read
+        // ahead that cannot be mapped stays in its slot.
+        let first = self.install(id, page, pa, true);
+        for &(ahead, frame) in &run[1..n] {
+            if self.install(id, ahead, frame, true).is_err() {
+                self.hw.free_frame(frame);
+            }
+        }
+        // On failure the caller frees `pa`.
+        first
+    }
+}

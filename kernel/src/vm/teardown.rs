@@ -1,0 +1,77 @@
+//! `destroy` and `supplemental_page_table_kill`: taking pages out of a space
+//! (munmap, exit, exec, the out-of-memory killer). A dirty file page is
+//! written back first; the page gives back its frame share (leaving the
+//! frame's reverse map; the frame is freed with its last share) or its swap
+//! slot share.
+use super::addr::{PageRef, SpaceId, UserPage};
+use super::hw::{Hw, Table};
+use super::space::Life;
+use super::{Vm, VmError};
+
+impl<H: Hw> Vm<H> {
+    /// `destroy`: takes `page` out of space `id` (its entry, its mapping and
+    /// what it holds). The caller invalidates cached translations afterwards.
+    /// A write-back that fails is lost (exit and munmap have no one to tell).
+    pub(super) fn destroy_page(&mut self, id: SpaceId, page: UserPage) {
+        let r = PageRef { space: id, page };
+        let Ok(space) = self.space_mut(id) else {
+            return;
+        };
+        let pte = space.pt.clear(page);
+        let Some(entry) = space.spt.find(page) else {
+            return;
+        };
+        let writes_back = entry.writes_back_on_destroy(pte.is_some_and(|p| p.dirty));
+        let frame = entry.resident().map(|res| res.frame.id());
+        if let Some(frame) = frame {
+            if writes_back {
+                let _ = self.write_back(frame, r);
+            }
+            self.unlink(frame, r);
+        }
+        let Some(entry) = self.space_mut(id).ok().and_then(|s| s.spt.remove(page)) else {
+            return;
+        };
+        let (resident, slot) = entry.destroy();
+        if let Some(res) = resident
+            && let Some(pa) = self.frames.release(res.frame)
+        {
+            self.hw.free_frame(pa);
+        }
+        if let Some(slot) = slot {
+            self.swap.release(slot);
+        }
+    }
+
+    /// `supplemental_page_table_kill`: destroys every page and region of
+    /// space `id`; the space stays usable (empty).
+    pub(super) fn kill(&mut self, id: SpaceId) {
+        while let Some(page) = self.space(id).ok().and_then(|s| s.spt.any_page()) {
+            self.destroy_page(id, page);
+        }
+        if let Ok(space) = self.space_mut(id) {
+            space.regions.clear();
+        }
+        self.hw.flush_all();
+    }
+
+    /// Destroys space `id` entirely (exit, exec's old image, a failed load
+    /// or fork): every page, then the page tables. Pages in use (pages
+    /// resident, slots, frames) all go back.
+    pub fn destroy_space(&mut self, id: SpaceId) -> Result<(), VmError> {
+        self.space(id)?;
+        self.kill(id);
+        let space = self.spaces[id.0 as usize].take();
+        drop(space);
+        Ok(())
+    }
+
+    /// The out-of-memory killer's reap: empties space `id` now and marks it
+    /// dead, so every later fault of its process fails and the process ends.
+    pub(super) fn reap(&mut self, id: SpaceId) {
+        self.kill(id);
+        if let Ok(space) = self.space_mut(id) {
+            space.life = Life::Dead;
+        }
+    }
+}
