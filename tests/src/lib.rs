@@ -283,6 +283,14 @@ pub enum Filter {
     None,
     /// Drop `NAME: exit(STATUS)` lines on both sides (Pintos `IGNORE_EXIT_CODES`).
     IgnoreExitCodes,
+    /// Also drop the kernel's `faultline: out of memory: killing ...` lines
+    /// (for workloads where how many processes the killer picks may vary).
+    IgnoreExitsAndOomKills,
+}
+
+/// Whether `line` is the kernel's out-of-memory kill line.
+pub fn is_oom_kill_line(line: &str) -> bool {
+    line.starts_with("faultline: out of memory: killing ")
 }
 
 impl Filter {
@@ -290,6 +298,11 @@ impl Filter {
         match self {
             Filter::None => lines.to_vec(),
             Filter::IgnoreExitCodes => lines.iter().copied().filter(|l| !is_exit_line(l)).collect(),
+            Filter::IgnoreExitsAndOomKills => lines
+                .iter()
+                .copied()
+                .filter(|l| !is_exit_line(l) && !is_oom_kill_line(l))
+                .collect(),
         }
     }
 }

@@ -5,13 +5,15 @@
 //! [`println!`]), the Pintos test conventions ([`msg!`], [`fail!`], [`check!`],
 //! [`test_main!`]), NUL-terminated strings built on the stack ([`cstr`]) and
 //! buffers that straddle a page boundary ([`boundary`]), the test data
-//! ([`sample`]) and deliberate bad accesses ([`fault`]).
+//! ([`sample`]), deliberate bad accesses ([`fault`]) and the proof that the
+//! kernel survived them ([`health`]).
 #![no_std]
 
 pub mod boundary;
 pub mod cstr;
 pub mod entry;
 pub mod fault;
+pub mod health;
 pub mod panic;
 pub mod print;
 pub mod sample;

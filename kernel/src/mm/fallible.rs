@@ -3,7 +3,7 @@
 //! and fails early when the allocation would eat into the kernel's reserve
 //! (see [`super::may_charge`]), so that the kernel's own small allocations
 //! that cannot fail always find memory.
-use alloc::alloc::{Layout, alloc, dealloc};
+use alloc::alloc::{Layout, alloc};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -85,9 +85,11 @@ pub fn try_box<T>(value: T) -> Result<Box<T>, OutOfMemory> {
 ///
 /// `Arc` has no fallible constructor on stable Rust, so this proves the
 /// allocation will succeed first: with interrupts off (nothing else can
-/// allocate on this single CPU), it takes and frees a block of the layout
-/// `Arc` uses (two counters, then the value, `ArcInner` being `repr(C)`),
-/// then lets `Arc::new` take that memory.
+/// allocate on this single CPU), it asks the heap whether a block of the
+/// layout `Arc` uses (two counters, then the value, `ArcInner` being
+/// `repr(C)`) can be had, then lets `Arc::new` take it. (A probe through the
+/// global allocator would not do: the compiler may remove an allocation
+/// that is freed unused.)
 pub fn try_arc<T>(value: T) -> Result<Arc<T>, OutOfMemory> {
     let (layout, _) = Layout::new::<[usize; 2]>()
         .extend(Layout::new::<T>())
@@ -95,15 +97,23 @@ pub fn try_arc<T>(value: T) -> Result<Arc<T>, OutOfMemory> {
     let layout = layout.pad_to_align();
     charge(layout.size())?;
     let was = crate::arch::intr_disable();
-    // SAFETY: the layout has a non-zero size (two counters at least).
-    let probe = unsafe { alloc(layout) };
-    let result = if probe.is_null() {
-        Err(OutOfMemory)
-    } else {
-        // SAFETY: `probe` was just allocated with `layout`.
-        unsafe { dealloc(probe, layout) };
+    let result = if can_allocate(layout) {
         Ok(Arc::new(value))
+    } else {
+        Err(OutOfMemory)
     };
     crate::arch::intr_restore(was);
     result
+}
+
+/// Whether the heap can give a block of `layout` now.
+#[cfg(not(test))]
+fn can_allocate(layout: Layout) -> bool {
+    super::heap::can_allocate(layout)
+}
+
+/// The host tests use the host's allocator, which does not run out.
+#[cfg(test)]
+fn can_allocate(_layout: Layout) -> bool {
+    true
 }

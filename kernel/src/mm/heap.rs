@@ -19,22 +19,41 @@ use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicUsize, Ordering};
 use talc::{OomHandler, Span, Talc};
 
-/// Most arenas the heap can hold (growth is geometric, so a few suffice).
-const MAX_ARENAS: usize = 64;
+/// Most arenas the heap can hold (growth is geometric and arenas are
+/// extended in place when they can be, so few are needed).
+const MAX_ARENAS: usize = 256;
 /// Smallest growth, in frames.
 const MIN_GROW_FRAMES: usize = 16;
 const PAGE: usize = PAGE_SIZE as usize;
 
-/// One arena: `frames` kernel frames from guest-physical `pa`.
+/// One arena: `frames` kernel frames from guest-physical `pa`, and the heap
+/// talc made of them (`base..acme`, which talc may keep a little inside the
+/// frames).
 #[derive(Clone, Copy, Debug, Default)]
 struct Arena {
     pa: u64,
     frames: usize,
+    base: usize,
+    acme: usize,
 }
 
 impl Arena {
-    fn span(self) -> Span {
-        Span::from_base_size(super::phys_to_virt(self.pa) as *mut u8, self.frames * PAGE)
+    /// The whole of `frames` frames from `pa`, as a span.
+    fn frames_span(pa: u64, frames: usize) -> Span {
+        Span::from_base_size(super::phys_to_virt(pa) as *mut u8, frames * PAGE)
+    }
+
+    /// The heap talc keeps in this arena.
+    fn heap(self) -> Span {
+        Span::new(self.base as *mut u8, self.acme as *mut u8)
+    }
+
+    /// Records the heap talc returned.
+    fn with_heap(self, heap: Span) -> Arena {
+        let (base, acme) = heap
+            .get_base_acme()
+            .map_or((0, 0), |(b, a)| (b as usize, a as usize));
+        Arena { base, acme, ..self }
     }
 
     fn end(self) -> u64 {
@@ -53,7 +72,12 @@ struct Grow {
 impl Grow {
     const fn new() -> Grow {
         Grow {
-            arenas: [Arena { pa: 0, frames: 0 }; MAX_ARENAS],
+            arenas: [Arena {
+                pa: 0,
+                frames: 0,
+                base: 0,
+                acme: 0,
+            }; MAX_ARENAS],
             len: 0,
             frames: 0,
         }
@@ -62,43 +86,48 @@ impl Grow {
 
 impl OomHandler for Grow {
     /// Adds at least enough memory for `layout` (and at least an eighth of
-    /// the heap, so that arenas stay few); fails when the kernel pool cannot
-    /// give it.
+    /// the heap, so that arenas stay few): extends an arena in place when the
+    /// frames just above it are free, else claims a new arena; fails when the
+    /// kernel pool cannot give it.
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
         let need = (layout.size() + layout.align() + 256).div_ceil(PAGE);
         let want = need.max(MIN_GROW_FRAMES).max(talc.oom_handler.frames / 8);
-        let g = &mut talc.oom_handler;
-        // Extend the newest arena in place when the frames above it are free.
-        if g.len > 0 {
-            let last = g.arenas[g.len - 1];
+        // Extend an arena in place (the newest first) when the frames above
+        // it are free.
+        for i in (0..talc.oom_handler.len).rev() {
+            let arena = talc.oom_handler.arenas[i];
             for n in [want, need] {
-                if palloc::alloc_kernel_pages_at(last.end(), n) {
-                    let grown = Arena {
-                        pa: last.pa,
-                        frames: last.frames + n,
-                    };
-                    // SAFETY: `last` is a heap of this allocator and the
-                    // frames above it were just taken from the pool for it.
-                    unsafe { talc.extend(last.span(), grown.span()) };
+                if palloc::alloc_kernel_pages_at(arena.end(), n) {
+                    let frames = arena.frames + n;
+                    let request = Arena::frames_span(arena.pa, frames);
+                    // SAFETY: `arena.heap()` is a heap of this allocator as
+                    // talc last returned it, and the frames above it were
+                    // just taken from the pool for it.
+                    let heap = unsafe { talc.extend(arena.heap(), request) };
                     let g = &mut talc.oom_handler;
-                    g.arenas[g.len - 1] = grown;
+                    g.arenas[i] = Arena { frames, ..arena }.with_heap(heap);
                     g.frames += n;
                     return Ok(());
                 }
             }
         }
-        if g.len == MAX_ARENAS {
+        if talc.oom_handler.len == MAX_ARENAS {
             return Err(());
         }
         for n in [want, need] {
             if let Some(pa) = palloc::alloc_kernel_pages_uninit(n, 1) {
-                let arena = Arena { pa, frames: n };
                 // SAFETY: the frames were just taken from the pool for the
                 // heap and are reached through the direct map.
-                if unsafe { talc.claim(arena.span()) }.is_err() {
+                let Ok(heap) = (unsafe { talc.claim(Arena::frames_span(pa, n)) }) else {
                     palloc::free_kernel_pages(pa, n);
                     return Err(());
+                };
+                let arena = Arena {
+                    pa,
+                    frames: n,
+                    ..Arena::default()
                 }
+                .with_heap(heap);
                 let g = &mut talc.oom_handler;
                 g.arenas[g.len] = arena;
                 g.len += 1;
@@ -132,6 +161,23 @@ pub fn init(frames: usize) {
     }
 }
 
+/// Whether an allocation of `layout` would succeed now (the heap grows if it
+/// must): takes and gives back a block under the heap's lock, so that the
+/// answer holds until interrupts are next enabled on this single CPU.
+pub fn can_allocate(layout: Layout) -> bool {
+    let mut talc = HEAP.0.lock();
+    // SAFETY: a block taken here is freed right away with the same layout.
+    unsafe {
+        match talc.malloc(layout) {
+            Ok(p) => {
+                talc.free(p, layout);
+                true
+            }
+            Err(()) => false,
+        }
+    }
+}
+
 /// (bytes allocated, frames the heap holds).
 pub fn usage() -> (usize, usize) {
     let frames = HEAP.0.lock().oom_handler.frames;
@@ -148,34 +194,40 @@ pub fn trim() -> usize {
     while i > 0 {
         i -= 1;
         let arena = talc.oom_handler.arenas[i];
-        // SAFETY: `arena` is a heap of this allocator, unchanged since talc
-        // last returned it.
-        let used = unsafe { talc.get_allocated_span(arena.span()) };
+        // SAFETY: `arena.heap()` is a heap of this allocator as talc last
+        // returned it.
+        let used = unsafe { talc.get_allocated_span(arena.heap()) };
         let used_end = used
             .get_base_acme()
+            .filter(|(base, acme)| base < acme)
             .map(|(_, acme)| super::virt_to_phys(acme as u64));
         let keep = match used_end {
-            // An arena with nothing in it (not the first one) goes entirely.
+            // An arena with nothing in it (not the first one, which holds
+            // talc's own tables) goes entirely.
             None if i > 0 => 0,
-            None => 1,
+            None => continue,
             Some(end) => (end - arena.pa).div_ceil(PAGE as u64) as usize,
         };
         if keep >= arena.frames {
             continue;
         }
-        let kept = Arena {
-            pa: arena.pa,
-            frames: keep,
-        };
         let request = if keep == 0 {
             Span::empty()
         } else {
-            kept.span()
+            // From the heap's own base up to the kept frames' end: it
+            // covers every allocation of the arena.
+            let (base, _) = arena.heap().get_base_acme().unwrap_or_default();
+            Span::new(
+                base,
+                Arena::frames_span(arena.pa, keep)
+                    .get_base_acme()
+                    .map_or(base, |(_, a)| a),
+            )
         };
-        // SAFETY: `request` covers every allocation of the arena (from its
-        // base up to the allocated span's end).
-        unsafe { talc.truncate(arena.span(), request) };
-        palloc::free_kernel_pages(kept.end(), arena.frames - keep);
+        // SAFETY: `arena.heap()` is this allocator's heap, and `request`
+        // lies inside it and covers its allocated span.
+        let heap = unsafe { talc.truncate(arena.heap(), request) };
+        palloc::free_kernel_pages(arena.pa + (keep * PAGE) as u64, arena.frames - keep);
         freed += arena.frames - keep;
         let g = &mut talc.oom_handler;
         g.frames -= arena.frames - keep;
@@ -183,7 +235,11 @@ pub fn trim() -> usize {
             g.arenas.copy_within(i + 1..g.len, i);
             g.len -= 1;
         } else {
-            g.arenas[i] = kept;
+            g.arenas[i] = Arena {
+                frames: keep,
+                ..arena
+            }
+            .with_heap(heap);
         }
     }
     freed

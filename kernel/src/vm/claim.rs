@@ -25,7 +25,9 @@ impl<H: Hw> Vm<H> {
             if let Some(got) = self.hw.alloc_frame() {
                 return Ok(got);
             }
-            let swap_short = self.swap.free_slots() < EVICT_BATCH as u32;
+            let (used, total) = self.swap.usage();
+            let swap_short =
+                super::oom::Pressure::swap_short(total - used, total, EVICT_BATCH as u32);
             if swap_short && self.pressure.thrashing() {
                 self.pressure.reset();
                 self.out_of_memory(requester)?;

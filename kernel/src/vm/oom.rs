@@ -5,11 +5,13 @@
 //! leaves memory is stamped with the eviction counter; a page faulted back
 //! in within one turn of the user pool (fewer evictions since its stamp than
 //! there are frames) is a refault, evicted while still in use. Over each
-//! window of one pool's worth of evictions the VM counts refaults; when at
-//! least three quarters of the evicted pages came straight back, memory is
-//! thrashing. Thrashing with (almost) no swap left means nothing but clean
-//! pages in use can be evicted, forever: that, or finding nothing at all to
-//! evict, calls the killer.
+//! window of a quarter pool's evictions the VM counts refaults; when at
+//! least half of the evicted pages came straight back, memory is thrashing.
+//! Thrashing with (almost) no swap left (fewer free slots than a
+//! thirty-second of the disk, or than one eviction batch) means the
+//! processes in memory need more than there is and will only take pages
+//! from each other: that, or finding nothing at all to evict, calls the
+//! killer.
 //!
 //! The killer chooses the live process with the largest footprint (resident
 //! plus swapped pages; never the kernel, never a space still being built)
@@ -50,17 +52,23 @@ impl Pressure {
     }
 
     /// A page stamped `stamp` is being faulted back in, with `frames` frames
-    /// in the user pool; closes the window after one pool's worth of evictions.
+    /// in the user pool; closes the window after a quarter pool's evictions.
     pub fn refault(&mut self, stamp: Stamp, frames: usize) {
         let frames = frames.max(1) as u32;
         if stamp.0 != 0 && self.evictions.wrapping_sub(stamp.0) < frames {
             self.window_refaults += 1;
         }
-        if self.window_evictions >= frames {
-            self.thrashing = self.window_refaults * 4 >= self.window_evictions * 3;
+        if self.window_evictions >= (frames / 4).max(16) {
+            self.thrashing = self.window_refaults * 2 >= self.window_evictions;
             self.window_evictions = 0;
             self.window_refaults = 0;
         }
+    }
+
+    /// Whether swap is (almost) full: fewer than `batch` free slots, or than
+    /// a thirty-second of `total` (no swap disk counts as full).
+    pub fn swap_short(free: u32, total: u32, batch: u32) -> bool {
+        free < batch.max(total / 32)
     }
 
     /// Whether the last full window was thrashing.
@@ -128,9 +136,9 @@ mod tests {
     #[test]
     fn a_window_of_refaults_is_thrashing() {
         let mut p = Pressure::new();
-        let frames = 8;
-        // Eight evictions, each page faulted straight back.
-        for _ in 0..frames {
+        let frames = 64;
+        // Sixteen evictions, each page faulted straight back.
+        for _ in 0..16 {
             let s = p.stamp();
             p.refault(s, frames);
         }
@@ -140,9 +148,18 @@ mod tests {
     }
 
     #[test]
+    fn swap_is_short_near_full() {
+        assert!(Pressure::swap_short(0, 0, 8), "no swap disk");
+        assert!(Pressure::swap_short(7, 100, 8));
+        assert!(!Pressure::swap_short(8, 100, 8));
+        assert!(Pressure::swap_short(63, 2048, 8));
+        assert!(!Pressure::swap_short(64, 2048, 8));
+    }
+
+    #[test]
     fn pages_that_stay_out_are_progress() {
         let mut p = Pressure::new();
-        let frames = 8;
+        let frames = 64;
         let old: Vec<Stamp> = (0..frames).map(|_| p.stamp()).collect();
         // A whole pool later, the old pages come back: not refaults.
         for _ in 0..frames {

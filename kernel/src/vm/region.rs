@@ -85,11 +85,16 @@ impl Region {
     }
 }
 
+/// Most regions one space may have (like Linux's `vm.max_map_count`): the
+/// list is kept sorted, so this bounds the cost of adding one.
+pub const MAX_REGIONS: usize = 4096;
+
 /// Why a region could not be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegionError {
     /// It overlaps a region already there.
     Overlap,
+    /// The space has [`MAX_REGIONS`] already, or the list cannot grow.
     OutOfMemory,
 }
 
@@ -116,10 +121,14 @@ impl Regions {
         self.list.get(i).is_some_and(|r| r.start < end)
     }
 
-    /// Adds `region` (non-empty): `Overlap` if it shares a page with another.
+    /// Adds `region` (non-empty): `Overlap` if it shares a page with
+    /// another, `OutOfMemory` past [`MAX_REGIONS`] or without memory.
     pub fn insert(&mut self, region: Region) -> Result<(), RegionError> {
         if region.start >= region.end || self.overlaps(region.start, region.end) {
             return Err(RegionError::Overlap);
+        }
+        if self.list.len() >= MAX_REGIONS {
+            return Err(RegionError::OutOfMemory);
         }
         fallible::try_reserve(&mut self.list, 1).map_err(|_| RegionError::OutOfMemory)?;
         let i = self.list.partition_point(|r| r.end <= region.start);
