@@ -873,6 +873,12 @@ fn dup2_complex() {
 
 #[test]
 fn fork_bomb() {
+    // Hundreds of forks of processes holding hundreds of descriptors: minutes
+    // of kernel work in the emulated native mode.
+    if faultline_tests::native_mode() {
+        eprintln!("skipped in the native CPU mode");
+        return;
+    }
     // Exit lines of the many children are ignored, as Pintos multi-oom does;
     // the VMM's status still has to be 0.
     let want = Expected::new(

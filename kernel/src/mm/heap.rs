@@ -107,6 +107,7 @@ impl OomHandler for Grow {
                     let g = &mut talc.oom_handler;
                     g.arenas[i] = Arena { frames, ..arena }.with_heap(heap);
                     g.frames += n;
+                    FRAMES.store(g.frames, Ordering::Relaxed);
                     return Ok(());
                 }
             }
@@ -132,6 +133,7 @@ impl OomHandler for Grow {
                 g.arenas[g.len] = arena;
                 g.len += 1;
                 g.frames += n;
+                FRAMES.store(g.frames, Ordering::Relaxed);
                 return Ok(());
             }
         }
@@ -146,6 +148,8 @@ static HEAP: KernelHeap = KernelHeap(SpinLock::new(Talc::new(Grow::new())));
 
 /// Bytes handed out and not yet freed.
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+/// Frames in all arenas (a copy of `Grow::frames` readable without the lock).
+static FRAMES: AtomicUsize = AtomicUsize::new(0);
 
 /// Gives the heap its first arena (`frames` frames); the heap grows from the
 /// kernel pool afterwards. Panics when the pool cannot give it (boot only).
@@ -178,10 +182,12 @@ pub fn can_allocate(layout: Layout) -> bool {
     }
 }
 
-/// (bytes allocated, frames the heap holds).
+/// (bytes allocated, frames the heap holds), without taking the lock.
 pub fn usage() -> (usize, usize) {
-    let frames = HEAP.0.lock().oom_handler.frames;
-    (ALLOCATED.load(Ordering::Relaxed), frames)
+    (
+        ALLOCATED.load(Ordering::Relaxed),
+        FRAMES.load(Ordering::Relaxed),
+    )
 }
 
 /// Returns to the kernel pool every whole free page at the top of an arena,
@@ -231,6 +237,7 @@ pub fn trim() -> usize {
         freed += arena.frames - keep;
         let g = &mut talc.oom_handler;
         g.frames -= arena.frames - keep;
+        FRAMES.store(g.frames, Ordering::Relaxed);
         if keep == 0 {
             g.arenas.copy_within(i + 1..g.len, i);
             g.len -= 1;

@@ -70,9 +70,8 @@ pub fn init(boot: &BootInfo) {
 /// Bytes of kernel memory still free: free kernel-pool frames, plus what the
 /// heap holds but has not handed out.
 pub fn free_bytes() -> usize {
-    let (used, total) = palloc::kernel_usage();
     let (allocated, heap_frames) = heap::usage();
-    (total - used) * PAGE_SIZE as usize
+    palloc::kernel_free() * PAGE_SIZE as usize
         + (heap_frames * PAGE_SIZE as usize).saturating_sub(allocated)
 }
 

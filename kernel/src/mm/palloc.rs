@@ -12,6 +12,7 @@
 use crate::sync::SpinLock;
 use abi::boot::BootInfo;
 use abi::layout::PAGE_SIZE;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 const MAX_FRAMES: usize = 1 << 20; // 4 GiB of RAM
 const WORDS: usize = MAX_FRAMES / 64;
@@ -204,6 +205,9 @@ static mut KERNEL_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
 static mut USER_BITS: [u64; WORDS / 2] = [0; WORDS / 2];
 static mut USER_ZERO: [u64; WORDS / 2] = [0; WORDS / 2];
 static KERNEL_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
+/// Free frames of the kernel pool, kept beside the pool so that the reserve
+/// check ([`super::may_charge`]) takes no lock.
+static KERNEL_FREE: AtomicUsize = AtomicUsize::new(0);
 static USER_POOL: SpinLock<Pool> = SpinLock::new(Pool::empty());
 
 unsafe extern "C" {
@@ -236,6 +240,7 @@ pub fn init(boot: &BootInfo) {
     if !user.is_multiple_of(64) {
         uzero[zero_words - 1] = (1 << (user % 64)) - 1;
     }
+    KERNEL_FREE.store(kernel, Ordering::Relaxed);
     *KERNEL_POOL.lock() = Pool {
         base: start,
         count: kernel,
@@ -281,18 +286,31 @@ pub fn alloc_kernel_pages_aligned(n: usize, align: usize) -> Option<u64> {
 /// `n` contiguous kernel frames with whatever they held (for memory that is
 /// initialized before use, like the heap).
 pub fn alloc_kernel_pages_uninit(n: usize, align: usize) -> Option<u64> {
-    KERNEL_POOL.lock().alloc(n, align)
+    let mut pool = KERNEL_POOL.lock();
+    let pa = pool.alloc(n, align);
+    KERNEL_FREE.store(pool.count - pool.used, Ordering::Relaxed);
+    pa
 }
 
 /// Takes the `n` kernel frames from guest-physical `pa` (contents as they
 /// are) if every one of them is free; false (and nothing taken) otherwise.
 pub fn alloc_kernel_pages_at(pa: u64, n: usize) -> bool {
-    KERNEL_POOL.lock().alloc_at(pa, n)
+    let mut pool = KERNEL_POOL.lock();
+    let taken = pool.alloc_at(pa, n);
+    KERNEL_FREE.store(pool.count - pool.used, Ordering::Relaxed);
+    taken
 }
 
 /// Returns kernel frames.
 pub fn free_kernel_pages(pa: u64, n: usize) {
-    KERNEL_POOL.lock().free(pa, n);
+    let mut pool = KERNEL_POOL.lock();
+    pool.free(pa, n);
+    KERNEL_FREE.store(pool.count - pool.used, Ordering::Relaxed);
+}
+
+/// Free frames of the kernel pool (without taking its lock).
+pub fn kernel_free() -> usize {
+    KERNEL_FREE.load(Ordering::Relaxed)
 }
 
 /// One frame of the user pool and whether it is known to hold only zeros

@@ -124,15 +124,18 @@ impl FdTable {
 
     /// The child's table for `fork`, or `OutOfMemory` (nothing is kept then).
     pub fn fork_copy(&self) -> Result<FdTable, OutOfMemory> {
-        let mut fds = fallible::try_vec(self.fds.len())?;
-        // Descriptors sharing an object share its copy too: `made[i]` is the
-        // copy of `self.fds[i]`'s object.
-        let mut made: Vec<Arc<OpenFile>> = fallible::try_vec(self.fds.len())?;
+        let mut fds: Vec<(u32, Arc<OpenFile>)> = fallible::try_vec(self.fds.len())?;
         for (i, (n, f)) in self.fds.iter().enumerate() {
-            let earlier = self.fds[..i]
-                .iter()
-                .position(|(_, g)| Arc::ptr_eq(f, g))
-                .map(|j| made[j].clone());
+            // Descriptors sharing an object share its copy too. An object
+            // only this entry refers to (the common case) needs no search.
+            let earlier = (Arc::strong_count(f) > 1)
+                .then(|| {
+                    self.fds[..i]
+                        .iter()
+                        .position(|(_, g)| Arc::ptr_eq(f, g))
+                        .map(|j| fds[j].1.clone())
+                })
+                .flatten();
             let copy = match earlier {
                 Some(c) => c,
                 None => fallible::try_arc(match &**f {
@@ -141,7 +144,6 @@ impl FdTable {
                     OpenFile::File(m) => OpenFile::File(Mutex::new(m.lock().duplicate())),
                 })?,
             };
-            made.push(copy.clone());
             fds.push((*n, copy));
         }
         Ok(FdTable { fds })
