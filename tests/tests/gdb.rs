@@ -127,7 +127,10 @@ impl Vm {
             }
             let _ = vm.child.kill();
             let _ = vm.child.wait();
-            assert!(seen.contains("cannot listen"), "faultline did not listen:\n{seen}");
+            assert!(
+                seen.contains("cannot listen"),
+                "faultline did not listen:\n{seen}"
+            );
         }
         panic!("no free port for --gdb after 5 tries");
     }
@@ -157,10 +160,7 @@ fn gdb(vm: &Vm, program: &str, commands: &[String]) -> String {
     for c in commands {
         cmd.arg("-ex").arg(c);
     }
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .expect("gdb runs");
+    let out = cmd.stdin(Stdio::null()).output().expect("gdb runs");
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
@@ -213,7 +213,10 @@ fn gdb_stops_in_the_fault_handler_steps_and_runs_to_the_exit() {
     let report = format!("gdb:\n{out}\nconsole:\n{stdout}\nstderr:\n{stderr}");
     // The breakpoint in the fault handler, and the trap path below it.
     assert!(out.contains(&format!("Breakpoint 1, {fault}")), "{report}");
-    for frame in ["kernel::userprog::handle_trap", "kernel::arch::trap::trap_dispatch"] {
+    for frame in [
+        "kernel::userprog::handle_trap",
+        "kernel::arch::trap::trap_dispatch",
+    ] {
         assert!(out.contains(frame), "no {frame} in the backtrace\n{report}");
     }
     assert!(out.contains("kernel/src/vm/"), "no source line\n{report}");
@@ -237,10 +240,13 @@ fn gdb_stops_in_the_fault_handler_steps_and_runs_to_the_exit() {
     assert_eq!(pcs.len(), 2, "{report}");
     assert_ne!(pcs[0], pcs[1], "stepi did not move\n{report}");
     // The second breakpoint, and the user's ARGC (1: just the program name).
-    assert!(out.contains(&format!("Breakpoint 2, {dispatch}")), "{report}");
     assert!(
-        out.lines()
-            .any(|l| l.starts_with(&format!("{argc:#x}")) && l.trim_end().ends_with("0x0000000000000001")),
+        out.contains(&format!("Breakpoint 2, {dispatch}")),
+        "{report}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with(&format!("{argc:#x}"))
+            && l.trim_end().ends_with("0x0000000000000001")),
         "ARGC not read\n{report}"
     );
     // The program ran to its normal end.

@@ -67,15 +67,15 @@ fn kernel(paths: &Paths) -> Result<()> {
         cargo::guest(paths, &paths.kernel_target(), KERNEL_RUSTFLAGS)
             .env("CARGO_PROFILE_RELEASE_DEBUG", KERNEL_DEBUG_INFO)
             .args([
-            "build",
-            "-p",
-            "faultline-kernel",
-            "--bin",
-            "kernel",
-            "--release",
-            "--target",
-            GUEST_TARGET,
-        ]),
+                "build",
+                "-p",
+                "faultline-kernel",
+                "--bin",
+                "kernel",
+                "--release",
+                "--target",
+                GUEST_TARGET,
+            ]),
         "the kernel build",
     )
 }

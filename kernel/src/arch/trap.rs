@@ -320,7 +320,6 @@ core::arch::global_asm!(
     tf = const RFLAGS_TF,
 );
 
-
 // The assembly above and the VMM's stack walks use the ABI's offsets.
 const _: () = {
     use core::mem::{offset_of, size_of};

@@ -69,7 +69,8 @@ impl Registers for Regs {
     }
 
     fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
-        self.core.gdb_deserialize(bytes.get(..CORE_BYTES).ok_or(())?)?;
+        self.core
+            .gdb_deserialize(bytes.get(..CORE_BYTES).ok_or(())?)?;
         let mut words = bytes[CORE_BYTES..]
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
@@ -223,6 +224,9 @@ mod tests {
         assert_eq!(back.pc(), 0xffff_ffff_8020_0000);
         assert!(back.gdb_deserialize(&bytes[..100]).is_err());
         // The description names every serialized register once.
-        assert_eq!(TARGET_XML.matches("<reg ").count(), 16 + 2 + 6 + 8 + 8 + 17 + 2 + 5);
+        assert_eq!(
+            TARGET_XML.matches("<reg ").count(),
+            16 + 2 + 6 + 8 + 8 + 17 + 2 + 5
+        );
     }
 }

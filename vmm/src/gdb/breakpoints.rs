@@ -37,10 +37,10 @@ pub struct SwTable {
 impl SwTable {
     /// Inserts a breakpoint at `va`, which maps to `pa`. Fails if `pa` is not RAM.
     pub fn insert(&mut self, mem: &GuestMem, va: u64, pa: u64) -> Result<(), ()> {
-        if let Some(sw) = self.active.get(&va) {
-            if sw.pas.contains(&pa) {
-                return Ok(());
-            }
+        if let Some(sw) = self.active.get(&va)
+            && sw.pas.contains(&pa)
+        {
+            return Ok(());
         }
         let orig: u8 = mem.read_obj(GuestAddress(pa)).map_err(|_| ())?;
         if orig == INT3 && self.active.contains_key(&va) {

@@ -157,8 +157,10 @@ mod tests {
         for (i, w) in words.iter_mut().enumerate() {
             *w = 100 + i as u64;
         }
-        let mut s = kvm_sregs::default();
-        s.cr3 = 0x10000;
+        let mut s = kvm_sregs {
+            cr3: 0x10000,
+            ..kvm_sregs::default()
+        };
         s.ds.selector = 0x18;
         let regs = from_frame(&words, &s, &kvm_fpu::default());
         assert_eq!(regs.core.regs[0], 100 + tf::RAX as u64);
@@ -170,7 +172,15 @@ mod tests {
         let mut back = [0u64; FRAME_WORDS];
         back[tf::CS] = 0x33;
         to_frame(&regs, &mut back);
-        for i in [tf::R15, tf::R8, tf::RBP, tf::RAX, tf::RIP, tf::RFLAGS, tf::RSP] {
+        for i in [
+            tf::R15,
+            tf::R8,
+            tf::RBP,
+            tf::RAX,
+            tf::RIP,
+            tf::RFLAGS,
+            tf::RSP,
+        ] {
             assert_eq!(back[i], words[i], "word {i}");
         }
         assert_eq!(back[tf::CS], 0x33);

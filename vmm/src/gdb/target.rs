@@ -18,8 +18,8 @@ use gdbstub::target::{Target, TargetError, TargetResult};
 use kvm_ioctls::VcpuFd;
 
 use super::arch::{FaultlineX86, Regs};
-use super::event_loop::Watcher;
 use super::breakpoints::{HwKind, HwSlot, HwSlots, SwTable};
+use super::event_loop::Watcher;
 use super::memory;
 use super::regs::{self, FRAME_WORDS, RFLAGS_TF};
 use super::run::Stepping;
@@ -126,7 +126,11 @@ impl<'m, 'a> Debuggee<'m, 'a> {
             At::Frame(va) => {
                 let mut words = self.frame(va)?;
                 let rf = &mut words[regs::FRAME_RFLAGS];
-                *rf = if on { *rf | RFLAGS_TF } else { *rf & !RFLAGS_TF };
+                *rf = if on {
+                    *rf | RFLAGS_TF
+                } else {
+                    *rf & !RFLAGS_TF
+                };
                 self.set_frame(va, &words)
             }
             At::Vcpu => {
@@ -304,7 +308,12 @@ fn watch_kind(kind: WatchKind) -> Option<HwKind> {
 impl HwWatchpoint for Debuggee<'_, '_> {
     /// Only in the native mode on hosts whose KVM checks data breakpoints (not
     /// PVM hosts: docs/DEBUGGING.md).
-    fn add_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+    fn add_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
         let Some(kind) = watch_kind(kind) else {
             return Ok(false);
         };
