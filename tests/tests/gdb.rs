@@ -8,7 +8,8 @@
 //!
 //! Kernel functions the tests break on (looked up in the kernel's symbols,
 //! the first name that exists wins): the fault handler
-//! `kernel::vm::handle_fault`, and the system-call dispatcher
+//! `kernel::vm::api::handle_fault` (earlier `kernel::vm::handle_fault`), and
+//! the system-call dispatcher
 //! `kernel::userprog::syscall::dispatch`.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,7 +23,11 @@ use std::time::Duration;
 use faultline_tests::{RunOpts, command_args, native_mode, user_dir};
 
 /// Fault-handler names, newest first.
-const FAULT_HANDLERS: &[&str] = &["kernel::vm::handle_fault", "kernel::vm::fault::handle"];
+const FAULT_HANDLERS: &[&str] = &[
+    "kernel::vm::api::handle_fault",
+    "kernel::vm::handle_fault",
+    "kernel::vm::fault::handle",
+];
 /// System-call dispatcher names, newest first.
 const SYSCALL_DISPATCHERS: &[&str] = &[
     "kernel::userprog::syscall::dispatch",
