@@ -149,6 +149,8 @@ pub struct BootParams {
     /// The fault-profile buffer (guest-physical address, bytes), 0/0 when off.
     pub profile_buf: u64,
     pub profile_len: u64,
+    /// A debugger may attach (`--gdb`).
+    pub debugger: bool,
 }
 
 /// Writes the command line at `phys::CMDLINE` and the `BootInfo` at `phys::BOOT_INFO`.
@@ -198,6 +200,7 @@ pub fn write_boot_info(mem: &GuestMem, p: &BootParams) -> Result<()> {
     w64(offset_of!(BootInfo, boot_pml4), p.boot_pml4)?;
     w64(offset_of!(BootInfo, profile_buf), p.profile_buf)?;
     w64(offset_of!(BootInfo, profile_len), p.profile_len)?;
+    w64(offset_of!(BootInfo, debugger), u64::from(p.debugger))?;
     Ok(())
 }
 
@@ -398,6 +401,7 @@ mod tests {
             boot_pml4: 0x10000,
             profile_buf: 0x50_0000,
             profile_len: 0x6_c000,
+            debugger: true,
         };
         write_boot_info(&mem, &p).unwrap();
         let mut raw = [0u8; size_of::<BootInfo>()];
@@ -422,6 +426,7 @@ mod tests {
         assert_eq!(info.boot_pml4, 0x10000);
         assert_eq!(info.profile_buf, 0x50_0000);
         assert_eq!(info.profile_len, 0x6_c000);
+        assert_eq!(info.debugger, 1);
         let mut cmd = [0u8; 8];
         mem.read_slice(&mut cmd, GuestAddress(phys::CMDLINE))
             .unwrap();

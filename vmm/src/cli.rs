@@ -52,9 +52,9 @@ pub struct Cli {
     /// A swap disk backed by this host file (16M unless --swap gives the size)
     #[arg(long, value_name = "PATH")]
     pub swap_file: Option<PathBuf>,
-    /// Kill the VM after SECS seconds of wall time (0 = never)
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub timeout: u64,
+    /// Kill the VM after SECS seconds of wall time (0 = never) [default: 120; with --gdb: 0]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
     /// Print VM exit counts and guest/VMM time to stderr after the run
     #[arg(long)]
     pub stats: bool,
@@ -76,6 +76,9 @@ pub struct Cli {
     /// or collapsed stacks as text if FILE ends in .folded)
     #[arg(long, value_name = "FILE.svg")]
     pub flamegraph: Option<PathBuf>,
+    /// Serve gdb on 127.0.0.1:PORT; the VM waits for it before the kernel's first instruction
+    #[arg(long, value_name = "PORT")]
+    pub gdb: Option<u16>,
     /// Samples per second for --flamegraph
     #[arg(long, value_name = "HZ", default_value_t = config::SAMPLE_HZ_DEFAULT)]
     pub sample_hz: u32,
@@ -158,7 +161,13 @@ impl Cli {
                 size: size.unwrap_or(config::SWAP_SIZE_DEFAULT),
             }),
         };
-        c.timeout = (self.timeout > 0).then(|| Duration::from_secs(self.timeout));
+        let timeout = self.timeout.unwrap_or(if self.gdb.is_some() {
+            0
+        } else {
+            config::TIMEOUT_DEFAULT.as_secs()
+        });
+        c.timeout = (timeout > 0).then(|| Duration::from_secs(timeout));
+        c.gdb = self.gdb;
         c.stats = self.stats;
         c.cpu_mode = match self.cpu_mode {
             CpuModeArg::Auto => CpuModeChoice::Auto,
@@ -283,6 +292,13 @@ mod tests {
         assert_eq!(c.swap, Some(SwapConfig::Memory(8 << 20)));
         assert_eq!(c.timeout, None);
         assert!(!c.profiling());
+        let c = config(&["--", "p"]).unwrap();
+        assert_eq!(c.timeout, Some(config::TIMEOUT_DEFAULT));
+        assert_eq!(c.gdb, None);
+        let c = config(&["--gdb", "1234", "--", "p"]).unwrap();
+        assert_eq!((c.gdb, c.timeout), (Some(1234), None));
+        let c = config(&["--gdb", "1234", "--timeout", "9", "--", "p"]).unwrap();
+        assert_eq!(c.timeout, Some(Duration::from_secs(9)));
         let c = config(&[
             "--profile",
             "--trace",

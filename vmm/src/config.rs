@@ -92,6 +92,8 @@ pub struct Config {
     pub flamegraph: Option<PathBuf>,
     /// Samples per second of the flamegraph sampler.
     pub sample_hz: u32,
+    /// Serve gdb on 127.0.0.1 at this port, the VM stopped until it connects.
+    pub gdb: Option<u16>,
     /// The initial command line (program name and arguments).
     pub cmdline: String,
 }
@@ -117,6 +119,7 @@ impl Config {
             trace: None,
             flamegraph: None,
             sample_hz: SAMPLE_HZ_DEFAULT,
+            gdb: None,
             cmdline: cmdline.into(),
         }
     }

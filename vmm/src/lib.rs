@@ -10,6 +10,8 @@
 //! ([`profile_report`]), writes a Chrome trace ([`trace`]) and renders a
 //! flamegraph ([`flamegraph`]) from stacks its [`sampler`] read out of the
 //! guest ([`guest_stack`]).
+//!
+//! Debugging: `--gdb PORT` serves the GDB remote serial protocol ([`gdb`]).
 
 pub mod boot;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod cpuid;
 pub mod devices;
 pub mod flamegraph;
 pub mod fsimage;
+pub mod gdb;
 pub mod guest_stack;
 pub mod loader;
 pub mod memory;

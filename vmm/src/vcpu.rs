@@ -1,17 +1,20 @@
 //! The vCPU run loop: enters the guest with `KVM_RUN` and serves each exit
 //! (port I/O devices, virtio-mmio registers) until the guest ends the run,
-//! crashes, or the watchdog fires.
+//! crashes, or the watchdog fires. Under a debugger ([`Machine::debug`]) it
+//! also pauses on debug events ([`Machine::run_until`]).
 
 use std::io::Write;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use abi::debug::DEBUG_PORT;
 use abi::device::{
     CONSOLE_IN_PORT, CONSOLE_PORT, EXIT_PORT, MARKER_PORT, PANIC_PORT, SERIAL_PORT,
     VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE,
 };
 use anyhow::{Result, bail};
+use kvm_bindings::kvm_debug_exit_arch;
 use kvm_ioctls::{VcpuExit, VcpuFd};
 
 use crate::devices::console::Console;
@@ -87,6 +90,14 @@ fn internal_error(vcpu: &mut VcpuFd) -> String {
     s
 }
 
+/// Whether the `KVM_EXIT_INTERNAL_ERROR` just returned is an instruction
+/// KVM could not emulate.
+fn emulation_failed(vcpu: &mut VcpuFd) -> bool {
+    // SAFETY: as in `internal_error`.
+    let info = unsafe { vcpu.get_kvm_run().__bindgen_anon_1.internal };
+    info.suberror == kvm_bindings::KVM_INTERNAL_ERROR_EMULATION
+}
+
 /// Why the run loop stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -97,6 +108,58 @@ pub enum Stop {
     Crash(String),
     /// The watchdog fired.
     Timeout,
+    /// The debugger killed the VM (gdb's `kill`).
+    Killed,
+}
+
+/// A debug event that pauses [`Machine::run_until`] (only when
+/// [`Machine::debug`] is set).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DebugEvent {
+    /// `KVM_EXIT_DEBUG`: a KVM single step or hardware breakpoint.
+    Kvm(kvm_debug_exit_arch),
+    /// KVM could not emulate the instruction at rip, which is unchanged (in
+    /// the native mode on PVM hosts, the kernel's `int3`).
+    EmulationFailure,
+    /// The kernel reported #BP or #DB through the debugger port
+    /// (`abi::debug`); the vCPU waits in the `in`, whose answer is
+    /// `abi::debug::NOT_MINE` unless [`set_pending_in`] changes it.
+    Kernel { vector: u64, frame: u64 },
+    /// The kernel's #BP and #DB handlers now report to the debugger.
+    Ready,
+    /// `KVM_RUN` was interrupted (a kick).
+    Kicked,
+}
+
+/// Why [`Machine::run_until`] returned.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pause {
+    Stop(Stop),
+    Debug(DebugEvent),
+}
+
+/// Sets the value the guest's pending `in` (the exit just returned by
+/// `KVM_RUN`) reads when the vCPU runs again. Does nothing unless that exit
+/// was a 32-bit port input.
+pub fn set_pending_in(vcpu: &mut VcpuFd, value: u32) {
+    let run = vcpu.get_kvm_run();
+    if run.exit_reason != kvm_bindings::KVM_EXIT_IO {
+        return;
+    }
+    // SAFETY: after KVM_EXIT_IO, KVM fills the `io` member of the exit union.
+    let io = unsafe { run.__bindgen_anon_1.io };
+    if io.direction != kvm_bindings::KVM_EXIT_IO_IN as u8 || io.size != 4 || io.count != 1 {
+        return;
+    }
+    let base: *mut u8 = (run as *mut kvm_bindings::kvm_run).cast();
+    // SAFETY: KVM places the data of an I/O exit at `data_offset` bytes into
+    // the vCPU's kvm_run mapping (a whole page or more), here 4 bytes; the
+    // mapping lives as long as `vcpu`, which we borrow mutably.
+    unsafe {
+        base.add(io.data_offset as usize)
+            .cast::<[u8; 4]>()
+            .write_unaligned(value.to_le_bytes())
+    };
 }
 
 /// What the run loop serves.
@@ -112,6 +175,8 @@ pub struct Machine<'a> {
     pub started: Option<Instant>,
     /// The `--flamegraph` sampler, served on interrupted exits.
     pub sampler: Option<&'a mut Sampler>,
+    /// A debugger is attached: [`Machine::run_until`] pauses on debug events.
+    pub debug: bool,
 }
 
 /// What to do after an exit, decided while the exit borrows the vCPU.
@@ -122,6 +187,9 @@ enum Next {
     Stop(Stop),
     Crash(&'static str),
     InternalError,
+    Debug(DebugEvent),
+    /// The kernel's debugger-port `in`: the event needs the registers.
+    DebugPort,
 }
 
 impl Machine<'_> {
@@ -138,8 +206,18 @@ impl Machine<'_> {
 
     fn run_inner(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
         loop {
+            if let Pause::Stop(stop) = self.run_until(vcpu, timed_out)? {
+                return Ok(stop);
+            }
+        }
+    }
+
+    /// Runs the vCPU until the guest stops or, when [`Machine::debug`] is set,
+    /// a debug event happens. Fails only if `KVM_RUN` itself fails.
+    pub fn run_until(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Pause> {
+        loop {
             if timed_out.load(Ordering::SeqCst) {
-                return Ok(Stop::Timeout);
+                return Ok(Pause::Stop(Stop::Timeout));
             }
             let entered = Instant::now();
             let exit = vcpu.run();
@@ -147,6 +225,15 @@ impl Machine<'_> {
             self.stats.guest_time += returned - entered;
             let next = match exit {
                 Ok(VcpuExit::IoOut(port, data)) => self.io_out(port, data),
+                Ok(VcpuExit::IoIn(DEBUG_PORT, data)) => {
+                    self.stats.count(ExitKind::OtherPortIn);
+                    data.fill(0);
+                    if self.debug {
+                        Next::DebugPort
+                    } else {
+                        Next::Continue
+                    }
+                }
                 Ok(VcpuExit::IoIn(port, data)) => {
                     self.io_in(port, data);
                     Next::Continue
@@ -168,6 +255,7 @@ impl Machine<'_> {
                     Next::Crash("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY)")
                 }
                 Ok(VcpuExit::InternalError) => Next::InternalError,
+                Ok(VcpuExit::Debug(arch)) if self.debug => Next::Debug(DebugEvent::Kvm(arch)),
                 Ok(VcpuExit::SystemEvent(..)) => {
                     Next::Crash("guest system event (reset or shutdown)")
                 }
@@ -190,20 +278,46 @@ impl Machine<'_> {
             }
             self.stats.charge_exit(returned.elapsed());
             match next {
-                Next::Continue | Next::Interrupted => {}
-                Next::Stop(stop) => return Ok(stop),
-                Next::Crash(what) => return Ok(Stop::Crash(self.crash_report(vcpu, what))),
-                Next::InternalError => {
-                    let what = internal_error(vcpu);
-                    return Ok(Stop::Crash(self.crash_report(vcpu, &what)));
+                Next::Continue => {}
+                Next::Interrupted if self.debug => return Ok(Pause::Debug(DebugEvent::Kicked)),
+                Next::Interrupted => {}
+                Next::Stop(stop) => return Ok(Pause::Stop(stop)),
+                Next::Crash(what) => {
+                    return Ok(Pause::Stop(Stop::Crash(self.crash_report(vcpu, what))));
+                }
+                Next::InternalError if self.debug && emulation_failed(vcpu) => {
+                    return Ok(Pause::Debug(DebugEvent::EmulationFailure));
+                }
+                Next::InternalError => return Ok(Pause::Stop(self.internal_error_stop(vcpu))),
+                Next::Debug(event) => return Ok(Pause::Debug(event)),
+                Next::DebugPort => {
+                    let regs = vcpu.get_regs()?;
+                    return Ok(Pause::Debug(DebugEvent::Kernel {
+                        vector: regs.rsi,
+                        frame: regs.rdi,
+                    }));
                 }
             }
         }
     }
 
+    /// The crash a `KVM_EXIT_INTERNAL_ERROR` (just returned) amounts to.
+    pub fn internal_error_stop(&self, vcpu: &mut VcpuFd) -> Stop {
+        let what = internal_error(vcpu);
+        Stop::Crash(self.crash_report(vcpu, &what))
+    }
+
     fn io_out(&mut self, port: u16, data: &[u8]) -> Next {
         let word = <[u8; 4]>::try_from(data).ok().map(u32::from_le_bytes);
         match (port, word) {
+            (DEBUG_PORT, Some(abi::debug::READY)) if self.debug => {
+                self.stats.count(ExitKind::OtherPortOut);
+                Next::Debug(DebugEvent::Ready)
+            }
+            (DEBUG_PORT, _) => {
+                self.stats.count(ExitKind::OtherPortOut);
+                Next::Continue
+            }
             (EXIT_PORT, Some(v)) => {
                 self.stats.count(ExitKind::ExitPort);
                 Next::Stop(Stop::Exit(GuestExit::decode(v)))

@@ -59,6 +59,7 @@ pub fn run_with_io(
 ) -> Result<Outcome> {
     config.validate()?;
     let setup_started = Instant::now();
+    let gdb = config.gdb.map(crate::gdb::listen).transpose()?;
     let kernel = fs::read(&config.kernel)
         .with_context(|| format!("reading the kernel {}", config.kernel.display()))?;
     let symbols = Symbols::from_elf(&kernel);
@@ -155,6 +156,7 @@ pub fn run_with_io(
             boot_pml4: pml4,
             profile_buf: profiling.boot_info().0,
             profile_len: profiling.boot_info().1,
+            debugger: gdb.is_some(),
         },
     )?;
 
@@ -182,8 +184,18 @@ pub fn run_with_io(
             stats: &mut stats,
             started: None,
             sampler: profiling.sampler(),
+            debug: false,
         };
-        machine.run(&mut vcpu, watchdog.flag())
+        match &gdb {
+            Some(listener) => crate::gdb::serve(
+                listener,
+                &mut machine,
+                &mut vcpu,
+                watchdog.flag(),
+                mode == CpuMode::Pvm,
+            ),
+            None => machine.run(&mut vcpu, watchdog.flag()),
+        }
     };
     watchdog.finish();
     profiling.stop();
@@ -207,6 +219,10 @@ pub fn run_with_io(
         Stop::Timeout => {
             let secs = config.timeout.map_or(0, |t| t.as_secs());
             eprintln!("faultline: timeout after {secs} s");
+            STATUS_TIMEOUT
+        }
+        Stop::Killed => {
+            eprintln!("faultline: killed by the debugger");
             STATUS_TIMEOUT
         }
     };

@@ -61,22 +61,29 @@ fn ensure_guest_target(paths: &Paths) -> Result<()> {
     )
 }
 
-/// Builds the kernel ELF.
+/// Builds the kernel ELF, with debug information for gdb (`cargo xtask gdb`).
 fn kernel(paths: &Paths) -> Result<()> {
     run_checked(
-        cargo::guest(paths, &paths.kernel_target(), KERNEL_RUSTFLAGS).args([
-            "build",
-            "-p",
-            "faultline-kernel",
-            "--bin",
-            "kernel",
-            "--release",
-            "--target",
-            GUEST_TARGET,
-        ]),
+        cargo::guest(paths, &paths.kernel_target(), KERNEL_RUSTFLAGS)
+            .env("CARGO_PROFILE_RELEASE_DEBUG", KERNEL_DEBUG_INFO)
+            .args([
+                "build",
+                "-p",
+                "faultline-kernel",
+                "--bin",
+                "kernel",
+                "--release",
+                "--target",
+                GUEST_TARGET,
+            ]),
         "the kernel build",
     )
 }
+
+/// How much debug information the kernel carries (Cargo's `debug` setting):
+/// function names, inlined frames and source lines for gdb's backtraces and
+/// stepping; variables' types would triple the ELF and the build time.
+const KERNEL_DEBUG_INFO: &str = "limited";
 
 /// Builds the Rust user programs and copies each into the guest bin directory.
 fn user_programs(paths: &Paths) -> Result<()> {

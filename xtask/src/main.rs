@@ -2,6 +2,8 @@
 //!
 //! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
 //! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
+//! - `gdb [OPTIONS] -- PROGRAM [ARGS...]` builds, then runs PROGRAM under
+//!   `faultline --gdb` with gdb attached (docs/DEBUGGING.md);
 //! - `bench [--runs N] [--quick] [--no-suite]` builds, then prints the
 //!   benchmark table (docs/PERFORMANCE.md);
 //! - `test [--cpu-mode auto|native|pvm|both] [FILTER]` builds, then runs the
@@ -14,6 +16,7 @@
 mod bench;
 mod build;
 mod cargo;
+mod gdb;
 mod host_fault;
 mod paths;
 mod run;
@@ -39,6 +42,18 @@ enum Command {
     ///
     /// OPTIONS are passed unchanged to `faultline` (e.g. `--mem 32M --stats`).
     Run {
+        /// faultline options, then `--`, then the program and its arguments.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "OPTIONS] -- PROGRAM [ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Build, then debug a program: `cargo xtask gdb [OPTIONS] -- PROGRAM [ARGS...]`
+    /// starts `faultline --gdb` and gdb connected to it with the kernel's and
+    /// PROGRAM's symbols (docs/DEBUGGING.md).
+    Gdb {
         /// faultline options, then `--`, then the program and its arguments.
         #[arg(
             trailing_var_arg = true,
@@ -95,6 +110,7 @@ fn main() -> ExitCode {
         .map(|()| ExitCode::SUCCESS),
         // clap checks the shape; the arguments themselves are taken verbatim.
         Command::Run { args: _ } => run::run(&paths, &run::raw_run_args()),
+        Command::Gdb { args: _ } => gdb::run(&paths, &gdb::raw_gdb_args()),
         Command::Test { cpu_mode, filter } => test::run(
             &paths,
             &test::Options {

@@ -81,6 +81,9 @@ pub struct BootInfo {
     /// Fault-profile buffer (0 when profiling is off) and its size in bytes.
     pub profile_buf: u64,
     pub profile_len: u64,
+    /// Nonzero when a debugger may attach (`--gdb`): the kernel's #BP and #DB
+    /// handlers then report to [`crate::debug::DEBUG_PORT`].
+    pub debugger: u64,
 }
 
 impl BootInfo {

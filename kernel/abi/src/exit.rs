@@ -8,7 +8,7 @@
 //! - the initial program's exit status, as its low 8 bits (`exit(-1)` gives 255);
 //!   `halt` gives 0;
 //! - [`STATUS_PANIC`] after a kernel panic or a triple fault;
-//! - [`STATUS_TIMEOUT`] when `--timeout` expired;
+//! - [`STATUS_TIMEOUT`] when `--timeout` expired or the debugger killed the VM;
 //! - [`STATUS_VMM_ERROR`] when the VMM itself failed (bad command line, no usable
 //!   `/dev/kvm`, unreadable kernel or file, device error).
 //!

@@ -5,11 +5,13 @@
 //! ([`layout`]), the boot-information block the VMM hands the kernel ([`boot`]),
 //! I/O ports and device addresses ([`device`]), the VMM's exit statuses
 //! ([`exit`]), the on-disk format of the file-system disk ([`fs`]) and the
-//! layout of the fault-profile buffer ([`profile`]).
+//! layout of the fault-profile buffer ([`profile`]) and the debugger port
+//! ([`debug`]).
 //! `no_std`, no dependencies, plain `#[repr(C)]` data.
 #![no_std]
 
 pub mod boot;
+pub mod debug;
 pub mod device;
 pub mod exit;
 pub mod fs;

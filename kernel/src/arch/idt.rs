@@ -1,6 +1,6 @@
 //! The IDT: 256 interrupt gates, each pointing at a 16-byte stub that pushes
 //! the vector (and a zero error code where the CPU pushes none) and jumps to
-//! `trap_common`.
+//! `trap_common` (#DB and #BP: to `debug_trap`, [`super::debug`]).
 use super::gdt::DOUBLE_FAULT_IST;
 use abi::layout::gdt::KERNEL_CS;
 use core::arch::asm;
@@ -92,7 +92,11 @@ core::arch::global_asm!(
     "push 0",
     ".endif",
     "push \\n",
+    ".if (\\n == 1) || (\\n == 3)",
+    "jmp debug_trap",
+    ".else",
     "jmp trap_common",
+    ".endif",
     ".endm",
     ".balign 16",
     ".global trap_stubs",

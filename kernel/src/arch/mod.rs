@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod cpu;
+pub mod debug;
 pub mod gdt;
 pub mod idt;
 pub mod mmio;
@@ -47,6 +48,7 @@ pub fn init(mode: Mode, boot: &BootInfo) {
     });
     gdt::init();
     idt::init();
+    debug::init(boot.debugger != 0);
     syscall_entry::init();
     cpu::init_fpu();
 }

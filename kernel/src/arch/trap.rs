@@ -41,6 +41,8 @@ pub struct TrapFrame {
 pub const VECTOR_SYSCALL: u64 = 0x100;
 
 const RFLAGS_IF: u64 = 1 << 9;
+/// The trap flag (single step).
+const RFLAGS_TF: u64 = 1 << 8;
 /// RFLAGS bits user code may set (CF PF AF ZF SF TF? no: DF OF and the arithmetic flags).
 const RFLAGS_USER: u64 = 0xcd5;
 
@@ -214,6 +216,7 @@ macro_rules! pop_gprs {
 
 core::arch::global_asm!(
     ".global trap_common",
+    ".global trap_saved",
     ".global trap_return",
     "trap_common:",
     "push rax",
@@ -231,6 +234,8 @@ core::arch::global_asm!(
     "push r13",
     "push r14",
     "push r15",
+    // The frame is complete (`debug_trap` joins here).
+    "trap_saved:",
     "cld",
     "mov rdi, rsp",
     "call trap_dispatch",
@@ -265,6 +270,8 @@ core::arch::global_asm!(
     // first), keep the new stack pointer in the vector slot, restore the
     // virtual IF (doorbell if an interrupt is pending), then `popfq; ret`.
     "4:",
+    "test qword ptr [rsp + {rflags}], {tf}",
+    "jnz 7f",
     "mov rax, [rsp + {rip}]",
     "mov rbx, [rsp + {rflags}]",
     "mov rcx, [rsp + {rsp_}]",
@@ -284,6 +291,22 @@ core::arch::global_asm!(
     "mov rsp, [rsp]",
     "popfq",
     "ret",
+    // PVM guest mode, back to ring 0 with the trap flag set (a debugger's
+    // single step): `popfq; ret` would trap after the `ret`, before the
+    // instruction at rip ran, so take the slow `iretq`, which traps after it.
+    "7:",
+    "mov rbx, [rsp + {rflags}]",
+    "bt rbx, 9",
+    "jnc 8f",
+    "mov rax, [rip + {vif}]",
+    "mov byte ptr [rax], 1",
+    "cmp byte ptr [rax + 1], 0",
+    "je 8f",
+    "out 0x80, al",
+    "8:",
+    pop_gprs!(),
+    "add rsp, 16",
+    "iretq",
     pvm_mode = sym super::pvm::PVM_MODE,
     vif = sym super::pvm::VIF_PTR,
     cs = const tf::CS,
@@ -294,6 +317,7 @@ core::arch::global_asm!(
     vector_syscall = const VECTOR_SYSCALL,
     rcx = const tf::RCX,
     r11 = const tf::R11,
+    tf = const RFLAGS_TF,
 );
 
 // The assembly above and the VMM's stack walks use the ABI's offsets.

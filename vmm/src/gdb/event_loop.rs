@@ -1,0 +1,210 @@
+//! gdbstub's blocking event loop: while the guest runs, a watcher thread
+//! polls gdb's connection and, when a byte arrives (Ctrl-C, or anything
+//! else), kicks the vCPU thread out of `KVM_RUN` (the vCPU's
+//! `immediate_exit` flag and a signal), so the byte is handed to gdbstub.
+
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, Error, Result};
+use gdbstub::common::Signal;
+use gdbstub::conn::ConnectionExt;
+use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
+use kvm_ioctls::VcpuFd;
+
+use super::run::{Ran, StopReason};
+use super::target::Debuggee;
+
+/// How long one poll of the connection waits before it looks at its flags.
+const POLL_MS: i32 = 50;
+
+/// The vCPU thread and its `immediate_exit` byte, to kick it out of `KVM_RUN`.
+#[derive(Clone, Copy)]
+struct Kick {
+    thread: libc::pthread_t,
+    signal: libc::c_int,
+    /// Address of the `immediate_exit` byte in the vCPU's kvm_run mapping.
+    flag: usize,
+}
+
+/// Shared between the vCPU thread and the watcher.
+struct Shared {
+    /// The guest is running (set by the vCPU thread around `KVM_RUN`).
+    running: Mutex<bool>,
+    changed: Condvar,
+    /// The session is over.
+    done: AtomicBool,
+}
+
+/// The connection watcher.
+pub struct Watcher {
+    shared: Arc<Shared>,
+    flag: usize,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// Starts watching `conn` for the calling thread, which runs `vcpu`.
+    pub fn start(conn: &TcpStream, vcpu: &mut VcpuFd) -> Result<Watcher> {
+        let signal = crate::watchdog::kick_signal()?;
+        let flag = (&raw mut vcpu.get_kvm_run().immediate_exit) as usize;
+        // SAFETY: pthread_self has no preconditions.
+        let thread = unsafe { libc::pthread_self() };
+        let kick = Kick {
+            thread,
+            signal,
+            flag,
+        };
+        let shared = Arc::new(Shared {
+            running: Mutex::new(false),
+            changed: Condvar::new(),
+            done: AtomicBool::new(false),
+        });
+        let fd = conn.as_raw_fd();
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("gdb-watcher".into())
+                .spawn(move || watch(fd, kick, &shared))
+                .context("starting the gdb connection watcher")?
+        };
+        Ok(Watcher {
+            shared,
+            flag,
+            thread: Some(thread),
+        })
+    }
+
+    /// Tells the watcher whether the guest runs (it kicks only then).
+    pub fn set_running(&self, running: bool) {
+        *self
+            .shared
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = running;
+        self.shared.changed.notify_all();
+    }
+
+    /// Clears the vCPU's `immediate_exit` after a kick.
+    pub fn clear_kick(&self) {
+        // SAFETY: `flag` is the immediate_exit byte of the vCPU's kvm_run
+        // mapping, alive as long as the vCPU, which outlives the session.
+        unsafe { (*(self.flag as *const AtomicU8)).store(0, Ordering::SeqCst) };
+    }
+
+    /// Stops the watcher thread (before the connection or the vCPU goes).
+    pub fn stop(&mut self) {
+        self.shared.done.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.clear_kick();
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn watch(fd: RawFd, kick: Kick, shared: &Shared) {
+    while !shared.done.load(Ordering::SeqCst) {
+        {
+            let running = shared
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !*running {
+                // Wait to be told the guest runs (or the session ends).
+                let _ = shared
+                    .changed
+                    .wait_timeout(running, Duration::from_millis(POLL_MS as u64));
+                continue;
+            }
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; the descriptor stays open until the
+        // session ends, which stops this thread first.
+        let ready = unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
+        if ready <= 0 {
+            continue;
+        }
+        let running = shared
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !*running {
+            continue;
+        }
+        // SAFETY: as in `clear_kick`; the vCPU thread joins this thread
+        // before the vCPU goes away.
+        unsafe { (*(kick.flag as *const AtomicU8)).store(1, Ordering::SeqCst) };
+        // SAFETY: `kick.thread` is the vCPU thread, alive until it joins us.
+        unsafe { libc::pthread_kill(kick.thread, kick.signal) };
+        // Until the vCPU thread has taken the byte, do not kick again.
+        let _ = shared
+            .changed
+            .wait_timeout_while(running, Duration::from_millis(200), |r| *r);
+    }
+}
+
+/// gdbstub's event loop for the debugged VM.
+pub struct EventLoop<'m, 'a>(std::marker::PhantomData<Debuggee<'m, 'a>>);
+
+impl<'m, 'a> BlockingEventLoop for EventLoop<'m, 'a> {
+    type Target = Debuggee<'m, 'a>;
+    type Connection = TcpStream;
+    type StopReason = StopReason;
+
+    fn wait_for_stop_reason(
+        target: &mut Self::Target,
+        conn: &mut Self::Connection,
+    ) -> Result<Event<StopReason>, WaitForStopReasonError<Error, std::io::Error>> {
+        if !target.prepared {
+            target.prepare().map_err(WaitForStopReasonError::Target)?;
+            target.prepared = true;
+        }
+        loop {
+            if let Some(w) = &target.watcher {
+                w.set_running(true);
+            }
+            let ran = target.run();
+            if let Some(w) = &target.watcher {
+                w.set_running(false);
+            }
+            match ran.map_err(WaitForStopReasonError::Target)? {
+                Ran::Stopped(reason) => {
+                    target.prepared = false;
+                    return Ok(Event::TargetStopped(reason));
+                }
+                Ran::Kicked => {
+                    if let Some(w) = &target.watcher {
+                        w.clear_kick();
+                    }
+                    if conn
+                        .peek()
+                        .map_err(WaitForStopReasonError::Connection)?
+                        .is_some()
+                    {
+                        let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
+                        return Ok(Event::IncomingData(byte));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_interrupt(_target: &mut Self::Target) -> Result<Option<StopReason>, Error> {
+        Ok(Some(StopReason::Signal(Signal::SIGINT)))
+    }
+}
