@@ -13,8 +13,10 @@
 //!   swap-out + swap-in (`bench-fault swap` under `--user-mem 8M --swap 64M`):
 //!   cycles per fault timed by the program, the kernel's own share (p50 of
 //!   the `--profile` table of the same run), and the ratio to both floors;
-//! - mmap write-back, fork and exit per resident page (`bench-mmap`,
-//!   `bench-fork`);
+//! - copy-on-write faults (`bench-fault cow`: a forked child writing pages it
+//!   shares with its parent), with their ratio to the zero-fill fault;
+//! - mmap write-back, fork (copy-on-write sharing) and exit per resident
+//!   page, and a fork + exit + wait round trip (`bench-mmap`, `bench-fork`);
 //! - the guest test suite's wall time per mode and the vm group's in `auto`
 //!   (build excluded).
 //!
@@ -265,6 +267,22 @@ fn swap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     Ok(())
 }
 
+fn cow(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let pages = plan.fault_pages.to_string();
+    for _ in 0..plan.fault_runs {
+        let args = ["-q", "--profile", "--", "bench-fault", "cow", &pages];
+        let (_, out, profile) = faultline(paths, plan.mode, &args)?;
+        f.push(
+            "cow.total",
+            figure(&out, "bench-fault: cow ", " cycles/fault")?,
+        );
+        let p50 = profile_p50(&profile, "copy-on-write")
+            .with_context(|| format!("no copy-on-write row in the profile:\n{profile}"))?;
+        f.push("cow.kernel", p50 as f64);
+    }
+    Ok(())
+}
+
 fn mmap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     let pages = plan.mmap_pages.to_string();
     for _ in 0..plan.mmap_runs {
@@ -283,6 +301,13 @@ fn fork_exit(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
             let prefix = format!("bench-fork: {kind} ");
             f.push(key, figure(&out, &prefix, " cycles/page")?);
         }
+        let forks = (plan.fork_repeats * 20).to_string();
+        let args = ["-q", "--", "bench-fork", "loop", "64", &forks];
+        let (_, out, _) = faultline(paths, plan.mode, &args)?;
+        f.push(
+            "loop.cycles",
+            figure(&out, "bench-fork: loop ", " cycles/fork")?,
+        );
     }
     Ok(())
 }
@@ -291,11 +316,12 @@ fn fork_exit(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
 /// out of the table (`-`) rather than ending the benchmark.
 fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
     type Step = fn(&Paths, &Plan, &mut Figures) -> Result<()>;
-    let steps: [(&str, Step); 7] = [
+    let steps: [(&str, Step); 8] = [
         ("halt", halt),
         ("null syscall", syscall),
         ("bare trap", trap),
         ("zero/file/stack faults", faults),
+        ("copy-on-write faults", cow),
         ("swap", swap),
         ("mmap write-back", mmap),
         ("fork and exit", fork_exit),
@@ -468,10 +494,28 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
             ratios(b.get(total), host.cycles, b.get("trap.cycles")),
         ));
     }
+    rows.push(value("copy-on-write fault, total (cycles)", "cow.total", 0));
+    rows.push(value("  kernel share, p50 (cycles)", "cow.kernel", 0));
+    let over_zero = |f: &Figures| {
+        let (Some(cow), Some(zero)) = (f.get("cow.total"), f.get("zero.total")) else {
+            return "-".to_string();
+        };
+        format!("{:.2}x", cow / zero)
+    };
+    rows.push((
+        "  total / zero-fill fault total".into(),
+        over_zero(a),
+        over_zero(b),
+    ));
     rows.push(value("mmap write-back per page (cycles)", "mmap.cycles", 0));
     rows.push(value(
-        "fork: copy per resident page (cycles)",
+        "fork: share per resident page, COW (cycles)",
         "fork.cycles",
+        0,
+    ));
+    rows.push(value(
+        "fork + exit + wait, 64 pages resident (cycles)",
+        "loop.cycles",
         0,
     ));
     rows.push(value(

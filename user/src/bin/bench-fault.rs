@@ -9,6 +9,9 @@
 //!   `--user-mem` and a swap disk): one pass to fill it, then timed passes
 //!   that fault every page back in (each fault evicts another page), reported
 //!   as cycles per swap-in and pages per second swapped out and in;
+//! - `cow`: copy-on-write faults: the parent writes PAGES pages and forks;
+//!   the child writes each of them while the parent still shares them (each
+//!   write copies the page) and reports;
 //! - `all`: `zero`, `file` and `stack` one after the other in one process
 //!   (PAGES each, capped per kind), so that one run (and one `--profile`
 //!   table, where the three are separate fault kinds) covers all three; this
@@ -153,6 +156,21 @@ fn swap(pages: usize) -> i32 {
     0
 }
 
+fn cow(pages: usize) -> i32 {
+    let pages = pages.min(ARRAY_PAGES);
+    touch(array(), pages);
+    let pid = sys::fork(c"bench-cow");
+    if pid == 0 {
+        report("cow", pages as u64, touch(array(), pages), None);
+        sys::exit(0);
+    }
+    if pid < 0 {
+        println!("bench-fault: fork failed");
+        return 1;
+    }
+    sys::wait(pid)
+}
+
 fn main(args: &[&str]) -> i32 {
     let pages = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0usize);
     let or = |d: usize| if pages == 0 { d } else { pages };
@@ -161,13 +179,14 @@ fn main(args: &[&str]) -> i32 {
         Some("file") => file(or(512)),
         Some("stack") => stack(or(128)),
         Some("swap") => swap(pages),
+        Some("cow") => cow(or(512)),
         Some("all") => {
             let zero_status = zero(or(4096));
             let file_status = file(or(512));
             zero_status | file_status | stack(or(128))
         }
         _ => {
-            println!("usage: bench-fault zero|file|stack|swap|all [PAGES]");
+            println!("usage: bench-fault zero|file|stack|swap|cow|all [PAGES]");
             2
         }
     }

@@ -10,8 +10,12 @@
 //!   pages and exits; after each wait the parent reads `last_teardown_cycles`
 //!   (the child's address-space teardown) and reports the difference per page.
 //!
-//! Each figure is the least over REPEATS forks (default 5, at most 7): the
-//! one least disturbed by other work on the host. Prints one line:
+//! - `loop`: with PAGES pages resident, forks a child that exits at once and
+//!   waits for it, REPEATS times; reports the whole round trip per fork,
+//!   timed by the parent (`bench-fork: loop N forks of P pages, C cycles/fork (T ns)`).
+//!
+//! Each per-page figure is the least over REPEATS forks (default 5, at most
+//! 7): the one least disturbed by other work on the host. Prints one line:
 //! `bench-fork: KIND N pages, C cycles/page (T ns), base B cycles`.
 #![no_std]
 #![no_main]
@@ -101,6 +105,24 @@ fn exit(pages: usize, repeats: usize) -> Option<()> {
     Some(())
 }
 
+fn fork_loop(pages: usize, forks: usize) -> Option<()> {
+    touch(pages);
+    let start = sys::rdtsc();
+    for _ in 0..forks {
+        let pid = sys::fork(c"bench-child");
+        if pid == 0 {
+            sys::exit(0);
+        }
+        if pid < 0 || sys::wait(pid) != 0 {
+            return None;
+        }
+    }
+    let per = (sys::rdtsc() - start) / forks.max(1) as u64;
+    let ns = per * 1_000_000 / sys::tsc_khz().max(1);
+    println!("bench-fork: loop {forks} forks of {pages} pages, {per} cycles/fork ({ns} ns)");
+    Some(())
+}
+
 fn main(args: &[&str]) -> i32 {
     let pages = args
         .get(2)
@@ -117,8 +139,12 @@ fn main(args: &[&str]) -> i32 {
     let done = match args.get(1).copied() {
         Some("fork") => fork(pages, repeats),
         Some("exit") => exit(pages, repeats),
+        Some("loop") => {
+            let forks = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(100);
+            fork_loop(pages, forks)
+        }
         _ => {
-            println!("usage: bench-fork fork|exit [PAGES [REPEATS]]");
+            println!("usage: bench-fork fork|exit|loop [PAGES [REPEATS]]");
             return 2;
         }
     };
