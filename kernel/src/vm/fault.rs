@@ -108,11 +108,28 @@ impl<H: Hw> Vm<H> {
         }
         let entry = space.spt.find(page).ok_or(Invalid::NoPage)?;
         timer.stage(Stage::SptLookup);
-        if entry.resident().is_some() {
+        if let Some(res) = entry.resident() {
             let pte = space.pt.lookup(page);
             if access.write && pte.is_some_and(|p| !p.write) {
                 self.copy_on_write(id, page, timer).map_err(invalid)?;
                 return Ok(FaultKind::CopyOnWrite);
+            }
+            if pte.is_none() {
+                // In memory but not mapped (no path leaves a page so, but a
+                // fault must never loop): map it again, read-only if shared.
+                let frame = res.frame.id();
+                let prot = if self.frames.shares(frame) > 1 {
+                    prot.read_only()
+                } else {
+                    prot
+                };
+                let pa = self.frames.pa(frame);
+                let space = self.space_mut(id).map_err(|_| Invalid::Killed)?;
+                space
+                    .pt
+                    .map(page, pa, prot)
+                    .map_err(|_| Invalid::OutOfMemory)?;
+                return Ok(FaultKind::Resident);
             }
             // Mapped as needed, yet the access faulted: a stale cached
             // translation. Invalidate it, or the access could fault again

@@ -661,3 +661,26 @@ fn mapping_pages_report_their_file_bytes() {
     assert_eq!(m.page_bytes(2), (8192, 10_000 - 8192));
     assert_eq!(m.page_bytes(3), (12288, 0));
 }
+
+#[test]
+fn a_resident_page_missing_from_its_table_is_mapped_again() {
+    let mut vm = machine(8, 0);
+    let id = process(&mut vm, 1);
+    write(&mut vm, id, stack(0), 9);
+    let page = UserPage::containing(stack(0)).unwrap();
+    vm.space_mut(id).unwrap().pt.entries.remove(&page);
+    let got = vm.handle_fault(
+        id,
+        stack(0),
+        Access::default(),
+        LOW_RSP,
+        &mut FaultTimer::start(0),
+    );
+    assert_eq!(got, Ok(FaultKind::Resident));
+    assert!(
+        mapped(&vm, id, stack(0)).is_some(),
+        "mapped again, no fault loop"
+    );
+    assert_eq!(read(&mut vm, id, stack(0)), 9);
+    teardown(vm, 8);
+}
