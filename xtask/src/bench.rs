@@ -17,6 +17,10 @@
 //!   shares with its parent), with their ratio to the zero-fill fault;
 //! - mmap write-back, fork (copy-on-write sharing) and exit per resident
 //!   page, and a fork + exit + wait round trip (`bench-mmap`, `bench-fork`);
+//! - the privileged operations asked of the host (hypercalls in the PVM
+//!   guest mode) per fork + exit + wait, per exec, per context switch, per
+//!   zero-fill and copy-on-write fault (`bench-exits`, from the kernel's
+//!   counters);
 //! - the guest test suite's wall time per mode and the vm group's in `auto`
 //!   (build excluded).
 //!
@@ -312,11 +316,39 @@ fn fork_exit(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     Ok(())
 }
 
+/// The operations `bench-exits` reports: (its name, the sample key).
+const EXIT_OPS: [(&str, &str); 5] = [
+    ("fork + exit + wait", "exits.fork"),
+    ("fork + exec + exit + wait", "exits.exec"),
+    ("context switch", "exits.switch"),
+    ("zero-fill fault", "exits.zero"),
+    ("copy-on-write fault", "exits.cow"),
+];
+
+/// The counters `bench-exits` prints per operation.
+const EXIT_KINDS: [&str; 5] = ["set-cr3", "flush-all", "flush-page", "write-msr", "halt"];
+
+fn exits(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
+    let rounds = if plan.mode == "native" { "10" } else { "50" };
+    let (_, out, _) = faultline(paths, plan.mode, &["-q", "--", "bench-exits", rounds])?;
+    for (op, key) in EXIT_OPS {
+        let line = line_starting(&out, &format!("bench-exits: {op}: "))
+            .with_context(|| format!("no `{op}` line in the output:\n{out}"))?;
+        let mut total = 0.0;
+        for kind in EXIT_KINDS {
+            total += number_before(line, &format!(" {kind}"))
+                .with_context(|| format!("no {kind} count in `{line}`"))?;
+        }
+        f.push(key, total);
+    }
+    Ok(())
+}
+
 /// Runs every measurement of `plan`; one that fails is reported and left
 /// out of the table (`-`) rather than ending the benchmark.
 fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
     type Step = fn(&Paths, &Plan, &mut Figures) -> Result<()>;
-    let steps: [(&str, Step); 8] = [
+    let steps: [(&str, Step); 9] = [
         ("halt", halt),
         ("null syscall", syscall),
         ("bare trap", trap),
@@ -325,6 +357,7 @@ fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
         ("swap", swap),
         ("mmap write-back", mmap),
         ("fork and exit", fork_exit),
+        ("hypercalls per operation", exits),
     ];
     let mut f = Figures::default();
     for (name, step) in steps {
@@ -523,6 +556,9 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
         "exit.cycles",
         0,
     ));
+    for (op, key) in EXIT_OPS {
+        rows.push(value(&format!("hypercalls per {op}"), key, 2));
+    }
     rows.push((
         "guest suite wall time (s)".into(),
         timed_cell(a.suite),

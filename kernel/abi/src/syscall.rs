@@ -64,6 +64,16 @@ pub struct KernelStats {
     /// The last address-space teardown (exit or exec): TSC cycles and pages.
     pub last_teardown_cycles: u64,
     pub last_teardown_pages: u64,
+    /// Context switches so far.
+    pub context_switches: u64,
+    /// Privileged operations asked of the host so far (hypercalls in the PVM
+    /// guest mode, the instructions themselves in the native mode): loads of
+    /// CR3, flushes of the whole TLB and of one page, MSR writes, halts.
+    pub set_cr3: u64,
+    pub flush_all: u64,
+    pub flush_page: u64,
+    pub write_msr: u64,
+    pub halt: u64,
 }
 
 /// `int $0x42` with a user address in `rax` returns the physical address it maps

@@ -102,6 +102,7 @@ pub fn intr_restore(was_enabled: bool) {
 
 /// Enables interrupts and waits for one (atomically: `sti; hlt`).
 pub fn idle() {
+    super::exits::count(super::exits::Op::Halt);
     if pvm_mode() {
         return pvm::idle();
     }
@@ -140,6 +141,7 @@ pub fn rdmsr(msr: u32) -> u64 {
 
 /// Writes a model-specific register.
 pub fn wrmsr(msr: u32, value: u64) {
+    super::exits::count(super::exits::Op::WriteMsr);
     if pvm_mode() {
         pvm::hypercall(pvm::HC_WRMSR, msr as u64, value, 0);
         return;
@@ -165,6 +167,7 @@ pub fn read_cr2() -> u64 {
 
 /// Loads a new top-level page table.
 pub fn write_cr3(pa: u64) {
+    super::exits::count(super::exits::Op::SetCr3);
     if pvm_mode() {
         pvm::hypercall(pvm::HC_SET_CR3, pa, 0, 0);
         return;
@@ -176,6 +179,7 @@ pub fn write_cr3(pa: u64) {
 
 /// Invalidates the TLB entry of one page.
 pub fn invlpg(va: u64) {
+    super::exits::count(super::exits::Op::FlushPage);
     if pvm_mode() {
         pvm::hypercall(pvm::HC_FLUSH_PAGE, va, 0, 0);
         return;

@@ -9,6 +9,7 @@
 pub mod context;
 pub mod cpu;
 pub mod debug;
+pub mod exits;
 pub mod gdt;
 pub mod idt;
 pub mod mmio;

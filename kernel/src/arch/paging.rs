@@ -80,15 +80,18 @@ pub fn activate_kernel() {
     activate_root(KERNEL_ROOT.load(Ordering::Relaxed));
 }
 
-/// Invalidates every cached user translation of every address space: one
-/// hypercall in the PVM guest mode (which also drops the hypervisor's shadow
-/// entries of spaces not loaded); a CR3 reload in the native mode, where only
-/// the loaded space can have cached translations (user pages are never
-/// global).
-pub fn flush_all() {
+/// Invalidates the cached user translations after entries changed in some
+/// address spaces (`loaded`: the loaded one among them): one hypercall in the
+/// PVM guest mode (which also drops the hypervisor's shadow entries of spaces
+/// not loaded); in the native mode a CR3 reload if `loaded`, else nothing:
+/// only the loaded space can have cached translations there (no PCIDs, and
+/// user pages are never global).
+pub fn flush_all(loaded: bool) {
     if super::mode() == super::Mode::Pvm {
+        super::exits::count(super::exits::Op::FlushAll);
         super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
-    } else {
+    } else if loaded {
+        // Counted as the CR3 load it is.
         cpu::write_cr3(ACTIVE_ROOT.load(Ordering::Relaxed));
     }
 }
@@ -120,7 +123,8 @@ impl PageTable {
         self.root
     }
 
-    fn is_active(&self) -> bool {
+    /// Whether this address space is the one loaded now.
+    pub fn is_active(&self) -> bool {
         ACTIVE_ROOT.load(Ordering::Relaxed) == self.root
     }
 
@@ -207,7 +211,7 @@ impl PageTable {
         } else if super::mode() == super::Mode::Pvm {
             // The hypervisor's shadow tables of a space that is not loaded
             // may still hold the entry.
-            super::pvm::hypercall(super::pvm::HC_FLUSH_ALL, 0, 0, 0);
+            flush_all(false);
         }
     }
 

@@ -41,6 +41,12 @@ static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
 /// The running thread (an `Arc` owned by the scheduler, see [`current`]).
 static CURRENT: AtomicPtr<Thread> = AtomicPtr::new(core::ptr::null_mut());
 static TICKS: AtomicU64 = AtomicU64::new(0);
+static SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Context switches so far.
+pub fn switches() -> u64 {
+    SWITCHES.load(Ordering::Relaxed)
+}
 
 /// Timer ticks since boot.
 pub fn ticks() -> u64 {
@@ -147,6 +153,16 @@ pub fn switch_address_space(token: u64) {
     arch::intr_restore(was);
 }
 
+/// Keeps `table` (the running thread's emptied, still loaded page table)
+/// until the thread has switched away for good, and makes the thread a
+/// kernel-only one (it no longer needs a user half). For `exit`: freeing the
+/// table after the switch saves loading the kernel's tables first.
+pub fn park_page_table(table: arch::paging::PageTable) {
+    let t = current_ref();
+    t.set_page_root(0);
+    *t.parked_table.lock() = Some(table);
+}
+
 /// Ends the running thread; its stack is freed by the next thread.
 pub fn exit_thread() -> ! {
     arch::intr_disable();
@@ -222,8 +238,14 @@ fn schedule() {
     }
     s.slice = 0;
     s.need_resched = false;
+    SWITCHES.fetch_add(1, Ordering::Relaxed);
     next.set_state(ThreadState::Running);
-    arch::switch_address_space(next.page_root());
+    // Kernel threads run on whatever address space is loaded (every one
+    // maps the kernel), unless the thread leaving dies: its tables go.
+    let root = next.page_root();
+    if root != 0 || prev.state() == ThreadState::Dying {
+        arch::switch_address_space(root);
+    }
     arch::set_kernel_stack(next.kernel_stack_top());
     let next_rsp = next.saved_rsp();
     CURRENT.store(Arc::into_raw(next) as *mut Thread, Ordering::Relaxed);

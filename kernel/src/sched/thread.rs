@@ -47,6 +47,10 @@ pub struct Thread {
     pub(super) link: Link,
     /// While sleeping: the tick to wake at.
     pub(super) wake_at: AtomicU64,
+    /// The emptied page table of the process's last address space, kept
+    /// (loaded) until the thread has switched away for good; freed with
+    /// the thread.
+    pub(super) parked_table: crate::sync::SpinLock<Option<crate::arch::paging::PageTable>>,
 }
 
 // SAFETY: the UnsafeCells are touched only by the scheduler with interrupts off
@@ -74,6 +78,7 @@ impl Thread {
             process: None,
             link: Link::new(None),
             wake_at: AtomicU64::new(0),
+            parked_table: crate::sync::SpinLock::new(None),
         });
         arch::set_kernel_stack(top);
         t
@@ -107,6 +112,7 @@ impl Thread {
             process,
             link: Link::new(None),
             wake_at: AtomicU64::new(0),
+            parked_table: crate::sync::SpinLock::new(None),
         });
         // On failure the dropped Thread gives its stack back.
         thread.map_err(|_| OutOfMemory)

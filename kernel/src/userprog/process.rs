@@ -361,8 +361,11 @@ pub fn exit(status: i32) -> ! {
     *process.fds.lock() = FdTable::empty();
     *process.exec_file.lock() = None;
     *process.children.lock() = Vec::new();
-    sched::switch_address_space(0);
-    drop(process.replace_space(None));
+    // Destroy the pages now; the emptied tables stay loaded until this
+    // thread has switched away for good (no load of the kernel's tables).
+    if let Some(table) = process.replace_space(None).and_then(AddressSpace::retire) {
+        sched::park_page_table(table);
+    }
     crate::mm::heap::trim();
     process.record.finish(status);
     sched::exit_thread()

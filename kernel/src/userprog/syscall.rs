@@ -218,6 +218,7 @@ fn memstats(ptr: u64) -> i64 {
 fn kstats(ptr: u64) -> i64 {
     let (syscalls, syscall_cycles) = super::syscall_counters();
     let [copy, teardown] = crate::vm::last_costs();
+    let exits = crate::arch::exits::counts();
     let stats = KernelStats {
         syscalls,
         syscall_cycles,
@@ -229,6 +230,12 @@ fn kstats(ptr: u64) -> i64 {
         last_fork_copy_pages: copy.1,
         last_teardown_cycles: teardown.0,
         last_teardown_pages: teardown.1,
+        context_switches: crate::sched::switches(),
+        set_cr3: exits[0],
+        flush_all: exits[1],
+        flush_page: exits[2],
+        write_msr: exits[3],
+        halt: exits[4],
     };
     copy_struct_to_user(ptr, &stats)
 }

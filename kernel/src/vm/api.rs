@@ -149,15 +149,32 @@ pub fn fork_space(src: SpaceId, pid: u32, name: &[u8]) -> Result<AddressSpace, V
     Ok(child)
 }
 
+impl AddressSpace {
+    /// Destroys every page of the space and returns its empty page table,
+    /// which frees itself when dropped (loading the kernel's own tables
+    /// first if it is still loaded then): `exit` keeps it until the thread
+    /// has switched away. `None` if the space was gone already.
+    pub fn retire(self) -> Option<crate::arch::paging::PageTable> {
+        let this = core::mem::ManuallyDrop::new(self);
+        retire(this.id)
+    }
+}
+
+/// Destroys the pages of space `id`, timing the teardown; returns its table.
+fn retire(id: SpaceId) -> Option<crate::arch::paging::PageTable> {
+    let start = crate::arch::rdtsc();
+    let mut vm = lock();
+    let pages = vm.space(id).map_or(0, |s| s.spt.len() as u64);
+    let table = vm.retire_space(id).ok();
+    drop(vm);
+    LAST_TEARDOWN[0].store(crate::arch::rdtsc() - start, Ordering::Relaxed);
+    LAST_TEARDOWN[1].store(pages, Ordering::Relaxed);
+    table
+}
+
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        let start = crate::arch::rdtsc();
-        let mut vm = lock();
-        let pages = vm.space(self.id).map_or(0, |s| s.spt.len() as u64);
-        let _ = vm.destroy_space(self.id);
-        drop(vm);
-        LAST_TEARDOWN[0].store(crate::arch::rdtsc() - start, Ordering::Relaxed);
-        LAST_TEARDOWN[1].store(pages, Ordering::Relaxed);
+        drop(retire(self.id));
     }
 }
 

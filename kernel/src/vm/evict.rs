@@ -39,18 +39,21 @@ impl<H: Hw> Vm<H> {
     }
 
     /// Unmaps frame `id` from every page sharing it, folding each page
-    /// table's dirty bit into the page; returns whether any sharer is dirty.
-    fn unmap_all(&mut self, id: FrameId) -> bool {
+    /// table's dirty bit into the page; returns whether any sharer is
+    /// dirty, and whether any is in the loaded space.
+    fn unmap_all(&mut self, id: FrameId) -> (bool, bool) {
         let mut dirty = false;
+        let mut loaded = false;
         let head = self.frames.head(id);
         for_each_sharer(&mut self.spaces, head, |r, pt, page| {
+            loaded |= pt.is_loaded();
             let pte = pt.clear(r.page);
             if let Some(res) = page.resident_mut() {
                 res.dirty |= pte.is_some_and(|p| p.dirty);
                 dirty |= res.dirty;
             }
         });
-        dirty
+        (dirty, loaded)
     }
 
     /// Maps frame `id` again in every page sharing it (a page that could
@@ -115,9 +118,16 @@ impl<H: Hw> Vm<H> {
         };
         let first_page = self.frames.head(first).ok_or(EvictError::NoVictim)?;
         // Unmap everything first and invalidate once for the batch.
-        let dirty: ArrayVec<bool, EVICT_BATCH> =
-            victims.iter().map(|&id| self.unmap_all(id)).collect();
-        self.hw.flush_all();
+        let mut loaded = false;
+        let dirty: ArrayVec<bool, EVICT_BATCH> = victims
+            .iter()
+            .map(|&id| {
+                let (dirty, in_loaded) = self.unmap_all(id);
+                loaded |= in_loaded;
+                dirty
+            })
+            .collect();
+        self.hw.flush_all(loaded);
 
         let mut freed: ArrayVec<PhysAddr, EVICT_BATCH> = ArrayVec::new();
         let mut to_swap: ArrayVec<FrameId, EVICT_BATCH> = ArrayVec::new();

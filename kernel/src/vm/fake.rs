@@ -65,6 +65,10 @@ impl Table for FakeTable {
 
     fn flush(&mut self, _page: UserPage) {}
 
+    fn is_loaded(&self) -> bool {
+        false
+    }
+
     fn test_and_clear_accessed(&mut self, page: UserPage) -> bool {
         self.entries
             .get_mut(&page)
@@ -189,7 +193,7 @@ impl Hw for FakeHw {
         Ok(())
     }
 
-    fn flush_all(&mut self) {
+    fn flush_all(&mut self, _loaded: bool) {
         self.flushes += 1;
     }
 

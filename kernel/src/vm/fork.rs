@@ -39,7 +39,8 @@ impl<H: Hw> Vm<H> {
         let result = self.copy_into(src, dst, &mut child);
         self.spaces[dst.0 as usize] = Some(child);
         // The parent's writable mappings were downgraded.
-        self.hw.flush_all();
+        let loaded = self.space(src).is_ok_and(|s| s.pt.is_loaded());
+        self.hw.flush_all(loaded);
         result
     }
 

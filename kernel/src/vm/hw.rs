@@ -64,6 +64,8 @@ pub trait Table {
     fn flush(&mut self, page: UserPage);
     /// Clears the accessed bit of `page`; returns whether it was set.
     fn test_and_clear_accessed(&mut self, page: UserPage) -> bool;
+    /// Whether this is the address space loaded now.
+    fn is_loaded(&self) -> bool;
     /// A token naming the table for `arch::switch_address_space`.
     fn token(&self) -> u64;
 }
@@ -91,8 +93,11 @@ pub trait Hw {
     fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError>;
     /// Writes `frames` to consecutive slots from `first`, in one request.
     fn swap_write(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError>;
-    /// Invalidates every cached translation of every address space.
-    fn flush_all(&mut self);
+    /// Invalidates the cached translations of the address spaces whose
+    /// entries changed (`loaded`: the loaded one is among them). Where only
+    /// the loaded space can be cached (the native mode) nothing is needed
+    /// otherwise; the PVM hypervisor may cache any space, so it always flushes.
+    fn flush_all(&mut self, loaded: bool);
     /// Tells the user that process `pid` (`name`) is being killed for lack of memory.
     fn report_oom_kill(&mut self, pid: u32, name: &[u8]);
 }

@@ -63,6 +63,10 @@ impl Table for PageTable {
         PageTable::test_and_clear_accessed(self, page.addr())
     }
 
+    fn is_loaded(&self) -> bool {
+        PageTable::is_active(self)
+    }
+
     fn token(&self) -> u64 {
         PageTable::token(self)
     }
@@ -127,8 +131,8 @@ impl Hw for KernelHw {
             .map_err(|_| IoError)
     }
 
-    fn flush_all(&mut self) {
-        crate::arch::paging::flush_all();
+    fn flush_all(&mut self, loaded: bool) {
+        crate::arch::paging::flush_all(loaded);
     }
 
     fn report_oom_kill(&mut self, pid: u32, name: &[u8]) {

@@ -5,7 +5,7 @@
 use super::Vm;
 use super::addr::{SpaceId, UserPage};
 use super::file::{Backing, Mapping};
-use super::hw::Hw;
+use super::hw::{Hw, Table};
 use super::region::{Kind, Region, RegionError};
 use abi::layout::{PAGE_SIZE, USER_LIMIT};
 use alloc::sync::Arc;
@@ -149,7 +149,8 @@ impl<H: Hw> Vm<H> {
                 self.destroy_page(id, page);
             }
         }
-        self.hw.flush_all();
+        let loaded = self.space(id).is_ok_and(|s| s.pt.is_loaded());
+        self.hw.flush_all(loaded);
         if let Ok(space) = self.space_mut(id) {
             space.regions.remove_mmap(start);
         }

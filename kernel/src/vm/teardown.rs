@@ -49,21 +49,31 @@ impl<H: Hw> Vm<H> {
         while let Some(page) = self.space(id).ok().and_then(|s| s.spt.any_page()) {
             self.destroy_page(id, page);
         }
+        let mut loaded = false;
         if let Ok(space) = self.space_mut(id) {
             space.regions.clear();
+            loaded = space.pt.is_loaded();
         }
-        self.hw.flush_all();
+        self.hw.flush_all(loaded);
     }
 
     /// Destroys space `id` entirely (exit, exec's old image, a failed load
     /// or fork): every page, then the page tables. Pages in use (pages
     /// resident, slots, frames) all go back.
     pub fn destroy_space(&mut self, id: SpaceId) -> Result<(), VmError> {
+        self.retire_space(id).map(drop)
+    }
+
+    /// Destroys every page of space `id` and takes the space out, handing
+    /// back its (now empty) page table for the caller to free: an exiting
+    /// process keeps it loaded until it has switched away, which saves
+    /// loading another one just to free this one. `Killed` if there is no
+    /// such space.
+    pub fn retire_space(&mut self, id: SpaceId) -> Result<H::Table, VmError> {
         self.space(id)?;
         self.kill(id);
-        let space = self.spaces[id.0 as usize].take();
-        drop(space);
-        Ok(())
+        let space = self.spaces[id.0 as usize].take().ok_or(VmError::Killed)?;
+        Ok(space.pt)
     }
 
     /// The out-of-memory killer's reap: empties space `id` now and marks it
