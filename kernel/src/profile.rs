@@ -10,11 +10,11 @@
 //! ```ignore
 //! let mut t = profile::FaultTimer::start(entry_tsc); // rdtsc taken at trap entry
 //! // ... look the page up ...
-//! t.stage(Stage::SptLookup);
+//! t.stage(Stage::Lookup);
 //! // ... get a frame (an eviction inside records profile::span(Evict, ..)) ...
 //! t.stage(Stage::FrameAlloc);
 //! // ... zero / read the page ...
-//! t.stage(Stage::Init);
+//! t.stage(Stage::Fill);
 //! // ... write the PTE ...
 //! t.finish(FaultKind::LazyAnon, pid, va); // the time since the last stage counts as Map
 //! ```
@@ -483,12 +483,13 @@ mod tests {
     #[test]
     fn stages_add_up_and_evictions_are_moved_out() {
         let mut c = StageClock::start(1000, 1100, 0);
-        c.mark(Stage::SptLookup, 1150, 0);
+        c.mark(Stage::LockWait, 1120, 0);
+        c.mark(Stage::Lookup, 1150, 0);
         // An eviction of 300 cycles happened during the frame allocation.
         c.mark(Stage::FrameAlloc, 1600, 300);
-        c.mark(Stage::Init, 2000, 300);
+        c.mark(Stage::Fill, 2000, 300);
         c.mark(Stage::Map, 2010, 300);
-        assert_eq!(c.stages, [100, 50, 150, 300, 400, 10, 0]);
+        assert_eq!(c.stages, [100, 20, 30, 150, 300, 400, 10, 0]);
         assert_eq!(c.stages.iter().sum::<u64>(), c.latency());
         assert_eq!(c.latency(), 1010);
         // Unknown entry time: the entry stage is empty.
@@ -610,7 +611,7 @@ mod tests {
         set_current(4, b"swap-iter");
         let entry = arch::rdtsc();
         let mut t = FaultTimer::start(entry);
-        t.stage(Stage::SptLookup);
+        t.stage(Stage::Lookup);
         let s0 = arch::rdtsc();
         span(SpanKind::Evict, 4, 0x5000, s0, s0 + 1000);
         t.stage(Stage::FrameAlloc);

@@ -305,7 +305,7 @@ mod tests {
 
     fn fault(seq: u64, start: u64, pid: u32) -> Event {
         let mut stages = [0; N_STAGES];
-        stages[Stage::Init as usize] = 300;
+        stages[Stage::Fill as usize] = 300;
         stages[Stage::Map as usize] = 100;
         Event {
             seq,
@@ -352,7 +352,7 @@ mod tests {
             name: name_field(b"mmap-read"),
         };
         buf.kinds[FaultKind::SwapIn as usize].latency.add(12_345);
-        buf.kinds[FaultKind::SwapIn as usize].stage_cycles[Stage::Init as usize] = 10_000;
+        buf.kinds[FaultKind::SwapIn as usize].stage_cycles[Stage::Fill as usize] = 10_000;
         buf.span_kinds[SpanKind::SwapRead as usize].add(9_000);
         buf.procs[5] = ProcStats {
             pid: 9,

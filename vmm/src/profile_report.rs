@@ -252,7 +252,7 @@ mod tests {
         for i in 0..100 {
             k.latency.add(10_000 + i * 100);
         }
-        k.stage_cycles[Stage::Init as usize] = 750;
+        k.stage_cycles[Stage::Fill as usize] = 750;
         k.stage_cycles[Stage::Map as usize] = 250;
         for _ in 0..5 {
             buf.span_kinds[SpanKind::SwapWrite as usize].add(50_000);

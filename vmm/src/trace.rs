@@ -215,7 +215,7 @@ mod tests {
         stages[Stage::Entry as usize] = 2_000;
         stages[Stage::FrameAlloc as usize] = 1_000;
         stages[Stage::Eviction as usize] = 20_000;
-        stages[Stage::Init as usize] = 6_000;
+        stages[Stage::Fill as usize] = 6_000;
         stages[Stage::Map as usize] = 1_000;
         let total: u64 = stages.iter().sum();
         vec![
@@ -291,7 +291,7 @@ mod tests {
         let (fs, fe) = (0.5, 15.5);
         let stages: Vec<&Value> = evs.iter().filter(|e| e["cat"] == "stage").collect();
         let names: Vec<&str> = stages.iter().map(|e| e["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["entry", "frame-alloc", "eviction", "init", "map"]);
+        assert_eq!(names, ["entry", "frame-alloc", "eviction", "fill", "map"]);
         let mut prev_end = fs;
         for s in &stages {
             let ts = s["ts"].as_f64().unwrap();

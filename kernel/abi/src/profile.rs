@@ -33,12 +33,12 @@
 /// `Header::magic`.
 pub const PROFILE_MAGIC: u64 = 0x3166_6f72_7074_6c66; // "fltprof1"
 /// `Header::version`: bumped on every layout change.
-pub const PROFILE_VERSION: u32 = 1;
+pub const PROFILE_VERSION: u32 = 2;
 
 /// Number of [`FaultKind`]s.
 pub const N_KINDS: usize = 6;
 /// Number of [`Stage`]s.
-pub const N_STAGES: usize = 7;
+pub const N_STAGES: usize = 8;
 /// Number of [`SpanKind`]s.
 pub const N_SPAN_KINDS: usize = 5;
 /// Linear sub-buckets per power of two in the latency histograms.
@@ -106,28 +106,34 @@ impl FaultKind {
 pub enum Stage {
     /// Trap entry to the start of the fault handler.
     Entry = 0,
-    /// Finding the page in the supplemental page table.
-    SptLookup = 1,
+    /// Waiting for the VM lock (another process's fault, eviction or
+    /// paging I/O holds it).
+    LockWait = 1,
+    /// Finding what belongs at the address: the supplemental page table, the
+    /// region, the stack rule, and the new page's table entry.
+    Lookup = 2,
     /// Getting a frame, not counting eviction.
-    FrameAlloc = 2,
+    FrameAlloc = 3,
     /// Victim selection and write-out when no frame was free.
-    Eviction = 3,
-    /// Filling the frame: zero fill, file read or swap read.
-    Init = 4,
-    /// Writing the page-table entry.
-    Map = 5,
+    Eviction = 4,
+    /// Filling the frame: zero fill, file read, swap read or the copy of a
+    /// copy-on-write page.
+    Fill = 5,
+    /// Writing the page-table entry (and any TLB flush it needs).
+    Map = 6,
     /// Handler end to the trap-return path (as far as the kernel can see).
-    Return = 6,
+    Return = 7,
 }
 
 impl Stage {
     /// Every stage, in order.
     pub const ALL: [Stage; N_STAGES] = [
         Stage::Entry,
-        Stage::SptLookup,
+        Stage::LockWait,
+        Stage::Lookup,
         Stage::FrameAlloc,
         Stage::Eviction,
-        Stage::Init,
+        Stage::Fill,
         Stage::Map,
         Stage::Return,
     ];
@@ -141,10 +147,11 @@ impl Stage {
     pub fn name(self) -> &'static str {
         match self {
             Stage::Entry => "entry",
-            Stage::SptLookup => "spt-lookup",
+            Stage::LockWait => "lock-wait",
+            Stage::Lookup => "lookup",
             Stage::FrameAlloc => "frame-alloc",
             Stage::Eviction => "eviction",
-            Stage::Init => "init",
+            Stage::Fill => "fill",
             Stage::Map => "map",
             Stage::Return => "return",
         }

@@ -136,8 +136,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if frame.from_user() {
         cpu::intr_disable();
     }
-    crate::sched::maybe_preempt(frame.from_user() || frame.rflags & RFLAGS_IF != 0);
+    // The fault's return stage ends here: a preemption that follows runs
+    // other threads, which is not this fault's time.
     crate::profile::trap_exit();
+    crate::sched::maybe_preempt(frame.from_user() || frame.rflags & RFLAGS_IF != 0);
 }
 
 /// Classifies a raw frame.

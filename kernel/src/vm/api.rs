@@ -274,6 +274,7 @@ pub fn handle_fault(
 ) -> Result<FaultKind, Invalid> {
     let mut timer = FaultTimer::start(entry_tsc);
     let mut vm = lock();
+    timer.stage(crate::profile::Stage::LockWait);
     let result = vm.handle_fault(id, addr, access, user_rsp, &mut timer);
     let pid = vm.space(id).map_or(0, |s| s.pid);
     fault::record(timer, result, pid, addr);

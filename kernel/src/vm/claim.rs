@@ -75,7 +75,7 @@ impl<H: Hw> Vm<H> {
             Source::Origin => self.fill(id, page, pa, zeroed),
             Source::Swap(slot) => self.swap_in_run(id, page, pa, slot),
         };
-        timer.stage(Stage::Init);
+        timer.stage(Stage::Fill);
         match result {
             Ok(()) => Ok(pa),
             Err(e) => {

@@ -37,7 +37,7 @@ impl<H: Hw> Vm<H> {
         let (pa, _) = got?;
         timer.stage(Stage::FrameAlloc);
         self.hw.copy_frame(pa, old_pa);
-        timer.stage(Stage::Init);
+        timer.stage(Stage::Fill);
         let space = self.space_mut(id)?;
         if let Err(e) = space.pt.map(page, pa, prot) {
             self.hw.free_frame(pa);

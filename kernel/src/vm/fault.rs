@@ -107,7 +107,7 @@ impl<H: Hw> Vm<H> {
                 .map_err(|_| Invalid::OutOfMemory)?;
         }
         let entry = space.spt.find(page).ok_or(Invalid::NoPage)?;
-        timer.stage(Stage::SptLookup);
+        timer.stage(Stage::Lookup);
         if let Some(res) = entry.resident() {
             let pte = space.pt.lookup(page);
             if access.write && pte.is_some_and(|p| !p.write) {

@@ -95,9 +95,9 @@ faultline: fault profile: 4745 faults, 5 spans (TSC 2.300 GHz)
   lazy-file           517     143542     62.41     162383     70.60     283989    123.47   18934926   8232.58     83.58
   stack-growth        131       2781      1.21       3200      1.39     103852     45.15     103852     45.15      2.20
   percentiles at histogram resolution (4 buckets per power of two: within 25%); latency = trap entry to trap return
-  stage share          entry  spt-lookup frame-alloc    eviction        init         map      return
-  lazy-anon            20.9%        6.4%       26.7%        0.0%       12.0%       17.1%       16.8%
-  swap-in               0.2%        0.1%       16.0%       54.1%       29.3%        0.2%        0.1%
+  stage share          entry   lock-wait      lookup frame-alloc    eviction        fill         map      return
+  lazy-anon            20.9%        0.1%        6.3%       26.7%        0.0%       12.0%       17.1%       16.8%
+  swap-in               0.2%        0.0%        0.1%       16.0%       54.1%       29.3%        0.2%        0.1%
      pid process            faults   fault ms  faults by kind
        1 bench-fault          4745     47.972  lazy-anon 4097, lazy-file 517, stack-growth 131
 ";
