@@ -207,6 +207,16 @@ pub fn enter_user(frame: &TrapFrame) -> ! {
     }
 }
 
+/// Saves the 15 general-purpose registers in [`TrapFrame`] order (the
+/// vector and error code are on the stack already).
+macro_rules! push_gprs {
+    () => {
+        "push rax\npush rbx\npush rcx\npush rdx\npush rsi\npush rdi\npush rbp\n\
+         push r8\npush r9\npush r10\npush r11\npush r12\npush r13\npush r14\npush r15"
+    };
+}
+pub(super) use push_gprs;
+
 /// Restores the 15 general-purpose registers of a [`TrapFrame`] and drops the
 /// vector and error code, leaving rsp at the saved `rip`.
 macro_rules! pop_gprs {
@@ -221,21 +231,7 @@ core::arch::global_asm!(
     ".global trap_saved",
     ".global trap_return",
     "trap_common:",
-    "push rax",
-    "push rbx",
-    "push rcx",
-    "push rdx",
-    "push rsi",
-    "push rdi",
-    "push rbp",
-    "push r8",
-    "push r9",
-    "push r10",
-    "push r11",
-    "push r12",
-    "push r13",
-    "push r14",
-    "push r15",
+    push_gprs!(),
     // The frame is complete (`debug_trap` joins here).
     "trap_saved:",
     "cld",
