@@ -13,6 +13,7 @@ pub mod boundary;
 pub mod cstr;
 pub mod entry;
 pub mod fault;
+pub mod fstest;
 pub mod health;
 pub mod panic;
 pub mod print;

@@ -54,8 +54,10 @@ pub fn init(mode: Mode, boot: &BootInfo) {
     cpu::init_fpu();
 }
 
-/// Ends the VM with `status` as the initial program's exit status.
+/// Ends the VM with `status` as the initial program's exit status, after
+/// writing the file system's cached blocks to the disk.
 pub fn power_off(status: i32) -> ! {
+    let _ = crate::fs::flush();
     cpu::intr_disable();
     cpu::outl(
         abi::device::EXIT_PORT,

@@ -1,6 +1,6 @@
 //! An open file: a reference to a shared open inode plus this file's own
 //! position and deny-write state. Every operation takes the global file-system
-//! lock; dropping a `File` closes it.
+//! lock; dropping a `File` closes it and writes its cached changes back.
 //!
 //! Buffers passed to the read and write methods must be kernel memory the
 //! block driver can translate to guest-physical addresses (heap, direct map or
@@ -125,12 +125,21 @@ impl File {
 }
 
 impl Drop for File {
+    /// Closes the file and writes its dirty cached blocks to the disk (a
+    /// disk error there cannot be reported to anyone: the blocks stay cached
+    /// and dirty for the next flush).
     fn drop(&mut self) {
         if let Some(v) = FS.lock().as_mut() {
             if self.denying {
                 v.allow_write(self.inode);
             }
+            let extent = v
+                .inode(self.inode)
+                .map(|n| (n.start, abi::fs::sectors_for(n.size)));
             v.close(self.inode);
+            if let Some((start, sectors)) = extent {
+                let _ = v.disk().flush_range(start, sectors);
+            }
         }
     }
 }

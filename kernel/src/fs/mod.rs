@@ -6,7 +6,14 @@
 //! the directory at once but frees its sectors only when its last [`File`] is
 //! dropped. One global sleeping lock serializes every directory, inode and
 //! data operation (it is held across disk I/O).
+//!
+//! The volume reads and writes the disk through a write-back block cache
+//! ([`cache`]) whose memory is taken once, at [`init`]. Dirty blocks reach
+//! the disk when a file is closed (that file's blocks), at [`flush`] (process
+//! exit and shutdown) and when the cache needs room. Lock order: the VM lock
+//! may be held when the file system is entered, never the other way round.
 
+pub mod cache;
 mod file;
 pub mod inode;
 pub mod sector_io;
@@ -16,7 +23,18 @@ pub use file::File;
 
 use crate::dev::BlockDevice;
 use crate::sync::Mutex;
+use cache::{BlockCache, CacheStats};
 use volume::Volume;
+
+/// Most blocks (4 KiB each) the cache holds: 1 MiB.
+const CACHE_BLOCKS_MAX: usize = 256;
+
+/// Kernel-pool frames per cache block: the cache takes at most 1/32 of the
+/// kernel pool (out of the heap, which is a quarter of it).
+const KERNEL_FRAMES_PER_CACHE_BLOCK: usize = 32;
+
+/// The file-system disk as the volume sees it.
+type Disk = BlockCache<&'static BlockDevice>;
 
 /// Why a file-system operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,17 +62,34 @@ pub enum FsError {
 }
 
 /// The mounted file system, behind the global file-system lock.
-static FS: Mutex<Option<Volume<&'static BlockDevice>>> = Mutex::new(None);
+static FS: Mutex<Option<Volume<Disk>>> = Mutex::new(None);
 
-/// Mounts the file system of [`crate::dev::fs_disk`]. A second call keeps
-/// the mounted one.
+/// Mounts the file system of [`crate::dev::fs_disk`] behind a block cache of
+/// up to 1/32 of the kernel pool (smaller, or none, when the heap cannot give
+/// that much: the cache is then bypassed). A second call keeps the mounted one.
 pub fn init() -> Result<(), FsError> {
     let mut fs = FS.lock();
     if fs.is_none() {
         let disk = crate::dev::fs_disk().ok_or(FsError::NoDevice)?;
-        *fs = Some(Volume::mount(disk)?);
+        let (_, kernel_frames) = crate::mm::palloc::kernel_usage();
+        let want = (kernel_frames / KERNEL_FRAMES_PER_CACHE_BLOCK).min(CACHE_BLOCKS_MAX);
+        let memory = cache::alloc_memory(want, cache::try_alloc_zeroed);
+        *fs = Some(Volume::mount(BlockCache::new(disk, memory))?);
     }
     Ok(())
+}
+
+/// Writes every dirty cached block to the disk (process exit, shutdown).
+/// Returns the first disk error; the blocks that failed stay cached.
+pub fn flush() -> Result<(), FsError> {
+    FS.lock().as_ref().ok_or(FsError::NotMounted)?.disk().flush()
+}
+
+/// The block cache's counters (all zero before [`init`]).
+pub fn cache_stats() -> CacheStats {
+    FS.lock()
+        .as_ref()
+        .map_or_else(CacheStats::default, |v| v.disk().stats())
 }
 
 /// Creates `name` with a fixed `size` in bytes; the new file reads as zeros.
@@ -85,5 +120,7 @@ pub fn entry(index: usize) -> Option<([u8; 16], usize, u32)> {
     FS.lock().as_ref()?.entry(index)
 }
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod tests;

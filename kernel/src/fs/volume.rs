@@ -172,6 +172,11 @@ impl<D: SectorIo> Volume<D> {
         }
     }
 
+    /// The disk the volume is mounted on.
+    pub fn disk(&self) -> &D {
+        &self.disk
+    }
+
     /// The open inode `id`.
     pub fn inode(&self, id: InodeId) -> Option<&OpenInode> {
         self.inodes.get(id)

@@ -367,6 +367,8 @@ pub fn exit(status: i32) -> ! {
         sched::park_page_table(table);
     }
     crate::mm::heap::trim();
+    // Everything the process wrote reaches the disk before anyone sees it exit.
+    let _ = crate::fs::flush();
     process.record.finish(status);
     sched::exit_thread()
 }

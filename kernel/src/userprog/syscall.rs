@@ -219,6 +219,7 @@ fn kstats(ptr: u64) -> i64 {
     let (syscalls, syscall_cycles) = super::syscall_counters();
     let [copy, teardown] = crate::vm::last_costs();
     let exits = crate::arch::exits::counts();
+    let cache = crate::fs::cache_stats();
     let stats = KernelStats {
         syscalls,
         syscall_cycles,
@@ -236,6 +237,11 @@ fn kstats(ptr: u64) -> i64 {
         flush_page: exits[2],
         write_msr: exits[3],
         halt: exits[4],
+        fs_cache_blocks: cache.blocks,
+        fs_cache_hits: cache.hits,
+        fs_cache_misses: cache.misses,
+        fs_cache_write_backs: cache.write_backs,
+        fs_cache_eviction_write_backs: cache.eviction_write_backs,
     };
     copy_struct_to_user(ptr, &stats)
 }

@@ -1,0 +1,306 @@
+//! Host tests of the block cache against an in-memory disk that counts and
+//! can fail requests.
+
+use std::cell::Cell;
+
+use abi::fs::{SECTOR, SuperBlock};
+
+use super::FsError;
+use super::cache::{BLOCK_SECTORS, BLOCK_SIZE, BlockCache, alloc_memory};
+use super::sector_io::{MemDisk, SectorIo};
+use super::volume::Volume;
+
+/// A [`MemDisk`] that counts requests and fails them while `failing` is set.
+struct Disk {
+    mem: MemDisk,
+    reads: Cell<u64>,
+    writes: Cell<u64>,
+    failing: Cell<bool>,
+}
+
+impl Disk {
+    fn new(sectors: u64) -> Disk {
+        Disk {
+            mem: MemDisk::new(sectors),
+            reads: Cell::new(0),
+            writes: Cell::new(0),
+            failing: Cell::new(false),
+        }
+    }
+
+    fn sector(&self, s: u64) -> Vec<u8> {
+        let mut buf = vec![0; SECTOR];
+        self.mem.read_sectors(s, &mut buf).unwrap();
+        buf
+    }
+}
+
+impl SectorIo for Disk {
+    fn sectors(&self) -> u64 {
+        self.mem.sectors()
+    }
+
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
+        self.reads.set(self.reads.get() + 1);
+        if self.failing.get() {
+            return Err(FsError::Io);
+        }
+        self.mem.read_sectors(sector, buf)
+    }
+
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
+        self.writes.set(self.writes.get() + 1);
+        if self.failing.get() {
+            return Err(FsError::Io);
+        }
+        self.mem.write_sectors(sector, buf)
+    }
+}
+
+fn cache(disk: &Disk, blocks: usize) -> BlockCache<&Disk> {
+    BlockCache::new(disk, vec![0; blocks * BLOCK_SIZE])
+}
+
+fn sectors_of(byte: u8, n: usize) -> Vec<u8> {
+    vec![byte; n * SECTOR]
+}
+
+/// Block `b`'s first sector number.
+fn at(b: u64) -> u64 {
+    b * BLOCK_SECTORS
+}
+
+#[test]
+fn second_read_is_a_hit() {
+    let disk = Disk::new(64);
+    disk.mem.write_sectors(3, &sectors_of(9, 1)).unwrap();
+    let c = cache(&disk, 4);
+    let mut buf = vec![0; SECTOR];
+    c.read_sectors(3, &mut buf).unwrap();
+    assert_eq!(buf, sectors_of(9, 1));
+    assert_eq!(disk.reads.get(), 1, "a miss reads the block once");
+    for s in 0..BLOCK_SECTORS {
+        c.read_sectors(s, &mut buf).unwrap();
+    }
+    assert_eq!(disk.reads.get(), 1, "the rest of the block is in memory");
+    let st = c.stats();
+    assert_eq!((st.blocks, st.hits, st.misses), (4, 8, 1));
+    // A read across a block boundary needs both blocks.
+    let mut two = vec![0; 2 * SECTOR];
+    c.read_sectors(at(1) - 1, &mut two).unwrap();
+    assert_eq!(disk.reads.get(), 2);
+    assert_eq!(c.stats().misses, 2);
+}
+
+#[test]
+fn writes_wait_for_a_flush() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 4);
+    c.write_sectors(5, &sectors_of(7, 2)).unwrap();
+    assert_eq!(disk.writes.get(), 0);
+    assert_eq!(disk.sector(5), sectors_of(0, 1), "not on the disk yet");
+    let mut buf = vec![0; 2 * SECTOR];
+    c.read_sectors(5, &mut buf).unwrap();
+    assert_eq!(buf, sectors_of(7, 2), "reads see the cached write");
+    c.flush().unwrap();
+    assert_eq!(disk.writes.get(), 1);
+    assert_eq!(disk.sector(5), sectors_of(7, 1));
+    assert_eq!(disk.sector(6), sectors_of(7, 1));
+    c.flush().unwrap();
+    assert_eq!(disk.writes.get(), 1, "a clean cache writes nothing");
+    assert_eq!(c.stats().write_backs, 1);
+}
+
+#[test]
+fn a_whole_block_write_reads_nothing() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 4);
+    c.write_sectors(at(2), &sectors_of(1, BLOCK_SECTORS as usize))
+        .unwrap();
+    assert_eq!(disk.reads.get(), 0);
+    // A partial one must read the rest of the block first.
+    disk.mem.write_sectors(at(3) + 7, &sectors_of(5, 1)).unwrap();
+    c.write_sectors(at(3), &sectors_of(2, 1)).unwrap();
+    assert_eq!(disk.reads.get(), 1);
+    c.flush().unwrap();
+    assert_eq!(disk.sector(at(3)), sectors_of(2, 1));
+    assert_eq!(disk.sector(at(3) + 7), sectors_of(5, 1), "kept the old rest");
+}
+
+#[test]
+fn eviction_takes_the_least_recently_used() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 2);
+    let mut buf = vec![0; SECTOR];
+    c.read_sectors(at(0), &mut buf).unwrap(); // A
+    c.read_sectors(at(1), &mut buf).unwrap(); // B
+    c.read_sectors(at(0), &mut buf).unwrap(); // A again: B is now the oldest
+    c.read_sectors(at(2), &mut buf).unwrap(); // C evicts B
+    assert_eq!(disk.reads.get(), 3);
+    c.read_sectors(at(0), &mut buf).unwrap();
+    assert_eq!(disk.reads.get(), 3, "A stayed");
+    c.read_sectors(at(1), &mut buf).unwrap();
+    assert_eq!(disk.reads.get(), 4, "B was evicted");
+}
+
+#[test]
+fn a_dirty_victim_is_written_back_first() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 2);
+    c.write_sectors(at(0), &sectors_of(1, 1)).unwrap();
+    c.write_sectors(at(1), &sectors_of(2, 1)).unwrap();
+    assert_eq!(disk.writes.get(), 0);
+    let mut buf = vec![0; SECTOR];
+    c.read_sectors(at(2), &mut buf).unwrap();
+    assert_eq!(disk.writes.get(), 1);
+    assert_eq!(disk.sector(at(0)), sectors_of(1, 1), "the oldest went out");
+    assert_eq!(c.stats().eviction_write_backs, 1);
+    c.read_sectors(at(0), &mut buf).unwrap();
+    assert_eq!(buf, sectors_of(1, 1), "and reads back from the disk");
+    assert_eq!(disk.sector(at(1)), sectors_of(2, 1), "B written to make room");
+}
+
+#[test]
+fn flush_range_writes_only_that_range_in_order() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 4);
+    for b in 0..4 {
+        c.write_sectors(at(b), &sectors_of(b as u8 + 1, 1)).unwrap();
+    }
+    c.flush_range(at(1) + 3, BLOCK_SECTORS).unwrap(); // blocks 1 and 2
+    assert_eq!(disk.writes.get(), 2);
+    assert_eq!(disk.sector(at(0)), sectors_of(0, 1));
+    assert_eq!(disk.sector(at(1)), sectors_of(2, 1));
+    assert_eq!(disk.sector(at(2)), sectors_of(3, 1));
+    assert_eq!(disk.sector(at(3)), sectors_of(0, 1));
+    c.flush().unwrap();
+    assert_eq!(disk.writes.get(), 4);
+    assert_eq!(disk.sector(at(3)), sectors_of(4, 1));
+}
+
+#[test]
+fn a_short_last_block_stays_inside_the_disk() {
+    let disk = Disk::new(BLOCK_SECTORS + 3);
+    let c = cache(&disk, 2);
+    c.write_sectors(at(1), &sectors_of(6, 3)).unwrap();
+    assert_eq!(disk.reads.get(), 0, "three sectors are the whole last block");
+    c.flush().unwrap();
+    assert_eq!(disk.sector(at(1) + 2), sectors_of(6, 1));
+    let mut buf = vec![0; 4 * SECTOR];
+    assert_eq!(c.read_sectors(at(1), &mut buf), Err(FsError::Io));
+    assert_eq!(c.write_sectors(u64::MAX, &buf[..SECTOR]), Err(FsError::Io));
+    assert_eq!(c.read_sectors(0, &mut buf[..100]), Err(FsError::Io));
+}
+
+#[test]
+fn a_failed_write_back_keeps_the_data() {
+    let disk = Disk::new(64);
+    let c = cache(&disk, 1);
+    c.write_sectors(0, &sectors_of(3, 1)).unwrap();
+    disk.failing.set(true);
+    assert_eq!(c.flush(), Err(FsError::Io));
+    let mut buf = vec![0; SECTOR];
+    // Making room needs the write-back, which fails: the request fails.
+    assert_eq!(c.read_sectors(at(1), &mut buf), Err(FsError::Io));
+    disk.failing.set(false);
+    c.read_sectors(0, &mut buf).unwrap();
+    assert_eq!(buf, sectors_of(3, 1), "still cached, still dirty");
+    c.flush().unwrap();
+    assert_eq!(disk.sector(0), sectors_of(3, 1));
+    // A failed fill leaves no stale block behind.
+    disk.failing.set(true);
+    assert_eq!(c.read_sectors(at(2), &mut buf), Err(FsError::Io));
+    disk.failing.set(false);
+    disk.mem.write_sectors(at(2), &sectors_of(8, 1)).unwrap();
+    c.read_sectors(at(2), &mut buf).unwrap();
+    assert_eq!(buf, sectors_of(8, 1));
+}
+
+#[test]
+fn allocation_failure_shrinks_or_bypasses_the_cache() {
+    let mut asked = Vec::new();
+    let memory = alloc_memory(8, |bytes| {
+        asked.push(bytes / BLOCK_SIZE);
+        (bytes <= 3 * BLOCK_SIZE).then(|| vec![0; bytes])
+    });
+    assert_eq!(asked, [8, 4, 2]);
+    assert_eq!(memory.len(), 2 * BLOCK_SIZE);
+    assert!(alloc_memory(8, |_| None).is_empty());
+    assert!(alloc_memory(usize::MAX, |_| None).is_empty());
+
+    // No memory at all: every request goes straight to the disk.
+    let disk = Disk::new(64);
+    let c = BlockCache::new(&disk, alloc_memory(8, |_| None));
+    assert_eq!(c.stats().blocks, 0);
+    c.write_sectors(9, &sectors_of(4, 1)).unwrap();
+    assert_eq!(disk.sector(9), sectors_of(4, 1));
+    let mut buf = vec![0; SECTOR];
+    c.read_sectors(9, &mut buf).unwrap();
+    c.read_sectors(9, &mut buf).unwrap();
+    assert_eq!((disk.reads.get(), disk.writes.get()), (2, 1));
+    c.flush().unwrap();
+    // A partial block of memory holds no block.
+    assert_eq!(BlockCache::new(&disk, vec![0; 100]).stats().blocks, 0);
+}
+
+/// Random reads and writes through a tiny cache match a model of the disk,
+/// and after a flush the disk itself does.
+#[test]
+fn random_traffic_matches_a_model() {
+    let sectors = 5 * BLOCK_SECTORS + 5;
+    let disk = Disk::new(sectors);
+    let c = cache(&disk, 3);
+    let mut model = vec![0u8; sectors as usize * SECTOR];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    for step in 0..2000 {
+        let s = next(sectors);
+        let n = 1 + next((sectors - s).min(20));
+        let range = s as usize * SECTOR..(s + n) as usize * SECTOR;
+        if next(2) == 0 {
+            let data: Vec<u8> = (0..range.len()).map(|i| (i + step) as u8).collect();
+            c.write_sectors(s, &data).unwrap();
+            model[range].copy_from_slice(&data);
+        } else {
+            let mut buf = vec![0; range.len()];
+            c.read_sectors(s, &mut buf).unwrap();
+            assert!(buf == model[range], "step {step}: read {s}+{n}");
+        }
+    }
+    c.flush().unwrap();
+    assert!(*disk.mem.0.lock().unwrap() == model);
+    assert!(c.stats().eviction_write_backs > 0);
+}
+
+/// The volume works on a cache: its data reaches the disk at a flush, and a
+/// mount of the bare disk afterwards sees all of it.
+#[test]
+fn a_volume_on_a_cache_persists_after_flush() {
+    let disk = Disk::new(400);
+    disk.mem
+        .write_sectors(0, &SuperBlock::new(400, 32).to_bytes())
+        .unwrap();
+    let c = cache(&disk, 2);
+    {
+        let mut v = Volume::mount(&c).unwrap();
+        for i in 0..10u8 {
+            let name = format!("f{i}");
+            v.create(name.as_bytes(), 3000).unwrap();
+            let f = v.open(name.as_bytes()).unwrap();
+            assert_eq!(v.write_at(f, &[i; 3000], 0).unwrap(), 3000);
+        }
+    }
+    c.flush().unwrap();
+    let mut v = Volume::mount(&disk.mem).unwrap();
+    for i in 0..10u8 {
+        let f = v.open(format!("f{i}").as_bytes()).unwrap();
+        let mut buf = [0u8; 3000];
+        assert_eq!(v.read_at(f, &mut buf, 0).unwrap(), 3000);
+        assert!(buf.iter().all(|&b| b == i), "file {i}");
+    }
+}

@@ -1,0 +1,36 @@
+//! What the file-system cache tests write and read, shared by the guest
+//! programs (`syn-read`, `syn-write`, `cache-persist`, `cache-evict`) and the
+//! host tests that check a disk image after the run (`tests/tests/filesys.rs`
+//! includes this file). Contents come from [`crate::vmtest::pattern_byte`].
+
+/// `syn-read`: the shared file, its size and its contents.
+pub const SYN_READ_NAME: &str = "data";
+pub const SYN_READ_SIZE: usize = 1024;
+pub const SYN_READ_SEED: u64 = 0x5e4d;
+/// Children that read it at once, one byte per `read`.
+pub const SYN_READ_CHILDREN: usize = 10;
+
+/// `syn-write`: the shared file; child `i` writes chunk `i`, one byte per
+/// `write` at first and the rest in one.
+pub const SYN_WRITE_NAME: &str = "stuff";
+pub const SYN_WRITE_CHUNK: usize = 512;
+pub const SYN_WRITE_CHILDREN: usize = 10;
+pub const SYN_WRITE_SEED: u64 = 0x5e4e;
+
+/// `cache-persist`: the file a child writes before it exits (the parent then
+/// waits for the VM's timeout), its size and contents.
+pub const PERSIST_CACHE_NAME: &str = "exited.dat";
+pub const PERSIST_CACHE_SIZE: usize = 3 * 4096 + 700;
+pub const PERSIST_CACHE_SEED: u64 = 0xe417;
+
+/// `cache-evict`: a file larger than the largest block cache (1 MiB), written
+/// in pieces that do not line up with sectors, then read back.
+pub const EVICT_NAME: &str = "big.dat";
+pub const EVICT_SIZE: usize = 1536 * 1024 + 300;
+pub const EVICT_PIECE: usize = 1000;
+pub const EVICT_SEED: u64 = 0xb16;
+
+/// Byte `offset` of `syn-write`'s file once every child has written.
+pub const fn syn_write_byte(offset: u64) -> u8 {
+    crate::vmtest::pattern_byte(SYN_WRITE_SEED, offset)
+}
