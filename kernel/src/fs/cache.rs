@@ -16,6 +16,8 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use hashbrown::HashMap;
+
 use abi::fs::SECTOR;
 
 use super::FsError;
@@ -55,6 +57,12 @@ struct Slot {
 
 struct State {
     slots: Vec<Slot>,
+    /// Block number -> slot, for every valid slot. Its capacity is reserved
+    /// at creation for twice the slots, so that it never allocates again
+    /// (hashbrown then always rehashes in place).
+    index: HashMap<u64, usize>,
+    /// Slots that are dirty (so that a clean cache flushes at no cost).
+    dirty: usize,
     /// `slots.len()` blocks of [`BLOCK_SIZE`] bytes; slot `i` owns block `i`.
     memory: Vec<u8>,
     tick: u64,
@@ -94,11 +102,13 @@ pub fn try_alloc_zeroed(bytes: usize) -> Option<Vec<u8>> {
 
 impl<D: SectorIo> BlockCache<D> {
     /// A cache over `disk` holding `memory.len() / BLOCK_SIZE` blocks. If the
-    /// slot table cannot be allocated the cache holds none (and is bypassed).
+    /// slot table or the index cannot be allocated the cache holds none (and
+    /// is bypassed).
     pub fn new(disk: D, mut memory: Vec<u8>) -> BlockCache<D> {
         let mut n = memory.len() / BLOCK_SIZE;
         let mut slots = Vec::new();
-        if slots.try_reserve_exact(n).is_err() {
+        let mut index = HashMap::new();
+        if slots.try_reserve_exact(n).is_err() || index.try_reserve(2 * n + 2).is_err() {
             n = 0;
         }
         memory.truncate(n * BLOCK_SIZE);
@@ -114,6 +124,8 @@ impl<D: SectorIo> BlockCache<D> {
             disk,
             state: RefCell::new(State {
                 slots,
+                index,
+                dirty: 0,
                 memory,
                 tick: 0,
                 stats: CacheStats {
@@ -140,6 +152,9 @@ impl<D: SectorIo> BlockCache<D> {
     /// `first`. Errors as for [`BlockCache::flush`].
     pub fn flush_range(&self, first: u64, count: u64) -> Result<(), FsError> {
         let mut state = self.state.try_borrow_mut().map_err(|_| FsError::Io)?;
+        if state.dirty == 0 {
+            return Ok(());
+        }
         let lo = first / BLOCK_SECTORS;
         let hi = first.saturating_add(count).div_ceil(BLOCK_SECTORS);
         let mut result = Ok(());
@@ -181,6 +196,7 @@ impl<D: SectorIo> BlockCache<D> {
         self.disk
             .write_sectors(b * BLOCK_SECTORS, &state.memory[at..at + len])?;
         state.slots[i].dirty = false;
+        state.dirty -= 1;
         state.stats.write_backs += 1;
         Ok(())
     }
@@ -191,7 +207,7 @@ impl<D: SectorIo> BlockCache<D> {
     fn slot_for(&self, state: &mut State, b: u64, fill: bool) -> Result<usize, FsError> {
         state.tick += 1;
         let tick = state.tick;
-        if let Some(i) = state.slots.iter().position(|s| s.block == Some(b)) {
+        if let Some(&i) = state.index.get(&b) {
             state.slots[i].used = tick;
             state.stats.hits += 1;
             return Ok(i);
@@ -208,7 +224,9 @@ impl<D: SectorIo> BlockCache<D> {
             self.write_back(state, victim)?;
             state.stats.eviction_write_backs += 1;
         }
-        state.slots[victim].block = None;
+        if let Some(old) = state.slots[victim].block.take() {
+            state.index.remove(&old);
+        }
         if fill {
             let len = self.block_sectors(b) as usize * SECTOR;
             let at = victim * BLOCK_SIZE;
@@ -220,6 +238,7 @@ impl<D: SectorIo> BlockCache<D> {
             dirty: false,
             used: tick,
         };
+        state.index.insert(b, victim);
         Ok(victim)
     }
 
@@ -280,7 +299,10 @@ impl<D: SectorIo> SectorIo for BlockCache<D> {
             let i = self.slot_for(&mut state, b, !whole)?;
             let to = i * BLOCK_SIZE + within;
             state.memory[to..to + n].copy_from_slice(&buf[at..at + n]);
-            state.slots[i].dirty = true;
+            if !state.slots[i].dirty {
+                state.slots[i].dirty = true;
+                state.dirty += 1;
+            }
         }
         Ok(())
     }
