@@ -53,6 +53,14 @@ impl Paths {
             .join("kernel")
     }
 
+    /// The floor guest ELF (`vmm/floor-guest`), built with the kernel.
+    pub fn floor_guest_elf(&self) -> PathBuf {
+        self.kernel_target()
+            .join(GUEST_TARGET)
+            .join("release")
+            .join("floor-guest")
+    }
+
     /// Target directory of the user-program build.
     pub fn user_target(&self) -> PathBuf {
         self.target.join("user")

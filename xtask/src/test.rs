@@ -118,6 +118,7 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
                 .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
                 .env("FAULTLINE_BIN", paths.vmm_bin())
                 .env("FAULTLINE_KERNEL", paths.kernel_elf())
+                .env("FAULTLINE_FLOOR_GUEST", paths.floor_guest_elf())
                 .env("FAULTLINE_USER_DIR", paths.guest_bin())
                 .env("FAULTLINE_DATA_DIR", paths.data_dir())
                 .env("FAULTLINE_CPU_MODE", mode);
