@@ -10,14 +10,21 @@ use std::process::Command;
 fn the_floor_guest_measures_every_event_of_its_mode() {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     let (Some(bin), Some(guest)) = (var("FAULTLINE_BIN"), var("FAULTLINE_FLOOR_GUEST")) else {
-        panic!("FAULTLINE_BIN or FAULTLINE_FLOOR_GUEST is not set: run the suite with `cargo xtask test`");
+        panic!(
+            "FAULTLINE_BIN or FAULTLINE_FLOOR_GUEST is not set: run the suite with `cargo xtask test`"
+        );
     };
     let mut cmd = Command::new(bin);
-    cmd.arg("--kernel").arg(guest).args(["--quiet", "--timeout", "60"]);
+    cmd.arg("--kernel")
+        .arg(guest)
+        .args(["--quiet", "--timeout", "60"]);
     if let Some(mode) = var("FAULTLINE_CPU_MODE") {
         cmd.arg("--cpu-mode").arg(mode);
     }
-    let out = cmd.args(["--", "floor", "50"]).output().expect("faultline runs");
+    let out = cmd
+        .args(["--", "floor", "50"])
+        .output()
+        .expect("faultline runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

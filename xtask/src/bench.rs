@@ -6,13 +6,17 @@
 //! - boot to the first user instruction and the whole-VM lifetime of `halt`;
 //! - the null system call round trip, split into the kernel's own share and
 //!   the trap around it (`bench-syscall`);
-//! - the two floors: the host's own Linux minor fault ([`crate::host_fault`])
-//!   and the bare trap on this VM (`bench-trap`: `int3` with a handler that
-//!   only returns);
+//! - the floors: the host's own Linux minor fault ([`crate::host_fault`]) and
+//!   the minimal guest's null hypercall, `int3`, user page fault, shadow fill
+//!   and null system call ([`floors`], measured in the same run); every
+//!   kernel row is also shown as a ratio to its minimal-guest floor;
+//! - the kernel's bare trap (`bench-trap`: `int3` with a handler that only
+//!   returns);
 //! - zero-fill, lazy file and stack-growth faults (`bench-fault all`) and
 //!   swap-out + swap-in (`bench-fault swap` under `--user-mem 8M --swap 64M`):
 //!   cycles per fault timed by the program, the kernel's own share (p50 of
-//!   the `--profile` table of the same run), and the ratio to both floors;
+//!   the `--profile` table of the same run), and the ratio to the host's
+//!   minor fault and to the minimal guest's page fault;
 //! - copy-on-write faults (`bench-fault cow`: a forked child writing pages it
 //!   shares with its parent), with their ratio to the zero-fill fault;
 //! - mmap write-back, fork (copy-on-write sharing) and exit per resident
@@ -21,12 +25,16 @@
 //!   guest mode) per fork + exit + wait, per exec, per context switch, per
 //!   zero-fill and copy-on-write fault (`bench-exits`, from the kernel's
 //!   counters);
+//! - file reads and lazy file faults from the disk and from the block cache,
+//!   and the `syn-read` workload ([`fileio`]);
 //! - the guest test suite's wall time per mode and the vm group's in `auto`
 //!   (build excluded).
 //!
 //! The emulated native mode is ~100x slower: it runs fewer repetitions with
 //! smaller sizes and skips what would take too long there (shown as `-`).
 
+mod fileio;
+mod floors;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -143,12 +151,25 @@ impl Figures {
     }
 }
 
+/// One table row: the name and the two modes' cells.
+type Row = (String, String, String);
+
 /// Runs `faultline` with `args`; returns (wall time, stdout, stderr).
 fn faultline(paths: &Paths, mode: &str, args: &[&str]) -> Result<(Duration, String, String)> {
+    faultline_with(paths, &paths.kernel_elf(), mode, args)
+}
+
+/// Runs `faultline --kernel KERNEL` with `args`; returns (wall time, stdout, stderr).
+fn faultline_with(
+    paths: &Paths,
+    kernel: &std::path::Path,
+    mode: &str,
+    args: &[&str],
+) -> Result<(Duration, String, String)> {
     let start = Instant::now();
     let out = Command::new(paths.vmm_bin())
         .arg("--kernel")
-        .arg(paths.kernel_elf())
+        .arg(kernel)
         .arg("--user-dir")
         .arg(paths.guest_bin())
         .args(["--cpu-mode", mode])
@@ -348,8 +369,9 @@ fn exits(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
 /// out of the table (`-`) rather than ending the benchmark.
 fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
     type Step = fn(&Paths, &Plan, &mut Figures) -> Result<()>;
-    let steps: [(&str, Step); 9] = [
+    let steps: [(&str, Step); 11] = [
         ("halt", halt),
+        ("minimal-guest floors", floors::measure),
         ("null syscall", syscall),
         ("bare trap", trap),
         ("zero/file/stack faults", faults),
@@ -358,6 +380,7 @@ fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
         ("mmap write-back", mmap),
         ("fork and exit", fork_exit),
         ("hypercalls per operation", exits),
+        ("file cache", fileio::measure),
     ];
     let mut f = Figures::default();
     for (name, step) in steps {
@@ -439,13 +462,14 @@ fn cell(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"))
 }
 
-/// A ratio cell `A / B` for `value` over the two floors.
-fn ratios(value: Option<f64>, host: f64, trap: Option<f64>) -> String {
+/// A ratio cell `A / B` for `value` over the two floors (the host's minor
+/// fault and the minimal guest's page fault).
+fn ratios(value: Option<f64>, host: f64, fault: Option<f64>) -> String {
     let Some(v) = value else {
         return "-".into();
     };
-    let trap = trap.map_or_else(|| "-".into(), |t| format!("{:.2}x", v / t));
-    format!("{:.0}x / {trap}", v / host)
+    let fault = fault.map_or_else(|| "-".into(), |t| format!("{:.2}x", v / t));
+    format!("{:.0}x / {fault}", v / host)
 }
 
 /// A timed test run's cell: seconds, marked if tests failed.
@@ -462,7 +486,7 @@ fn timed_cell(t: Option<Timed>) -> String {
 /// The whole table as text.
 fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
     let (a, b) = (&figures[0], &figures[1]);
-    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let value = |name: &str, key: &str, d: usize| {
         (name.to_string(), cell(a.get(key), d), cell(b.get(key), d))
     };
@@ -488,20 +512,31 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
         "syscall.trap",
         0,
     ));
+    rows.push((
+        "  total / minimal-guest null syscall".into(),
+        floors::ratio(a.get("syscall.cycles"), a.get(floors::SYSCALL)),
+        floors::ratio(b.get("syscall.cycles"), b.get(floors::SYSCALL)),
+    ));
     let host_cell = |v: f64| (format!("{v:.0}"), format!("{v:.0}"));
     let (x, y) = host_cell(host.cycles);
     rows.push(("floor: host Linux minor fault (cycles/page)".into(), x, y));
     let (x, y) = host_cell(host.ns);
     rows.push(("floor: host Linux minor fault (ns/page)".into(), x, y));
+    rows.extend(floors::rows(a, b));
     rows.push(value(
-        "floor: bare trap, int3 round trip (cycles)",
+        "kernel bare trap, int3 round trip (cycles)",
         "trap.cycles",
         0,
     ));
     rows.push(value(
-        "floor: bare trap, int3 round trip (ns)",
+        "kernel bare trap, int3 round trip (ns)",
         "trap.ns",
         0,
+    ));
+    rows.push((
+        "  total / minimal-guest int3".into(),
+        floors::ratio(a.get("trap.cycles"), a.get(floors::INT3)),
+        floors::ratio(b.get("trap.cycles"), b.get(floors::INT3)),
     ));
     rows.push(value(
         "  PVM-trapping instructions per trap",
@@ -522,9 +557,9 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
             rows.push(value("  pages per second (in and out)", "swap.pps", 0));
         }
         rows.push((
-            "  total / host minor fault / bare trap".into(),
-            ratios(a.get(total), host.cycles, a.get("trap.cycles")),
-            ratios(b.get(total), host.cycles, b.get("trap.cycles")),
+            "  total / host minor fault / minimal-guest fault".into(),
+            ratios(a.get(total), host.cycles, a.get(floors::FAULT)),
+            ratios(b.get(total), host.cycles, b.get(floors::FAULT)),
         ));
     }
     rows.push(value("copy-on-write fault, total (cycles)", "cow.total", 0));
@@ -540,6 +575,7 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
         over_zero(a),
         over_zero(b),
     ));
+    rows.extend(fileio::rows(a, b, "zero.total", floors::FAULT));
     rows.push(value("mmap write-back per page (cycles)", "mmap.cycles", 0));
     rows.push(value(
         "fork: share per resident page, COW (cycles)",
@@ -571,11 +607,11 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
     ));
 
     let mut s = format!(
-        "{:<48} {:>16} {:>16}\n",
+        "{:<60} {:>16} {:>16}\n",
         "benchmark (median)", plans[0].mode, plans[1].mode
     );
     for (name, x, y) in rows {
-        s += &format!("{name:<48} {x:>16} {y:>16}\n");
+        s += &format!("{name:<60} {x:>16} {y:>16}\n");
     }
     if let (Some(x), Some(y)) = (a.suite, b.suite) {
         s += &format!(
@@ -609,7 +645,7 @@ mod tests {
         a.push("zero.total", 90_000.0);
         a.push("zero.total", 80_000.0);
         a.push("zero.total", 85_000.0);
-        a.push("trap.cycles", 75_000.0);
+        a.push("floor.fault", 75_000.0);
         let plans = [Plan::auto(21, false), Plan::native(21, false)];
         let host = HostFault {
             cycles: 1_000.0,

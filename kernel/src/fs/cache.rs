@@ -81,10 +81,7 @@ pub struct BlockCache<D> {
 pub fn alloc_memory(want: usize, mut try_alloc: impl FnMut(usize) -> Option<Vec<u8>>) -> Vec<u8> {
     let mut blocks = want;
     while blocks > 0 {
-        if let Some(memory) = blocks
-            .checked_mul(BLOCK_SIZE)
-            .and_then(&mut try_alloc)
-        {
+        if let Some(memory) = blocks.checked_mul(BLOCK_SIZE).and_then(&mut try_alloc) {
             return memory;
         }
         blocks /= 2;

@@ -119,12 +119,18 @@ fn a_whole_block_write_reads_nothing() {
         .unwrap();
     assert_eq!(disk.reads.get(), 0);
     // A partial one must read the rest of the block first.
-    disk.mem.write_sectors(at(3) + 7, &sectors_of(5, 1)).unwrap();
+    disk.mem
+        .write_sectors(at(3) + 7, &sectors_of(5, 1))
+        .unwrap();
     c.write_sectors(at(3), &sectors_of(2, 1)).unwrap();
     assert_eq!(disk.reads.get(), 1);
     c.flush().unwrap();
     assert_eq!(disk.sector(at(3)), sectors_of(2, 1));
-    assert_eq!(disk.sector(at(3) + 7), sectors_of(5, 1), "kept the old rest");
+    assert_eq!(
+        disk.sector(at(3) + 7),
+        sectors_of(5, 1),
+        "kept the old rest"
+    );
 }
 
 #[test]
@@ -157,7 +163,11 @@ fn a_dirty_victim_is_written_back_first() {
     assert_eq!(c.stats().eviction_write_backs, 1);
     c.read_sectors(at(0), &mut buf).unwrap();
     assert_eq!(buf, sectors_of(1, 1), "and reads back from the disk");
-    assert_eq!(disk.sector(at(1)), sectors_of(2, 1), "B written to make room");
+    assert_eq!(
+        disk.sector(at(1)),
+        sectors_of(2, 1),
+        "B written to make room"
+    );
 }
 
 #[test]
@@ -183,7 +193,11 @@ fn a_short_last_block_stays_inside_the_disk() {
     let disk = Disk::new(BLOCK_SECTORS + 3);
     let c = cache(&disk, 2);
     c.write_sectors(at(1), &sectors_of(6, 3)).unwrap();
-    assert_eq!(disk.reads.get(), 0, "three sectors are the whole last block");
+    assert_eq!(
+        disk.reads.get(),
+        0,
+        "three sectors are the whole last block"
+    );
     c.flush().unwrap();
     assert_eq!(disk.sector(at(1) + 2), sectors_of(6, 1));
     let mut buf = vec![0; 4 * SECTOR];

@@ -82,7 +82,11 @@ pub fn init() -> Result<(), FsError> {
 /// Writes every dirty cached block to the disk (process exit, shutdown).
 /// Returns the first disk error; the blocks that failed stay cached.
 pub fn flush() -> Result<(), FsError> {
-    FS.lock().as_ref().ok_or(FsError::NotMounted)?.disk().flush()
+    FS.lock()
+        .as_ref()
+        .ok_or(FsError::NotMounted)?
+        .disk()
+        .flush()
 }
 
 /// The block cache's counters (all zero before [`init`]).

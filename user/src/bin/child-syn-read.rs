@@ -25,7 +25,10 @@ fn main(args: &[&str]) -> i32 {
         }
         let want = pattern_byte(SYN_READ_SEED, i as u64);
         if c[0] != want {
-            fail!("byte {i} in \"{SYN_READ_NAME}\" is {:#04x}, not {want:#04x}", c[0]);
+            fail!(
+                "byte {i} in \"{SYN_READ_NAME}\" is {:#04x}, not {want:#04x}",
+                c[0]
+            );
         }
     }
     sys::close(fd);

@@ -153,7 +153,9 @@ pub fn init(pvm: bool, _vif_page: u64) {
     // are valid long-mode descriptors and stay in place for good.
     unsafe {
         let stack_top = (&raw const STACK) as u64 + STACK_SIZE as u64;
-        (&raw mut TSS_BLOCK.rsp).cast::<u64>().write_unaligned(stack_top);
+        (&raw mut TSS_BLOCK.rsp)
+            .cast::<u64>()
+            .write_unaligned(stack_top);
         let base = (&raw const TSS_BLOCK) as u64;
         let limit = (size_of::<Tss>() - 1) as u64;
         GDT[(TSS / 8) as usize] = (limit & 0xffff)
