@@ -303,4 +303,8 @@ impl<D: SectorIo> SectorIo for BlockCache<D> {
         }
         Ok(())
     }
+
+    fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {
+        self.flush_range(first, count)
+    }
 }

@@ -318,3 +318,28 @@ fn a_volume_on_a_cache_persists_after_flush() {
         assert!(buf.iter().all(|&b| b == i), "file {i}");
     }
 }
+
+/// Creating a file and changing the directory reach the disk at once: a VM
+/// that ends before any flush still has the directory and the new file's
+/// zeros on the disk.
+#[test]
+fn the_directory_and_new_files_are_written_through() {
+    let disk = Disk::new(400);
+    disk.mem
+        .write_sectors(0, &SuperBlock::new(400, 32).to_bytes())
+        .unwrap();
+    // Old data where the new file will go.
+    disk.mem.write_sectors(4, &sectors_of(0xee, 100)).unwrap();
+    let c = cache(&disk, 8);
+    let mut v = Volume::mount(&c).unwrap();
+    v.create(b"fresh", 5000).unwrap();
+    v.create(b"gone", 100).unwrap();
+    v.remove(b"gone").unwrap();
+    // No flush of the cache: mount the bare disk.
+    let mut bare = Volume::mount(&disk.mem).unwrap();
+    assert_eq!(bare.open(b"gone").err(), Some(FsError::NotFound));
+    let f = bare.open(b"fresh").unwrap();
+    let mut buf = [0xffu8; 5000];
+    assert_eq!(bare.read_at(f, &mut buf, 0).unwrap(), 5000);
+    assert!(buf.iter().all(|&b| b == 0));
+}

@@ -7,6 +7,7 @@
 //! kernel image), never user memory.
 
 use super::inode::InodeId;
+use super::sector_io::SectorIo;
 use super::{FS, FsError};
 
 /// One open file.
@@ -138,7 +139,7 @@ impl Drop for File {
                 .map(|n| (n.start, abi::fs::sectors_for(n.size)));
             v.close(self.inode);
             if let Some((start, sectors)) = extent {
-                let _ = v.disk().flush_range(start, sectors);
+                let _ = v.disk().flush_sectors(start, sectors);
             }
         }
     }

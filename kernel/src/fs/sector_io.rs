@@ -15,6 +15,12 @@ pub trait SectorIo {
     fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError>;
     /// Writes `buf.len() / 512` sectors at `sector` (`buf.len()` is a multiple of 512).
     fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError>;
+    /// Makes the writes to the `count` sectors from `first` durable on the
+    /// disk (a cache writes them back; a plain disk has nothing to do).
+    fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {
+        let _ = (first, count);
+        Ok(())
+    }
 }
 
 impl<T: SectorIo + ?Sized> SectorIo for &T {
@@ -28,6 +34,10 @@ impl<T: SectorIo + ?Sized> SectorIo for &T {
 
     fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
         (**self).write_sectors(sector, buf)
+    }
+
+    fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {
+        (**self).flush_sectors(first, count)
     }
 }
 

@@ -1,6 +1,7 @@
 //! A mounted file system: the superblock, the directory (kept in memory and
-//! written through sector by sector), extent allocation, the open-inode table
-//! and byte-granular reads and writes of file data.
+//! written through sector by sector, flushed at once when the disk is a
+//! cache), extent allocation, the open-inode table and byte-granular reads
+//! and writes of file data.
 //!
 //! Sector-granular I/O goes straight between the disk and the caller's
 //! buffer; partial sectors at either end go through a one-sector bounce
@@ -99,6 +100,8 @@ impl<D: SectorIo> Volume<D> {
                 .write_sectors(start + done, &zeros[..n as usize * SECTOR])?;
             done += n;
         }
+        // The zeros reach the disk before the entry that makes them a file.
+        self.disk.flush_sectors(start, sectors)?;
         self.dir[slot] = DirEntry::new(name, start32, size);
         self.write_dir_sector(slot)
     }
@@ -264,7 +267,10 @@ impl<D: SectorIo> Volume<D> {
         }
         self.bounce.copy_from_slice(&sector);
         let lba = self.sb.dir_start + (slot / DIRENTS_PER_SECTOR) as u64;
-        self.disk.write_sectors(lba, &self.bounce)
+        self.disk.write_sectors(lba, &self.bounce)?;
+        // Directory changes are written through: the disk's directory is
+        // never behind, whatever ends the VM.
+        self.disk.flush_sectors(lba, 1)
     }
 }
 
