@@ -127,7 +127,7 @@ mod filesys {
             let image = dir.path().join(format!("disk-{timeout}.img"));
             let opts = RunOpts::new().disk(&image).timeout(timeout);
             let outcome = run("cache-persist", &opts);
-            if outcome.lines().last() != lines.last().map(String::as_str) {
+            if outcome.lines().last().copied() != lines.last().map(String::as_str) {
                 eprintln!("not at the end after {timeout} s; once more with a longer timeout");
                 continue;
             }
