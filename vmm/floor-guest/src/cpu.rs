@@ -163,7 +163,8 @@ pub fn init(pvm: bool, _vif_page: u64) {
             | (0x89 << 40)
             | (((base >> 24) & 0xff) << 56);
         GDT[(TSS / 8) as usize + 1] = base >> 32;
-        let idt = &mut *(&raw mut IDT);
+        let idt = &raw mut IDT;
+        let idt = &mut *idt;
         for entry in idt.iter_mut().take(32) {
             *entry = gate(floor_unexpected, 0);
         }

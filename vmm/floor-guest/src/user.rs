@@ -156,7 +156,8 @@ pub fn run(boot: &BootInfo, pvm: bool, n: u64) -> ! {
     // image's own statics and the frames lie between the image and the end
     // of RAM, unused by anything else. The PML4 pair is the VMM's boot pair.
     unsafe {
-        let data = &mut *(&raw mut DATA);
+        let data = &raw mut DATA;
+        let data = &mut *data;
         data.0[N_TRAP] = n;
         data.0[N_FAULT] = pages;
         data.0[N_SHADOW] = pages;
@@ -164,20 +165,29 @@ pub fn run(boot: &BootInfo, pvm: bool, n: u64) -> ! {
         data.0[DO_SYSCALL] = pvm as u64;
         FAULT_PAGES = pages;
         VIF_CR2 = phys_virt(boot.vif_page) + 8;
-        let low = &mut *(&raw mut PT_LOW);
+        let low = &raw mut PT_LOW;
+        let low = &mut *low;
         low.0[0] = image_phys(floor_user_code as *const () as u64) | PRESENT | USER | ACCESSED;
         low.0[1] = image_phys(&raw const DATA as u64) | LEAF;
-        let shadow = &mut *(&raw mut PT_SHADOW);
-        let ptes = &mut *(&raw mut FAULT_PTES);
-        for i in 0..pages as usize {
-            ptes[i] = (first + i as u64 * 4096) | LEAF;
-            shadow.0[i] = (first + (pages + i as u64) * 4096) | LEAF;
+        let shadow = &raw mut PT_SHADOW;
+        let shadow = &mut *shadow;
+        let ptes = &raw mut FAULT_PTES;
+        let ptes = &mut *ptes;
+        let frames = ptes
+            .iter_mut()
+            .zip(shadow.0.iter_mut())
+            .take(pages as usize);
+        for (i, (fault, mapped)) in frames.enumerate() {
+            *fault = (first + i as u64 * 4096) | LEAF;
+            *mapped = (first + (pages + i as u64) * 4096) | LEAF;
         }
-        let pd = &mut *(&raw mut PD);
+        let pd = &raw mut PD;
+        let pd = &mut *pd;
         pd.0[0] = table(&raw const PT_LOW);
         pd.0[1] = table(&raw const PT_FAULT);
         pd.0[2] = table(&raw const PT_SHADOW);
-        (*(&raw mut PDPT)).0[0] = table(&raw const PD);
+        let pdpt = &raw mut PDPT;
+        (*pdpt).0[0] = table(&raw const PD);
         for half in [0, 4096] {
             let pml4 = phys_virt(boot.boot_pml4 + half) as *mut u64;
             pml4.add(1).write_volatile(table(&raw const PDPT));
@@ -204,8 +214,9 @@ pub fn run(boot: &BootInfo, pvm: bool, n: u64) -> ! {
 
 /// Prints what the user part measured.
 pub fn report_results() {
+    let data = &raw const DATA;
     // SAFETY: user mode is over; the data page is read only from here.
-    let data = unsafe { &*(&raw const DATA) };
+    let data = unsafe { &*data };
     report("int3", data.0[N_TRAP], data.0[R_TRAP]);
     report("page-fault", data.0[N_FAULT], data.0[R_FAULT]);
     report("shadow-fill", data.0[N_SHADOW], data.0[R_SHADOW]);
