@@ -75,28 +75,6 @@ pub struct BlockCache<D> {
     state: RefCell<State>,
 }
 
-/// Memory for up to `want` blocks from `try_alloc(bytes)` (a fallible
-/// allocation of zeroed bytes), halving the request after each failure.
-/// Returns an empty vector when even one block cannot be had.
-pub fn alloc_memory(want: usize, mut try_alloc: impl FnMut(usize) -> Option<Vec<u8>>) -> Vec<u8> {
-    let mut blocks = want;
-    while blocks > 0 {
-        if let Some(memory) = blocks.checked_mul(BLOCK_SIZE).and_then(&mut try_alloc) {
-            return memory;
-        }
-        blocks /= 2;
-    }
-    Vec::new()
-}
-
-/// A fallible heap allocation of `bytes` zeroed bytes.
-pub fn try_alloc_zeroed(bytes: usize) -> Option<Vec<u8>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(bytes).ok()?;
-    v.resize(bytes, 0);
-    Some(v)
-}
-
 impl<D: SectorIo> BlockCache<D> {
     /// A cache over `disk` holding `memory.len() / BLOCK_SIZE` blocks. If the
     /// slot table or the index cannot be allocated the cache holds none (and

@@ -14,6 +14,7 @@
 //! may be held when the file system is entered, never the other way round.
 
 pub mod cache;
+pub mod cache_memory;
 mod file;
 pub mod inode;
 pub mod sector_io;
@@ -25,13 +26,6 @@ use crate::dev::BlockDevice;
 use crate::sync::Mutex;
 use cache::{BlockCache, CacheStats};
 use volume::Volume;
-
-/// Most blocks (4 KiB each) the cache holds: 1 MiB.
-const CACHE_BLOCKS_MAX: usize = 256;
-
-/// Kernel-pool frames per cache block: the cache takes at most 1/32 of the
-/// kernel pool (out of the heap, which is a quarter of it).
-const KERNEL_FRAMES_PER_CACHE_BLOCK: usize = 32;
 
 /// The file-system disk as the volume sees it.
 type Disk = BlockCache<&'static BlockDevice>;
@@ -72,8 +66,8 @@ pub fn init() -> Result<(), FsError> {
     if fs.is_none() {
         let disk = crate::dev::fs_disk().ok_or(FsError::NoDevice)?;
         let (_, kernel_frames) = crate::mm::palloc::kernel_usage();
-        let want = (kernel_frames / KERNEL_FRAMES_PER_CACHE_BLOCK).min(CACHE_BLOCKS_MAX);
-        let memory = cache::alloc_memory(want, cache::try_alloc_zeroed);
+        let want = cache_memory::blocks_for(kernel_frames);
+        let memory = cache_memory::alloc_memory(want, cache_memory::try_alloc_zeroed);
         *fs = Some(Volume::mount(BlockCache::new(disk, memory))?);
     }
     Ok(())
@@ -126,5 +120,7 @@ pub fn entry(index: usize) -> Option<([u8; 16], usize, u32)> {
 
 #[cfg(test)]
 mod cache_tests;
+#[cfg(test)]
+mod cache_volume_tests;
 #[cfg(test)]
 mod tests;

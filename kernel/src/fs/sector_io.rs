@@ -90,3 +90,53 @@ impl SectorIo for MemDisk {
         Ok(())
     }
 }
+
+/// A [`MemDisk`] that counts requests and fails them while `failing` is set.
+#[cfg(test)]
+pub struct CountingDisk {
+    pub mem: MemDisk,
+    pub reads: std::cell::Cell<u64>,
+    pub writes: std::cell::Cell<u64>,
+    pub failing: std::cell::Cell<bool>,
+}
+
+#[cfg(test)]
+impl CountingDisk {
+    pub fn new(sectors: u64) -> CountingDisk {
+        CountingDisk {
+            mem: MemDisk::new(sectors),
+            reads: std::cell::Cell::new(0),
+            writes: std::cell::Cell::new(0),
+            failing: std::cell::Cell::new(false),
+        }
+    }
+
+    pub fn sector(&self, s: u64) -> Vec<u8> {
+        let mut buf = vec![0; abi::fs::SECTOR];
+        self.mem.read_sectors(s, &mut buf).unwrap();
+        buf
+    }
+}
+
+#[cfg(test)]
+impl SectorIo for CountingDisk {
+    fn sectors(&self) -> u64 {
+        self.mem.sectors()
+    }
+
+    fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
+        self.reads.set(self.reads.get() + 1);
+        if self.failing.get() {
+            return Err(FsError::Io);
+        }
+        self.mem.read_sectors(sector, buf)
+    }
+
+    fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
+        self.writes.set(self.writes.get() + 1);
+        if self.failing.get() {
+            return Err(FsError::Io);
+        }
+        self.mem.write_sectors(sector, buf)
+    }
+}
