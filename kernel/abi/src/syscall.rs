@@ -74,10 +74,10 @@ pub struct KernelStats {
     pub flush_page: u64,
     pub write_msr: u64,
     pub halt: u64,
-    /// The file-system block cache: blocks it holds (4 KiB each; 0 = none,
-    /// bypassed), block look-ups served from memory and not, dirty blocks
-    /// written back in all and of those to make room.
-    pub fs_cache_blocks: u64,
+    /// The file-system block cache: bytes it holds (0: none, bypassed),
+    /// block look-ups served from memory and not, dirty blocks written back
+    /// in all and of those to make room.
+    pub fs_cache_bytes: u64,
     pub fs_cache_hits: u64,
     pub fs_cache_misses: u64,
     pub fs_cache_write_backs: u64,

@@ -1,8 +1,13 @@
 //! The block cache of the file-system disk: a [`SectorIo`] layer that keeps
-//! recently used 4 KiB blocks (8 sectors, aligned on the disk) in memory.
+//! recently used 32 KiB blocks (64 sectors, aligned on the disk) in memory.
 //!
-//! Reads are served from memory after the first; writes only mark the block
-//! dirty. Dirty blocks go to the disk when [`BlockCache::flush`] or
+//! Reads are served from memory after the first. A miss reads the whole
+//! block with one request, so the next pages of a file (files are contiguous
+//! on the disk) come with it: a page of a file that straddles two 4 KiB
+//! boundaries of the disk costs no second request, and sequential reads,
+//! lazy file faults and exec's code pages take one request per 32 KiB.
+//! Writes only mark their sectors dirty. Dirty sectors go to the disk, each
+//! run of consecutive ones in one request, when [`BlockCache::flush`] or
 //! [`BlockCache::flush_range`] asks (the file system does at close, process
 //! exit and shutdown) and when a dirty block is evicted to make room for
 //! another (least recently used first). A write that covers a whole block
@@ -24,7 +29,7 @@ use super::FsError;
 use super::sector_io::SectorIo;
 
 /// Bytes per cache block.
-pub const BLOCK_SIZE: usize = 4096;
+pub const BLOCK_SIZE: usize = 32768;
 /// Sectors per cache block.
 pub const BLOCK_SECTORS: u64 = (BLOCK_SIZE / SECTOR) as u64;
 
@@ -38,7 +43,8 @@ pub struct CacheStats {
     /// Block look-ups that had to take a slot (reading the block unless the
     /// request overwrote all of it).
     pub misses: u64,
-    /// Dirty blocks written to the disk, for any reason.
+    /// Dirty blocks written to the disk (one request per run of dirty
+    /// sectors), for any reason.
     pub write_backs: u64,
     /// Of those, the ones written to make room for another block.
     pub eviction_write_backs: u64,
@@ -49,8 +55,9 @@ pub struct CacheStats {
 struct Slot {
     /// Block number (sector / [`BLOCK_SECTORS`]), `None` while the slot is free.
     block: Option<u64>,
-    /// Modified since it was read or last written back.
-    dirty: bool,
+    /// The block's sectors modified since it was read or last written back
+    /// (bit `i`: sector `i` of the block; 0: clean).
+    dirty: u64,
     /// Tick of the last use (larger is more recent).
     used: u64,
 }
@@ -61,7 +68,7 @@ struct State {
     /// at creation for twice the slots, so that it never allocates again
     /// (hashbrown then always rehashes in place).
     index: HashMap<u64, usize>,
-    /// Slots that are dirty (so that a clean cache flushes at no cost).
+    /// Slots with dirty sectors (so that a clean cache flushes at no cost).
     dirty: usize,
     /// `slots.len()` blocks of [`BLOCK_SIZE`] bytes; slot `i` owns block `i`.
     memory: Vec<u8>,
@@ -91,7 +98,7 @@ impl<D: SectorIo> BlockCache<D> {
             n,
             Slot {
                 block: None,
-                dirty: false,
+                dirty: 0,
                 used: 0,
             },
         );
@@ -141,7 +148,7 @@ impl<D: SectorIo> BlockCache<D> {
                 .slots
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.dirty)
+                .filter(|(_, s)| s.dirty != 0)
                 .filter_map(|(i, s)| s.block.map(|b| (b, i)))
                 .filter(|&(b, _)| b >= from && b < hi)
                 .min();
@@ -163,14 +170,21 @@ impl<D: SectorIo> BlockCache<D> {
             .min(BLOCK_SECTORS)
     }
 
-    /// Writes slot `i` (valid and dirty) to the disk.
+    /// Writes the dirty sectors of slot `i` (valid and dirty) to the disk,
+    /// one request per run of consecutive dirty sectors. On an error the
+    /// sectors not written stay dirty.
     fn write_back(&self, state: &mut State, i: usize) -> Result<(), FsError> {
         let b = state.slots[i].block.ok_or(FsError::Io)?;
-        let len = self.block_sectors(b) as usize * SECTOR;
         let at = i * BLOCK_SIZE;
-        self.disk
-            .write_sectors(b * BLOCK_SECTORS, &state.memory[at..at + len])?;
-        state.slots[i].dirty = false;
+        while state.slots[i].dirty != 0 {
+            let mask = state.slots[i].dirty;
+            let first = mask.trailing_zeros() as usize;
+            let n = (mask >> first).trailing_ones() as usize;
+            let bytes = at + first * SECTOR..at + (first + n) * SECTOR;
+            self.disk
+                .write_sectors(b * BLOCK_SECTORS + first as u64, &state.memory[bytes])?;
+            state.slots[i].dirty &= !sector_mask(first, n);
+        }
         state.dirty -= 1;
         state.stats.write_backs += 1;
         Ok(())
@@ -195,7 +209,7 @@ impl<D: SectorIo> BlockCache<D> {
             .min_by_key(|(_, s)| (s.block.is_some(), s.used))
             .map(|(i, _)| i)
             .ok_or(FsError::Io)?;
-        if state.slots[victim].dirty {
+        if state.slots[victim].dirty != 0 {
             self.write_back(state, victim)?;
             state.stats.eviction_write_backs += 1;
         }
@@ -210,7 +224,7 @@ impl<D: SectorIo> BlockCache<D> {
         }
         state.slots[victim] = Slot {
             block: Some(b),
-            dirty: false,
+            dirty: 0,
             used: tick,
         };
         state.index.insert(b, victim);
@@ -225,6 +239,12 @@ impl<D: SectorIo> BlockCache<D> {
         }
         Ok(())
     }
+}
+
+/// The bits of `n` sectors from sector `first` of a block.
+fn sector_mask(first: usize, n: usize) -> u64 {
+    let ones = if n >= 64 { u64::MAX } else { (1 << n) - 1 };
+    ones << first
 }
 
 /// The pieces of a transfer of `len` bytes from `sector`: (block, byte offset
@@ -274,10 +294,10 @@ impl<D: SectorIo> SectorIo for BlockCache<D> {
             let i = self.slot_for(&mut state, b, !whole)?;
             let to = i * BLOCK_SIZE + within;
             state.memory[to..to + n].copy_from_slice(&buf[at..at + n]);
-            if !state.slots[i].dirty {
-                state.slots[i].dirty = true;
+            if state.slots[i].dirty == 0 {
                 state.dirty += 1;
             }
+            state.slots[i].dirty |= sector_mask(within / SECTOR, n / SECTOR);
         }
         Ok(())
     }

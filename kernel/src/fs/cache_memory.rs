@@ -7,11 +7,11 @@ use alloc::vec::Vec;
 use super::cache::BLOCK_SIZE;
 
 /// Most blocks the cache holds: 1 MiB.
-pub const MAX_BLOCKS: usize = 256;
+pub const MAX_BLOCKS: usize = (1 << 20) / BLOCK_SIZE;
 
 /// Kernel-pool frames per cache block: the cache takes at most 1/32 of the
-/// kernel pool (out of the heap, which is a quarter of it).
-pub const KERNEL_FRAMES_PER_BLOCK: usize = 32;
+/// kernel pool (from the kernel heap).
+pub const KERNEL_FRAMES_PER_BLOCK: usize = 32 * BLOCK_SIZE / 4096;
 
 /// Blocks the cache asks for with a kernel pool of `kernel_frames`.
 pub fn blocks_for(kernel_frames: usize) -> usize {

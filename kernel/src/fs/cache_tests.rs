@@ -23,7 +23,7 @@ fn at(b: u64) -> u64 {
 
 #[test]
 fn second_read_is_a_hit() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     disk.mem.write_sectors(3, &sectors_of(9, 1)).unwrap();
     let c = cache(&disk, 4);
     let mut buf = vec![0; SECTOR];
@@ -35,7 +35,7 @@ fn second_read_is_a_hit() {
     }
     assert_eq!(disk.reads.get(), 1, "the rest of the block is in memory");
     let st = c.stats();
-    assert_eq!((st.blocks, st.hits, st.misses), (4, 8, 1));
+    assert_eq!((st.blocks, st.hits, st.misses), (4, BLOCK_SECTORS, 1));
     // A read across a block boundary needs both blocks.
     let mut two = vec![0; 2 * SECTOR];
     c.read_sectors(at(1) - 1, &mut two).unwrap();
@@ -45,7 +45,7 @@ fn second_read_is_a_hit() {
 
 #[test]
 fn writes_wait_for_a_flush() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 4);
     c.write_sectors(5, &sectors_of(7, 2)).unwrap();
     assert_eq!(disk.writes.get(), 0);
@@ -64,7 +64,7 @@ fn writes_wait_for_a_flush() {
 
 #[test]
 fn a_whole_block_write_reads_nothing() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 4);
     c.write_sectors(at(2), &sectors_of(1, BLOCK_SECTORS as usize))
         .unwrap();
@@ -86,7 +86,7 @@ fn a_whole_block_write_reads_nothing() {
 
 #[test]
 fn eviction_takes_the_least_recently_used() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 2);
     let mut buf = vec![0; SECTOR];
     c.read_sectors(at(0), &mut buf).unwrap(); // A
@@ -102,7 +102,7 @@ fn eviction_takes_the_least_recently_used() {
 
 #[test]
 fn a_dirty_victim_is_written_back_first() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 2);
     c.write_sectors(at(0), &sectors_of(1, 1)).unwrap();
     c.write_sectors(at(1), &sectors_of(2, 1)).unwrap();
@@ -123,7 +123,7 @@ fn a_dirty_victim_is_written_back_first() {
 
 #[test]
 fn flush_range_writes_only_that_range_in_order() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 4);
     for b in 0..4 {
         c.write_sectors(at(b), &sectors_of(b as u8 + 1, 1)).unwrap();
@@ -159,7 +159,7 @@ fn a_short_last_block_stays_inside_the_disk() {
 
 #[test]
 fn a_failed_write_back_keeps_the_data() {
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = cache(&disk, 1);
     c.write_sectors(0, &sectors_of(3, 1)).unwrap();
     disk.failing.set(true);
@@ -194,7 +194,7 @@ fn allocation_failure_shrinks_or_bypasses_the_cache() {
     assert!(alloc_memory(usize::MAX, |_| None).is_empty());
 
     // No memory at all: every request goes straight to the disk.
-    let disk = CountingDisk::new(64);
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     let c = BlockCache::new(&disk, alloc_memory(8, |_| None));
     assert_eq!(c.stats().blocks, 0);
     c.write_sectors(9, &sectors_of(4, 1)).unwrap();
@@ -211,6 +211,26 @@ fn allocation_failure_shrinks_or_bypasses_the_cache() {
 #[test]
 fn the_cache_is_a_bounded_share_of_the_kernel_pool() {
     assert_eq!(blocks_for(0), 0);
-    assert_eq!(blocks_for(800), 25);
+    assert_eq!(blocks_for(800), 3);
     assert_eq!(blocks_for(1 << 20), MAX_BLOCKS);
+}
+
+#[test]
+fn only_dirty_sectors_are_written_one_request_per_run() {
+    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
+    disk.mem.write_sectors(0, &sectors_of(9, 8)).unwrap();
+    let c = cache(&disk, 2);
+    c.write_sectors(1, &sectors_of(1, 1)).unwrap();
+    c.write_sectors(3, &sectors_of(3, 2)).unwrap();
+    // The disk changes behind the cache's back: sectors the cache did not
+    // dirty must not be written over.
+    disk.mem.write_sectors(2, &sectors_of(7, 1)).unwrap();
+    let writes = disk.writes.get();
+    c.flush().unwrap();
+    assert_eq!(disk.writes.get() - writes, 2, "sectors 1 and 3..5");
+    assert_eq!(disk.sector(1), sectors_of(1, 1));
+    assert_eq!(disk.sector(2), sectors_of(7, 1));
+    assert_eq!(disk.sector(4), sectors_of(3, 1));
+    assert_eq!(disk.sector(5), sectors_of(9, 1));
+    assert_eq!(c.stats().write_backs, 1, "one block");
 }

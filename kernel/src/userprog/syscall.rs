@@ -237,7 +237,7 @@ fn kstats(ptr: u64) -> i64 {
         flush_page: exits[2],
         write_msr: exits[3],
         halt: exits[4],
-        fs_cache_blocks: cache.blocks,
+        fs_cache_bytes: cache.blocks * crate::fs::cache::BLOCK_SIZE as u64,
         fs_cache_hits: cache.hits,
         fs_cache_misses: cache.misses,
         fs_cache_write_backs: cache.write_backs,

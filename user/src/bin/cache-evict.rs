@@ -48,7 +48,7 @@ fn body(_args: &[&str]) {
         fail!("kstats");
     };
     check!(
-        after.fs_cache_blocks > 0 && (after.fs_cache_blocks as usize) * 4096 < EVICT_SIZE,
+        after.fs_cache_bytes > 0 && (after.fs_cache_bytes as usize) < EVICT_SIZE,
         "the file is larger than the cache"
     );
     check!(
