@@ -125,8 +125,9 @@ mod robust {
         expect_one_of("big-image", &opts, &[want], Filter::None);
     }
 
-    /// 64 processes needing more than memory and swap together: some are
-    /// killed, the others finish, in seconds.
+    /// Processes needing more than memory and swap together: some are
+    /// killed, the others finish, in seconds (16 here; the 64 of the issue's
+    /// scenario take a few seconds more and are a benchmark, not a test).
     #[test]
     fn overcommit_finishes() {
         if skip_heavy() {
@@ -136,14 +137,21 @@ mod robust {
             "overcommit",
             &[
                 "create \"oc.dat\"",
+                "create \"arrived.dat\"",
                 "create \"go\": the children start",
-                "all 64 children ran to an end, none with wrong memory",
+                "create \"go2\": every child alive holds its pages",
+                "all 16 children ran to an end, none with wrong memory",
                 "the out-of-memory killer ended some of them",
                 "the others finished",
             ],
         );
-        let opts = RunOpts::new().user_mem("4M").swap("8M").timeout(TIMEOUT);
-        expect_one_of("overcommit", &opts, &[want], Filter::IgnoreExitsAndOomKills);
+        let opts = RunOpts::new().user_mem("1M").swap("2M").timeout(TIMEOUT);
+        expect_one_of(
+            "overcommit 16",
+            &opts,
+            &[want],
+            Filter::IgnoreExitsAndOomKills,
+        );
     }
 
     #[test]

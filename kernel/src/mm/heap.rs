@@ -21,7 +21,7 @@ use talc::{OomHandler, Span, Talc};
 
 /// Most arenas the heap can hold (growth is geometric and arenas are
 /// extended in place when they can be, so few are needed).
-const MAX_ARENAS: usize = 256;
+const MAX_ARENAS: usize = 1024;
 /// Smallest growth, in frames.
 const MIN_GROW_FRAMES: usize = 16;
 const PAGE: usize = PAGE_SIZE as usize;
@@ -84,56 +84,101 @@ impl Grow {
     }
 }
 
+impl Grow {
+    /// Makes arena `i` cover `frames` frames from `pa` (which contain its
+    /// old frames; the new ones were just taken from the pool for it).
+    fn grow_arena(talc: &mut Talc<Self>, i: usize, pa: u64, frames: usize) {
+        let arena = talc.oom_handler.arenas[i];
+        let request = Arena::frames_span(pa, frames);
+        // SAFETY: `arena.heap()` is a heap of this allocator as talc last
+        // returned it, `request` contains it, and the frames around it are
+        // the heap's now.
+        let heap = unsafe { talc.extend(arena.heap(), request) };
+        let g = &mut talc.oom_handler;
+        g.frames += frames - arena.frames;
+        g.arenas[i] = Arena {
+            pa,
+            frames,
+            ..arena
+        }
+        .with_heap(heap);
+        FRAMES.store(g.frames, Ordering::Relaxed);
+    }
+
+    /// Takes `n` frames next to an arena (above or below it) and grows it;
+    /// false if no arena has `n` free frames beside it.
+    fn extend_in_place(talc: &mut Talc<Self>, n: usize) -> bool {
+        for i in (0..talc.oom_handler.len).rev() {
+            let arena = talc.oom_handler.arenas[i];
+            if palloc::alloc_kernel_pages_at(arena.end(), n) {
+                Self::grow_arena(talc, i, arena.pa, arena.frames + n);
+                return true;
+            }
+            let below = arena.pa.checked_sub((n * PAGE) as u64);
+            if let Some(below) = below
+                && palloc::alloc_kernel_pages_at(below, n)
+            {
+                Self::grow_arena(talc, i, below, arena.frames + n);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Takes `n` frames anywhere: grows the arena they touch, if one does,
+    /// else makes them a new arena. False when the pool has no such run, or
+    /// the arena table is full and they touch no arena.
+    fn take_anywhere(talc: &mut Talc<Self>, n: usize) -> bool {
+        let Some(pa) = palloc::alloc_kernel_pages_uninit(n, 1) else {
+            return false;
+        };
+        let end = pa + (n * PAGE) as u64;
+        let g = &talc.oom_handler;
+        if let Some(i) = g.arenas[..g.len].iter().position(|a| a.end() == pa) {
+            let arena = g.arenas[i];
+            Self::grow_arena(talc, i, arena.pa, arena.frames + n);
+            return true;
+        }
+        if let Some(i) = g.arenas[..g.len].iter().position(|a| a.pa == end) {
+            let arena = g.arenas[i];
+            Self::grow_arena(talc, i, pa, arena.frames + n);
+            return true;
+        }
+        if g.len == MAX_ARENAS {
+            palloc::free_kernel_pages(pa, n);
+            return false;
+        }
+        // SAFETY: the frames were just taken from the pool for the heap and
+        // are reached through the direct map.
+        let Ok(heap) = (unsafe { talc.claim(Arena::frames_span(pa, n)) }) else {
+            palloc::free_kernel_pages(pa, n);
+            return false;
+        };
+        let g = &mut talc.oom_handler;
+        g.arenas[g.len] = Arena {
+            pa,
+            frames: n,
+            ..Arena::default()
+        }
+        .with_heap(heap);
+        g.len += 1;
+        g.frames += n;
+        FRAMES.store(g.frames, Ordering::Relaxed);
+        true
+    }
+}
+
 impl OomHandler for Grow {
     /// Adds at least enough memory for `layout` (and at least an eighth of
-    /// the heap, so that arenas stay few): extends an arena in place when the
-    /// frames just above it are free, else claims a new arena; fails when the
-    /// kernel pool cannot give it.
+    /// the heap, so that arenas stay few): grows an arena in place when the
+    /// frames next to it are free, else takes frames anywhere (growing the
+    /// arena they touch, or as a new arena); fails when the kernel pool
+    /// cannot give even what `layout` needs.
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
         let need = (layout.size() + layout.align() + 256).div_ceil(PAGE);
         let want = need.max(MIN_GROW_FRAMES).max(talc.oom_handler.frames / 8);
-        // Extend an arena in place (the newest first) when the frames above
-        // it are free.
-        for i in (0..talc.oom_handler.len).rev() {
-            let arena = talc.oom_handler.arenas[i];
-            for n in [want, need] {
-                if palloc::alloc_kernel_pages_at(arena.end(), n) {
-                    let frames = arena.frames + n;
-                    let request = Arena::frames_span(arena.pa, frames);
-                    // SAFETY: `arena.heap()` is a heap of this allocator as
-                    // talc last returned it, and the frames above it were
-                    // just taken from the pool for it.
-                    let heap = unsafe { talc.extend(arena.heap(), request) };
-                    let g = &mut talc.oom_handler;
-                    g.arenas[i] = Arena { frames, ..arena }.with_heap(heap);
-                    g.frames += n;
-                    FRAMES.store(g.frames, Ordering::Relaxed);
-                    return Ok(());
-                }
-            }
-        }
-        if talc.oom_handler.len == MAX_ARENAS {
-            return Err(());
-        }
         for n in [want, need] {
-            if let Some(pa) = palloc::alloc_kernel_pages_uninit(n, 1) {
-                // SAFETY: the frames were just taken from the pool for the
-                // heap and are reached through the direct map.
-                let Ok(heap) = (unsafe { talc.claim(Arena::frames_span(pa, n)) }) else {
-                    palloc::free_kernel_pages(pa, n);
-                    return Err(());
-                };
-                let arena = Arena {
-                    pa,
-                    frames: n,
-                    ..Arena::default()
-                }
-                .with_heap(heap);
-                let g = &mut talc.oom_handler;
-                g.arenas[g.len] = arena;
-                g.len += 1;
-                g.frames += n;
-                FRAMES.store(g.frames, Ordering::Relaxed);
+            if Self::extend_in_place(talc, n) || Self::take_anywhere(talc, n) {
                 return Ok(());
             }
         }
@@ -188,6 +233,19 @@ pub fn usage() -> (usize, usize) {
         ALLOCATED.load(Ordering::Relaxed),
         FRAMES.load(Ordering::Relaxed),
     )
+}
+
+/// [`trim`]s when the heap holds much more than it has handed out (a
+/// quarter of it, and at least 256 KiB): cheap to call often (at every
+/// process exit), without giving pages back and taking them again for each
+/// small change.
+pub fn trim_slack() {
+    let (allocated, frames) = usage();
+    let held = frames * PAGE;
+    let slack = held.saturating_sub(allocated);
+    if slack >= (held / 4).max(256 << 10) {
+        trim();
+    }
 }
 
 /// Returns to the kernel pool every whole free page at the top of an arena,

@@ -27,6 +27,16 @@ pub fn syscall_counters() -> (u64, u64) {
 
 /// Handles a decoded trap (called by `arch::trap`).
 pub fn handle_trap(trap: Trap, frame: &mut TrapFrame) {
+    if frame.from_user() {
+        process::exit_if_killed();
+    }
+    handle(trap, frame);
+    if frame.from_user() {
+        process::exit_if_killed();
+    }
+}
+
+fn handle(trap: Trap, frame: &mut TrapFrame) {
     match trap {
         Trap::Syscall => {
             let start = crate::arch::rdtsc();

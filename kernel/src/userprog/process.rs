@@ -31,8 +31,11 @@ static RECORDS_MAX: AtomicUsize = AtomicUsize::new(0);
 static FIRST_USER_TSC: AtomicU64 = AtomicU64::new(0);
 
 /// Kernel memory budgeted per process when sizing [`process_limit`]: its
-/// kernel stack, page tables, descriptors and records, with room to spare.
-const BYTES_PER_PROCESS: usize = 64 * 1024;
+/// kernel stack (16 KiB), page tables (~30 KiB), records, and a full table
+/// of 1024 open descriptors (~100 KiB), with room to spare, so that the
+/// process limit, not the heap's fragmentation, is what stops a fork bomb
+/// (the same depth every time).
+const BYTES_PER_PROCESS: usize = 192 * 1024;
 
 /// TSC when the initial process first entered user mode.
 pub fn first_user_tsc() -> u64 {
@@ -45,7 +48,7 @@ pub fn live_processes() -> u64 {
 }
 
 /// The most processes plus uncollected exit statuses there can be at once:
-/// the kernel pool divided by [`BYTES_PER_PROCESS`], between 16 and 4096
+/// the kernel pool divided by [`BYTES_PER_PROCESS`] (192 KiB), between 16 and 4096
 /// (like Linux's `max_threads`, sized from memory).
 pub fn process_limit() -> usize {
     let known = RECORDS_MAX.load(Ordering::Relaxed);
@@ -119,6 +122,8 @@ pub struct Process {
     pub syscall_rsp: AtomicU64,
     /// `SYS_TRAP_BENCH`: a breakpoint returns at once instead of killing.
     pub trap_bench: AtomicBool,
+    /// [`vm::reaps`] when this process last checked whether it was killed.
+    seen_reaps: AtomicU64,
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
     pub exec_file: Mutex<Option<Arc<File>>>,
@@ -138,6 +143,7 @@ impl Process {
             space: SpinLock::new(None),
             syscall_rsp: AtomicU64::new(0),
             trap_bench: AtomicBool::new(false),
+            seen_reaps: AtomicU64::new(vm::reaps()),
             fds: Mutex::new(fds),
             exec_file: Mutex::new(None),
             program: SpinLock::new(crate::sched::thread_name(name)),
@@ -179,6 +185,23 @@ pub fn current() -> &'static Arc<Process> {
         .process
         .as_ref()
         .expect("not a user process")
+}
+
+/// Ends the current process with `exit(-1)` if the out-of-memory killer
+/// reaped its memory (checked when the kernel is entered from user mode and
+/// before it returns there, so a killed process can neither run on nor exit
+/// normally). Cheap unless a process was reaped since the last check.
+pub fn exit_if_killed() {
+    let Some(process) = sched::current_ref().process.as_ref() else {
+        return;
+    };
+    let reaps = vm::reaps();
+    if process.seen_reaps.swap(reaps, Ordering::Relaxed) == reaps {
+        return;
+    }
+    if process.space().is_some_and(vm::is_dead) {
+        exit(-1);
+    }
 }
 
 /// Tells the user that process `pid` (`name`) is killed for lack of memory.
@@ -366,7 +389,7 @@ pub fn exit(status: i32) -> ! {
     if let Some(table) = process.replace_space(None).and_then(AddressSpace::retire) {
         sched::park_page_table(table);
     }
-    crate::mm::heap::trim();
+    crate::mm::heap::trim_slack();
     // Everything the process wrote reaches the disk before anyone sees it exit.
     let _ = crate::fs::flush();
     process.record.finish(status);

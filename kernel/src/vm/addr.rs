@@ -86,12 +86,6 @@ pub struct PageRef {
     pub page: UserPage,
 }
 
-/// An eviction stamp: the value of the VM's eviction counter when a page
-/// left memory (0: never evicted). A page faulted back in soon after its
-/// stamp is a refault, the sign of thrashing ([`super::oom`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamp(pub u32);
-
 #[cfg(test)]
 mod tests {
     use super::*;

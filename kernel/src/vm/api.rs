@@ -42,6 +42,25 @@ fn lock() -> impl core::ops::DerefMut<Target = Vm<KernelHw>> {
     Locked(VM.lock())
 }
 
+/// Spaces reaped by the out-of-memory killer so far: a process compares it
+/// with the count it saw last to learn cheaply that it may have been killed.
+static REAPS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a reap (the kernel's out-of-memory report calls it).
+pub(super) fn note_reap() {
+    REAPS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Spaces reaped so far.
+pub fn reaps() -> u64 {
+    REAPS.load(Ordering::Relaxed)
+}
+
+/// Whether space `id` was reaped by the out-of-memory killer.
+pub fn is_dead(id: SpaceId) -> bool {
+    lock().is_dead(id)
+}
+
 /// (cycles, pages) of the last fork's copy and of the last teardown.
 static LAST_COPY: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static LAST_TEARDOWN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];

@@ -14,21 +14,19 @@ use crate::profile::{self, FaultTimer, SpanKind, Stage};
 impl<H: Hw> Vm<H> {
     /// `vm_get_frame`: a frame for a page of space `requester`, from the
     /// user pool or by evicting other pages, and whether it is known to hold
-    /// only zeros. When nothing can be evicted, or memory is thrashing with
-    /// no swap left, the out-of-memory killer reaps the largest process and
-    /// the search goes on; `OutOfMemory` when the requester is the one chosen.
+    /// only zeros. When nothing can be evicted, or reclaim has stopped making
+    /// progress ([`super::oom`]), the out-of-memory killer reaps the largest
+    /// process and the search goes on; `OutOfMemory` when the requester is
+    /// the one chosen.
     pub(super) fn get_frame(&mut self, requester: SpaceId) -> Result<(PhysAddr, bool), VmError> {
         // Each round either returns or kills a process (there are finitely
         // many) or evicts a batch; bound the rounds all the same.
-        let rounds = self.frames.len() / EVICT_BATCH + self.spaces.len() + 2;
+        let rounds = 2 * (self.frames.len() / EVICT_BATCH + self.spaces.len() + 2);
         for _ in 0..rounds {
             if let Some(got) = self.hw.alloc_frame() {
                 return Ok(got);
             }
-            let (used, total) = self.swap.usage();
-            let swap_short =
-                super::oom::Pressure::swap_short(total - used, total, EVICT_BATCH as u32);
-            if swap_short && self.pressure.thrashing() {
+            if self.pressure.stalled() {
                 self.pressure.reset();
                 self.out_of_memory(requester)?;
                 continue;
@@ -47,6 +45,9 @@ impl<H: Hw> Vm<H> {
                 Err(EvictError::NoVictim) => self.out_of_memory(requester)?,
             }
         }
+        if let Some(got) = self.hw.alloc_frame() {
+            return Ok(got);
+        }
         self.out_of_memory(requester)?;
         self.hw.alloc_frame().ok_or(VmError::OutOfMemory)
     }
@@ -64,11 +65,7 @@ impl<H: Hw> Vm<H> {
         if let Some(r) = entry.resident() {
             return Ok(self.frames.pa(r.frame.id()));
         }
-        let (evicted, source) = (entry.evicted(), entry.fill_source());
-        if let Some(stamp) = evicted {
-            let frames = self.frames.len();
-            self.pressure.refault(stamp, frames);
-        }
+        let source = entry.fill_source();
         let (pa, zeroed) = self.get_frame(id)?;
         timer.stage(Stage::FrameAlloc);
         let result = match source {

@@ -77,7 +77,6 @@ impl<H: Hw> Vm<H> {
     /// each, when given; else to be rebuilt from its origin); the frame is
     /// freed. Returns its address.
     fn drop_all(&mut self, id: FrameId, slot: Option<SwapSlot>) -> Option<PhysAddr> {
-        let stamp = self.pressure.stamp();
         let mut freed = None;
         let mut first = true;
         let Vm {
@@ -95,7 +94,7 @@ impl<H: Hw> Vm<H> {
                     swap.add_share(slot)
                 }
             });
-            if let Some(frame) = page.swapped_out(share, stamp) {
+            if let Some(frame) = page.swapped_out(share) {
                 freed = frames.release(frame).or(freed);
             }
         });
@@ -158,6 +157,8 @@ impl<H: Hw> Vm<H> {
         for &id in &victims {
             self.frames.unpin(id);
         }
+        let pool = self.frames.len();
+        self.pressure.record(victims.len(), freed.len(), pool);
         let Some((&keep, rest)) = freed.split_first() else {
             return Err(EvictError::NothingFreed);
         };

@@ -4,7 +4,7 @@
 //! of `swap_in`, `swap_out` and `destroy`. A file page is read from the file
 //! on first touch, written back only when dirty (at eviction, munmap and
 //! exit) and only for the bytes inside the file; it never goes to swap.
-use super::addr::{PageRef, Stamp};
+use super::addr::PageRef;
 use super::frame::{Frame, FrameTable};
 use super::hw::IoError;
 use super::page::{Resident, SwapOut};
@@ -89,7 +89,7 @@ impl Mapping {
 #[derive(Debug)]
 pub enum FilePage {
     /// Not in memory: read from the file on the next fault.
-    Lazy { evicted: Stamp },
+    Lazy,
     /// In memory.
     Resident(Resident),
 }
@@ -98,21 +98,14 @@ impl FilePage {
     pub fn resident(&self) -> Option<&Resident> {
         match self {
             FilePage::Resident(r) => Some(r),
-            FilePage::Lazy { .. } => None,
+            FilePage::Lazy => None,
         }
     }
 
     pub fn resident_mut(&mut self) -> Option<&mut Resident> {
         match self {
             FilePage::Resident(r) => Some(r),
-            FilePage::Lazy { .. } => None,
-        }
-    }
-
-    pub fn evicted(&self) -> Option<Stamp> {
-        match self {
-            FilePage::Lazy { evicted } => Some(*evicted),
-            FilePage::Resident(_) => None,
+            FilePage::Lazy => None,
         }
     }
 
@@ -133,10 +126,10 @@ impl FilePage {
     }
 
     /// The page left memory; returns its frame share.
-    pub fn swapped_out(&mut self, evicted: Stamp) -> Option<Frame> {
-        match core::mem::replace(self, FilePage::Lazy { evicted }) {
+    pub fn swapped_out(&mut self) -> Option<Frame> {
+        match core::mem::replace(self, FilePage::Lazy) {
             FilePage::Resident(r) => Some(r.frame),
-            FilePage::Lazy { .. } => None,
+            FilePage::Lazy => None,
         }
     }
 
@@ -144,7 +137,7 @@ impl FilePage {
     /// and a dirty copy is written back by whichever page holds it).
     pub fn fork(&self, child: PageRef, frames: &mut FrameTable) -> FilePage {
         match self {
-            FilePage::Lazy { evicted } => FilePage::Lazy { evicted: *evicted },
+            FilePage::Lazy => FilePage::Lazy,
             FilePage::Resident(r) => FilePage::Resident(r.share(child, frames)),
         }
     }
@@ -154,7 +147,7 @@ impl FilePage {
     pub fn destroy(self) -> Option<Resident> {
         match self {
             FilePage::Resident(r) => Some(r),
-            FilePage::Lazy { .. } => None,
+            FilePage::Lazy => None,
         }
     }
 }

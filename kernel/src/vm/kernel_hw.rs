@@ -137,6 +137,7 @@ impl Hw for KernelHw {
 
     fn report_oom_kill(&mut self, pid: u32, name: &[u8]) {
         crate::userprog::process::report_oom_kill(pid, name);
+        super::api::note_reap();
     }
 }
 

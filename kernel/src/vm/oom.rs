@@ -1,16 +1,16 @@
 //! Out of memory: telling when reclaim has stopped making progress, and
 //! choosing and killing a process so that the others can finish.
 //!
-//! Progress is judged the way Linux's workingset code does: every page that
-//! leaves memory is stamped with the eviction counter; a page faulted back
-//! in within one turn of the user pool (fewer evictions since its stamp than
-//! there are frames) is a refault, evicted while still in use. Over each
-//! window of a quarter pool's evictions the VM counts refaults; when at
-//! least half of the evicted pages came straight back, memory is thrashing.
-//! Thrashing with (almost) no swap left (fewer free slots than a
-//! thirty-second of the disk, or than one eviction batch) means the
-//! processes in memory need more than there is and will only take pages
-//! from each other: that, or finding nothing at all to evict, calls the
+//! Reclaim makes progress when the pages eviction chooses can be saved
+//! somewhere: a clean page dropped, a dirty file page written back, an
+//! anonymous page written to swap. When swap is full (or there is none) and
+//! memory is full of anonymous pages, most victims cannot be saved and are
+//! mapped back; the few that can (executable and file pages) are pages the
+//! processes keep faulting back in: they would evict each other forever.
+//! The VM counts, over each window of a quarter pool's worth of victims,
+//! how many were freed; when fewer than a quarter were, reclaim has stalled
+//! (Linux calls out of memory when reclaim makes no progress for a while,
+//! in the same spirit). That, or finding nothing at all to evict, calls the
 //! killer.
 //!
 //! The killer chooses the live process with the largest footprint (resident
@@ -18,69 +18,52 @@
 //! and, unless that is the process asking, reaps its memory at once and
 //! tells the user (`faultline: out of memory: killing NAME (pid N)`); the
 //! process itself ends with `exit(-1)` when it next runs.
-use super::addr::{SpaceId, Stamp};
+use super::addr::SpaceId;
 use super::hw::Hw;
 use super::space::Life;
 use super::{Vm, VmError};
 
-/// The eviction counter and the current window's statistics.
+/// The current window's eviction statistics.
 #[derive(Debug, Default)]
 pub struct Pressure {
-    /// Evictions so far (wrapping): the source of stamps.
-    evictions: u32,
-    window_evictions: u32,
-    window_refaults: u32,
-    /// The last full window was thrashing.
-    thrashing: bool,
+    /// Frames eviction chose in this window.
+    scanned: usize,
+    /// Frames it freed.
+    freed: usize,
+    /// The last full window freed too little.
+    stalled: bool,
 }
 
 impl Pressure {
     pub const fn new() -> Pressure {
         Pressure {
-            evictions: 0,
-            window_evictions: 0,
-            window_refaults: 0,
-            thrashing: false,
+            scanned: 0,
+            freed: 0,
+            stalled: false,
         }
     }
 
-    /// Counts one page (or shared frame) leaving memory; returns its stamp.
-    pub fn stamp(&mut self) -> Stamp {
-        self.evictions = self.evictions.wrapping_add(1).max(1);
-        self.window_evictions += 1;
-        Stamp(self.evictions)
-    }
-
-    /// A page stamped `stamp` is being faulted back in, with `frames` frames
-    /// in the user pool; closes the window after a quarter pool's evictions.
-    pub fn refault(&mut self, stamp: Stamp, frames: usize) {
-        let frames = frames.max(1) as u32;
-        if stamp.0 != 0 && self.evictions.wrapping_sub(stamp.0) < frames {
-            self.window_refaults += 1;
-        }
-        if self.window_evictions >= (frames / 4).max(16) {
-            self.thrashing = self.window_refaults * 2 >= self.window_evictions;
-            self.window_evictions = 0;
-            self.window_refaults = 0;
+    /// One eviction batch chose `scanned` frames and freed `freed` of them,
+    /// in a user pool of `pool` frames; closes the window after a quarter
+    /// pool's worth of victims (at least 32).
+    pub fn record(&mut self, scanned: usize, freed: usize, pool: usize) {
+        self.scanned += scanned;
+        self.freed += freed;
+        if self.scanned >= (pool / 4).max(32) {
+            self.stalled = self.freed * 4 < self.scanned;
+            self.scanned = 0;
+            self.freed = 0;
         }
     }
 
-    /// Whether swap is (almost) full: fewer than `batch` free slots, or than
-    /// a thirty-second of `total` (no swap disk counts as full).
-    pub fn swap_short(free: u32, total: u32, batch: u32) -> bool {
-        free < batch.max(total / 32)
-    }
-
-    /// Whether the last full window was thrashing.
-    pub fn thrashing(&self) -> bool {
-        self.thrashing
+    /// Whether the last full window showed reclaim stalled.
+    pub fn stalled(&self) -> bool {
+        self.stalled
     }
 
     /// Starts over (after a kill freed memory).
     pub fn reset(&mut self) {
-        self.window_evictions = 0;
-        self.window_refaults = 0;
-        self.thrashing = false;
+        *self = Pressure::new();
     }
 }
 
@@ -134,43 +117,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_window_of_refaults_is_thrashing() {
+    fn reclaim_that_frees_little_is_stalled() {
         let mut p = Pressure::new();
-        let frames = 64;
-        // Sixteen evictions, each page faulted straight back.
-        for _ in 0..16 {
-            let s = p.stamp();
-            p.refault(s, frames);
+        // A pool of 64 frames: windows of 32 victims.
+        for _ in 0..4 {
+            p.record(8, 1, 64);
         }
-        assert!(p.thrashing());
+        assert!(p.stalled(), "4 of 32 freed");
         p.reset();
-        assert!(!p.thrashing());
+        assert!(!p.stalled());
     }
 
     #[test]
-    fn swap_is_short_near_full() {
-        assert!(Pressure::swap_short(0, 0, 8), "no swap disk");
-        assert!(Pressure::swap_short(7, 100, 8));
-        assert!(!Pressure::swap_short(8, 100, 8));
-        assert!(Pressure::swap_short(63, 2048, 8));
-        assert!(!Pressure::swap_short(64, 2048, 8));
-    }
-
-    #[test]
-    fn pages_that_stay_out_are_progress() {
+    fn reclaim_that_frees_most_is_progress() {
         let mut p = Pressure::new();
-        let frames = 64;
-        let old: Vec<Stamp> = (0..frames).map(|_| p.stamp()).collect();
-        // A whole pool later, the old pages come back: not refaults.
-        for _ in 0..frames {
-            p.stamp();
+        for _ in 0..4 {
+            p.record(8, 2, 64);
         }
-        for s in old {
-            p.refault(s, frames);
-        }
-        assert!(!p.thrashing());
-        // A page never evicted is no refault either.
-        p.refault(Stamp::default(), frames);
-        assert!(!p.thrashing());
+        assert!(!p.stalled(), "8 of 32 freed: a quarter");
+        // A window not yet full decides nothing.
+        p.record(8, 0, 64);
+        assert!(!p.stalled());
     }
 }

@@ -6,7 +6,7 @@
 //! policy code (claim, eviction, fork, teardown) calls the methods here and
 //! never looks at the kind; each method hands the work to [`super::anon`] or
 //! [`super::file`].
-use super::addr::{PageRef, Stamp, SwapSlot};
+use super::addr::{PageRef, SwapSlot};
 use super::anon::AnonPage;
 use super::file::FilePage;
 use super::frame::{Frame, FrameTable};
@@ -81,13 +81,12 @@ impl Page {
     /// A page not yet in memory, of the kind its region gives (`file`:
     /// a page of a file mapping).
     pub fn lazy(prot: Prot, file: bool) -> Page {
-        let never = Stamp::default();
         Page {
             prot,
             state: if file {
-                State::File(FilePage::Lazy { evicted: never })
+                State::File(FilePage::Lazy)
             } else {
-                State::Anon(AnonPage::Lazy { evicted: never })
+                State::Anon(AnonPage::Lazy)
             },
         }
     }
@@ -111,14 +110,6 @@ impl Page {
     /// Whether the page is a file page.
     pub fn is_file(&self) -> bool {
         matches!(self.state, State::File(_))
-    }
-
-    /// When the page last left memory (for refault tracking), if it is out.
-    pub fn evicted(&self) -> Option<Stamp> {
-        match &self.state {
-            State::Anon(a) => a.evicted(),
-            State::File(f) => f.evicted(),
-        }
     }
 
     /// `swap_in`'s source for a page that is not resident.
@@ -153,15 +144,15 @@ impl Page {
     /// `swap_out`'s last step: the page leaves memory (its bytes are in
     /// `slot` when one is given, else rebuilt from the origin later);
     /// returns its frame share for the caller to release.
-    pub fn swapped_out(&mut self, slot: Option<SlotShare>, evicted: Stamp) -> Option<Frame> {
+    pub fn swapped_out(&mut self, slot: Option<SlotShare>) -> Option<Frame> {
         match &mut self.state {
-            State::Anon(a) => a.swapped_out(slot, evicted),
+            State::Anon(a) => a.swapped_out(slot),
             State::File(f) => {
                 debug_assert!(slot.is_none(), "file pages never go to swap");
                 if let Some(s) = slot {
                     crate::vm::leak_slot(s);
                 }
-                f.swapped_out(evicted)
+                f.swapped_out()
             }
         }
     }

@@ -1,12 +1,15 @@
-//! `overcommit`: 64 processes, each with an 8-page file mapping it reads and
-//! 48 stack pages it writes, in a user pool and swap disk that together hold
-//! fewer pages than they need (run it with `--user-mem 4M --swap 8M`). Left
+//! `overcommit [N]`: N processes (default 64), each with an 8-page file
+//! mapping it reads and 48 stack pages it writes, in a user pool and swap
+//! disk that together hold fewer pages than they need (64 with `--user-mem
+//! 4M --swap 8M`; 16 with `--user-mem 1M --swap 2M`). Left
 //! alone they would evict each other's code and file pages forever; the
 //! kernel must see that reclaim no longer makes progress and kill some of
 //! them (`faultline: out of memory: killing ...`), so that the others finish
 //! with their memory intact. All 64 are forked before any starts its work
 //! (they wait for the file `go`), so that `fork`'s own check of free memory
-//! cannot hold the load back.
+//! cannot hold the load back, and each writes all its pages once, then waits
+//! until every child still alive has done so (`go2`): together they need
+//! more than there is, whatever the scheduling, so some must be killed.
 #![no_std]
 #![no_main]
 
@@ -16,6 +19,7 @@ use ulib::{check, health, sys};
 
 ulib::test_main!(body);
 
+/// Most children.
 const CHILDREN: usize = 64;
 const MAP_PAGES: usize = 8;
 const STACK_PAGES: usize = 48;
@@ -41,6 +45,9 @@ fn child(index: usize) -> ! {
             page[0] = (index + p + round) as u8;
             page[PAGE - 1] = (index ^ p) as u8;
         }
+        if round == 0 {
+            arrive(index);
+        }
         for (p, page) in stack.chunks(PAGE).enumerate() {
             if page[0] != (index + p + round) as u8 || page[PAGE - 1] != (index ^ p) as u8 {
                 sys::exit(3);
@@ -56,7 +63,46 @@ fn child(index: usize) -> ! {
     sys::exit(0);
 }
 
-fn body(_args: &[&str]) {
+/// Records that child `index` holds all its pages, and waits for the others.
+fn arrive(index: usize) {
+    let fd = sys::open(c"arrived.dat");
+    sys::seek(fd, index as u32);
+    sys::write(fd, &[1]);
+    sys::close(fd);
+    while sys::open(c"go2") < 0 {}
+}
+
+/// Waits until every child still alive has arrived, then lets them go on.
+fn release(children: usize) {
+    check!(
+        sys::create(c"arrived.dat", CHILDREN as u32),
+        "create \"arrived.dat\""
+    );
+    check!(sys::create(c"go", 1), "create \"go\": the children start");
+    let fd = sys::open(c"arrived.dat");
+    let mut arrived = [0u8; CHILDREN];
+    loop {
+        sys::seek(fd, 0);
+        sys::read(fd, &mut arrived);
+        let here = arrived.iter().filter(|&&a| a == 1).count();
+        let alive = sys::memstats().map_or(children, |m| m.processes as usize - 1);
+        if here + (children - alive.min(children)) >= children {
+            break;
+        }
+    }
+    sys::close(fd);
+    check!(
+        sys::create(c"go2", 1),
+        "create \"go2\": every child alive holds its pages"
+    );
+}
+
+fn body(args: &[&str]) {
+    let children = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(CHILDREN)
+        .min(CHILDREN);
     let len = MAP_PAGES * PAGE;
     check!(sys::create(c"oc.dat", len as u32), "create \"oc.dat\"");
     let fd = sys::open(c"oc.dat");
@@ -69,14 +115,14 @@ fn body(_args: &[&str]) {
     }
     sys::close(fd);
     let mut pids = [0i32; CHILDREN];
-    for (i, pid) in pids.iter_mut().enumerate() {
+    for (i, pid) in pids.iter_mut().take(children).enumerate() {
         *pid = sys::fork(c"oc-child");
         if *pid == 0 {
             child(i);
         }
     }
     let started = pids.iter().filter(|&&p| p > 0).count();
-    check!(sys::create(c"go", 1), "create \"go\": the children start");
+    release(started);
     let (mut finished, mut killed, mut wrong) = (0, 0, 0);
     for &pid in pids.iter().filter(|&&p| p > 0) {
         match sys::wait(pid) {
@@ -87,8 +133,8 @@ fn body(_args: &[&str]) {
     }
     let running = started - finished - killed - wrong;
     check!(
-        started == CHILDREN && running == 0 && wrong == 0,
-        "all {CHILDREN} children ran to an end, none with wrong memory"
+        started == children && running == 0 && wrong == 0,
+        "all {children} children ran to an end, none with wrong memory"
     );
     check!(killed > 0, "the out-of-memory killer ended some of them");
     check!(finished > 0, "the others finished");
