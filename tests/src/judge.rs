@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::run::{Outcome, RunOpts, reproduction, run, showing};
+use crate::opts::RunOpts;
+use crate::run::{Outcome, reproduction, run, showing};
 
 /// The status of a program killed by the kernel (`exit(-1)`), as the VMM reports it.
 pub const KILLED: i32 = 255;

@@ -13,12 +13,14 @@
 //! - [`paths`]: where the VMM, kernel, user programs and test data are;
 //! - [`host`]: the CPU mode and what this host makes of it;
 //! - [`skip`]: reporting a test as skipped;
-//! - [`run`]: the options and command line of a run, and the run;
+//! - [`opts`]: the options of a run;
+//! - [`run`]: the command line of a run, and the run;
 //! - [`judge`]: comparing the output with the accepted results;
 //! - [`tempdir`]: a test's temporary files, kept when it fails.
 
 pub mod host;
 pub mod judge;
+pub mod opts;
 pub mod paths;
 pub mod run;
 pub mod skip;
@@ -29,7 +31,8 @@ pub use judge::{
     Expected, Filter, KILLED, diff, expect, expect_one_of, is_exit_line, is_oom_kill_line, judge,
     split_lines,
 };
+pub use opts::{DEFAULT_TIMEOUT, RunOpts};
 pub use paths::{data_file, kernel, user_dir, vmm_bin};
-pub use run::{DEFAULT_TIMEOUT, Outcome, RunOpts, command_args, command_line, run};
+pub use run::{Outcome, command_args, command_line, run};
 pub use skip::{skip, skip_heavy};
 pub use tempdir::TempDir;

@@ -40,6 +40,16 @@ impl Paths {
         Ok(Paths { root, target })
     }
 
+    /// The kernel's manifest (a package outside the host workspace).
+    pub fn kernel_manifest(&self) -> PathBuf {
+        self.root.join("kernel").join("Cargo.toml")
+    }
+
+    /// The user programs' manifest (a package outside the host workspace).
+    pub fn user_manifest(&self) -> PathBuf {
+        self.root.join("user").join("Cargo.toml")
+    }
+
     /// Target directory of the kernel build.
     pub fn kernel_target(&self) -> PathBuf {
         self.target.join("kernel")

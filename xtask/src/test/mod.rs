@@ -1,19 +1,44 @@
-//! `cargo xtask test [--cpu-mode MODE] [FILTER]`: build, then run the host
-//! unit tests, the kernel's pure logic on the host, and the guest suite in each
-//! requested CPU mode, and end with the line `xtask test: N passed, M failed`
-//! that CI reads.
+//! `cargo xtask test [--cpu-mode MODE] [-j N] [FILTER]`: build, then run the
+//! host unit tests, the kernel's pure logic on the host, the guest suite in
+//! each requested CPU mode and the documentation's commands, and end with the
+//! line CI reads: `xtask test: N passed, M failed, K skipped`.
 //!
-//! N and M count tests, from libtest's `test result:` lines. A suite that fails
-//! without reporting a failed test (it did not compile, or crashed) counts as
-//! one failure, and so does a failed build.
+//! Every guest test runs in its own process ([`pool`]), `-j` at a time (by
+//! default one per CPU), slowest first ([`times`]), and gets one line as it
+//! ends: `pass NAME`, `FAIL NAME` or `skip NAME (REASON)` ([`outcome`]). The
+//! failures' output and the command that reproduces each follow the last
+//! test. With a FILTER ([`filter`]) only the tests it selects run and count,
+//! in every suite; a FILTER that selects nothing is an error. A suite that
+//! fails without reporting a failed test (it did not compile, or crashed)
+//! counts as one failure, and so does a failed build.
 
-use std::io::{self, BufRead, BufReader, Write};
-use std::process::{Command, ExitCode, Stdio};
+mod doc_commands;
+mod filter;
+mod guest;
+mod host_suites;
+mod outcome;
+mod pool;
+mod tally;
+mod times;
 
-use anyhow::{Context, Result};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
+use anyhow::{Result, bail};
+
+use crate::build;
 use crate::paths::Paths;
-use crate::{build, cargo};
+use filter::NameFilter;
+pub use filter::resolve_one;
+pub use guest::{GuestTest, build_and_list, command as guest_command};
+pub use outcome::{Verdict, verdict};
+pub use pool::Finished;
+use pool::Job;
+use tally::Tally;
+use times::Times;
+
+/// The longest one guest test may run (its VMs have their own, shorter caps).
+const GUEST_CAP: Duration = Duration::from_secs(600);
 
 /// Which CPU modes the guest suite runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,166 +66,212 @@ impl ModeChoice {
 pub struct Options {
     /// `--cpu-mode` values to run the guest suite with.
     pub modes: Vec<&'static str>,
-    /// Passed to the guest suite's libtest as a name filter.
+    /// Only the tests this selects run.
     pub filter: Option<String>,
+    /// Tests run at once (default: one per CPU).
+    pub jobs: Option<usize>,
 }
 
-/// Test counts summed over suites.
-#[derive(Default, Debug, PartialEq, Eq)]
-struct Tally {
-    passed: u64,
-    failed: u64,
+/// One failure, reported after the last test.
+struct Failure {
+    title: String,
+    output: String,
+    reproduce: Option<String>,
 }
 
-impl Tally {
-    /// Adds the counts of one libtest `test result:` line, if `line` is one.
-    fn add_result_line(&mut self, line: &str) -> bool {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else {
-            return false;
-        };
-        let mut found = false;
-        for part in rest.split(';') {
-            let part = part
-                .trim()
-                .trim_start_matches("ok.")
-                .trim_start_matches("FAILED.");
-            let mut words = part.split_whitespace();
-            let (Some(count), Some(kind)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let Ok(count) = count.parse::<u64>() else {
-                continue;
-            };
-            match kind {
-                "passed" => self.passed += count,
-                "failed" => self.failed += count,
-                _ => continue,
-            }
-            found = true;
-        }
-        found
-    }
+/// Counts and failures so far.
+#[derive(Default)]
+struct Report {
+    tally: Tally,
+    failures: Vec<Failure>,
 }
 
 /// Builds, runs every suite, prints the summary; fails if anything failed.
 pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
-    let mut tally = Tally::default();
+    let filter = options.filter.as_deref().map(NameFilter::new);
+    let workers = options.jobs.unwrap_or_else(default_jobs).max(1);
+    let mut report = Report::default();
     let built = match build::all(paths) {
         Ok(()) => true,
         Err(err) => {
             eprintln!("xtask: error: {err:#}");
-            tally.failed += 1;
+            report.tally.failed += 1;
             false
         }
     };
-
-    let mut host = cargo::host(paths);
-    host.args([
-        "test",
-        "--workspace",
-        "--exclude",
-        "faultline-user",
-        "--exclude",
-        "faultline-kernel",
-        "--exclude",
-        "faultline-tests",
-    ]);
-    suite(&mut host, "host unit tests", &mut tally)?;
-
-    let mut kernel = cargo::host(paths);
-    kernel.args(["test", "-p", "faultline-kernel", "--lib"]);
-    suite(&mut kernel, "kernel unit tests (on the host)", &mut tally)?;
-
+    report.tally.add(host_suites::run(paths, filter.as_ref())?);
     if built {
-        for mode in &options.modes {
-            let mut guest = cargo::host(paths);
-            guest
-                .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
-                .env("FAULTLINE_BIN", paths.vmm_bin())
-                .env("FAULTLINE_KERNEL", paths.kernel_elf())
-                .env("FAULTLINE_USER_DIR", paths.guest_bin())
-                .env("FAULTLINE_DATA_DIR", paths.data_dir())
-                .env("FAULTLINE_CPU_MODE", mode);
-            if let Some(filter) = &options.filter {
-                guest.arg("--").arg(filter);
+        match guest::build_and_list(paths) {
+            Ok(tests) => {
+                let selected: Vec<GuestTest> = tests
+                    .into_iter()
+                    .filter(|t| filter.as_ref().is_none_or(|f| f.matches(&t.name)))
+                    .collect();
+                if selected.is_empty() {
+                    println!("guest suite: no test selected");
+                } else {
+                    let mut times = Times::load(&paths.target.join("xtask").join("test-times.tsv"));
+                    for mode in &options.modes {
+                        guest_suite(paths, &selected, mode, workers, &mut times, &mut report);
+                    }
+                    times.save();
+                }
             }
-            eprintln!("xtask: guest suite, --cpu-mode {mode}");
-            suite(&mut guest, &format!("guest suite ({mode})"), &mut tally)?;
+            Err(err) => {
+                eprintln!("xtask: error: {err:#}");
+                report.tally.failed += 1;
+            }
         }
+        doc_commands::run(paths, filter.as_ref(), workers, &mut report)?;
     } else {
-        eprintln!("xtask: the guest suite was not run because the build failed");
+        eprintln!(
+            "xtask: the guest suite and the doc commands were not run because the build failed"
+        );
     }
-
-    println!(
-        "xtask test: {} passed, {} failed",
-        tally.passed, tally.failed
-    );
-    Ok(if tally.failed == 0 {
+    if let Some(filter) = &filter
+        && report.tally.total() == 0
+    {
+        bail!(
+            "no test matches `{}` (a test name such as `args_single` or `vm::page_linear`, \
+             a program name such as `args-single`, or part of one)",
+            filter.raw
+        );
+    }
+    print_failures(&report.failures);
+    println!("{}", report.tally.closing_line());
+    Ok(if report.tally.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
-/// Runs one cargo test invocation, echoing its stdout while counting its
-/// results into `tally`.
-fn suite(cmd: &mut Command, name: &str, tally: &mut Tally) -> Result<()> {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start the {name}"))?;
-    let stdout = child.stdout.take().context("no pipe from cargo")?;
-    let mut mine = Tally::default();
-    let mut out = io::stdout().lock();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.with_context(|| format!("cannot read the output of the {name}"))?;
-        mine.add_result_line(&line);
-        // Losing our own stdout must not stop the count.
-        let _ = writeln!(out, "{line}");
+/// One worker per CPU.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Runs `tests` in `mode`, a line per test.
+fn guest_suite(
+    paths: &Paths,
+    tests: &[GuestTest],
+    mode: &str,
+    workers: usize,
+    times: &mut Times,
+    report: &mut Report,
+) {
+    let on_host = guest::mode_on_host(paths, mode).map_or_else(String::new, |m| format!(" ({m})"));
+    let plural = if tests.len() == 1 { "" } else { "s" };
+    println!(
+        "guest suite, --cpu-mode {mode}{on_host}: {} test{plural}, {workers} at a time",
+        tests.len()
+    );
+    let started = Instant::now();
+    let before = report.tally;
+    let key = |t: &GuestTest| format!("{mode} {}", t.name);
+    let mut order: Vec<&GuestTest> = tests.iter().collect();
+    times.slowest_first(&mut order, |t| key(t));
+    let jobs = order
+        .iter()
+        .map(|t| Job {
+            name: t.name.clone(),
+            command: guest::command(paths, t, mode, false),
+            cap: GUEST_CAP,
+        })
+        .collect();
+    pool::run_all(jobs, workers, |finished| {
+        times.set(&key(order[finished.index]), finished.elapsed);
+        let reproduce = format!("cargo xtask run --test {} --cpu-mode {mode}", finished.name);
+        let title = format!("{} (--cpu-mode {mode})", finished.name);
+        record(
+            report,
+            &finished,
+            outcome::verdict(&finished),
+            title,
+            Some(reproduce),
+        );
+    });
+    let mine = report.tally.since(before);
+    println!(
+        "guest suite, --cpu-mode {mode}: {} passed, {} failed, {} skipped in {:.1} s",
+        mine.passed,
+        mine.failed,
+        mine.skipped,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Prints the line of one finished test and counts it.
+fn record(
+    report: &mut Report,
+    finished: &Finished,
+    verdict: Verdict,
+    title: String,
+    reproduce: Option<String>,
+) {
+    let name = &finished.name;
+    match verdict {
+        Verdict::Pass => {
+            println!("pass {name}");
+            report.tally.passed += 1;
+        }
+        Verdict::Skip(reason) => {
+            println!("skip {name} ({reason})");
+            report.tally.skipped += 1;
+        }
+        Verdict::Fail(why) => {
+            println!("FAIL {name}");
+            report.tally.failed += 1;
+            let mut output = outcome::body(&finished.output, name);
+            if let Some(why) = why {
+                output = format!("{output}xtask: {why}\n");
+            }
+            report.failures.push(Failure {
+                title,
+                output,
+                reproduce,
+            });
+        }
     }
-    drop(out);
-    let status = child
-        .wait()
-        .with_context(|| format!("cannot wait for the {name}"))?;
-    if !status.success() && mine.failed == 0 {
-        eprintln!("xtask: the {name} failed ({status}) without a failing test");
-        mine.failed += 1;
-    } else if !status.success() {
-        eprintln!("xtask: the {name} failed");
+}
+
+/// Prints each failure's output and how to reproduce it.
+fn print_failures(failures: &[Failure]) {
+    if failures.is_empty() {
+        return;
     }
-    tally.passed += mine.passed;
-    tally.failed += mine.failed;
-    Ok(())
+    println!("\nfailures:");
+    for failure in failures {
+        println!("\n---- {}", failure.title);
+        print!("{}", failure.output);
+        // A judged guest test has printed it already.
+        if let Some(reproduce) = &failure.reproduce
+            && !failure.output.contains(&format!("reproduce: {reproduce}"))
+        {
+            println!("reproduce: {reproduce}");
+        }
+    }
+    println!();
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Tally;
-
+    /// A plain `cargo test` at the workspace root runs the host crates' unit
+    /// tests; this test (left out by `cargo xtask test`) is the one line it
+    /// prints about the rest.
     #[test]
-    fn counts_ok_and_failed_result_lines() {
-        let mut tally = Tally::default();
-        assert!(tally.add_result_line(
-            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
-        ));
-        assert!(tally.add_result_line(
-            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 5 filtered out; finished in 1.20s"
-        ));
-        assert_eq!(
-            tally,
-            Tally {
-                passed: 15,
-                failed: 2
-            }
+    #[ignore = "the guest suite (tests/) and the kernel's unit tests run with `cargo xtask test`"]
+    fn the_guest_suite_runs_with_cargo_xtask_test() {
+        panic!(
+            "run `cargo xtask test`: it builds the kernel and the user programs, \
+             then runs every suite"
         );
     }
 
     #[test]
-    fn ignores_other_lines() {
-        let mut tally = Tally::default();
-        assert!(!tally.add_result_line("running 3 tests"));
-        assert!(!tally.add_result_line("test elf::tests::parses ... ok"));
-        assert!(!tally.add_result_line("test result passed"));
-        assert_eq!(tally, Tally::default());
+    fn the_signpost_is_the_test_the_runner_leaves_out() {
+        assert!(
+            super::host_suites::SIGNPOST.ends_with("the_guest_suite_runs_with_cargo_xtask_test")
+        );
     }
 }
