@@ -7,7 +7,8 @@
 //! ([`userprog`]); when it ends the kernel powers the VM off with its status.
 //!
 //! The library builds for the host too, so that pure logic is unit-tested with
-//! `cargo test -p faultline-kernel --lib`; only the binary runs in the guest.
+//! `cargo test --manifest-path kernel/Cargo.toml --lib` (part of `cargo xtask
+//! test`); only the binary runs in the guest.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;

@@ -8,7 +8,7 @@
 //! group.
 
 mod cow {
-    use faultline_tests::{Expected, Filter, RunOpts, expect_one_of, native_mode};
+    use faultline_tests::{Expected, Filter, RunOpts, expect_one_of, skip_heavy};
 
     const TIMEOUT: u64 = 60;
 
@@ -37,8 +37,7 @@ mod cow {
     /// 24 MiB and three readers in a 32 MiB user pool without swap.
     #[test]
     fn three_readers_fit_only_by_sharing() {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
+        if skip_heavy() {
             return;
         }
         let want = Expected::new(
@@ -64,8 +63,7 @@ mod cow {
     /// sharer, swapped back, copied on write and on swap-in.
     #[test]
     fn shared_pages_survive_swap_in_every_sharer() {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
+        if skip_heavy() {
             return;
         }
         let want = Expected::new(

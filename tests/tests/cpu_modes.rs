@@ -4,12 +4,12 @@
 //! addresses and timer preemption are checked in both modes by the userprog
 //! suite's `kernel-read` and `preempt` tests.)
 
-use faultline_tests::{RunOpts, expect, native_mode};
+use faultline_tests::{CpuMode, RunOpts, cpu_mode, expect, skip};
 
 #[test]
 fn pvm_hot_paths_execute_no_trapping_instruction() {
-    if native_mode() {
-        // The counter only counts in PVM guest mode.
+    if cpu_mode() != CpuMode::Pvm {
+        skip("the trapping-instruction counter counts only in the PVM guest mode");
         return;
     }
     let mut want: Vec<String> = vec!["(pvm-traps) begin".into()];

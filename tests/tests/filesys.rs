@@ -19,7 +19,7 @@ mod fstest;
 
 mod filesys {
     use faultline_tests::{
-        Expected, Filter, RunOpts, TempDir, expect_one_of, judge, native_mode, run,
+        Expected, Filter, RunOpts, TempDir, expect_one_of, judge, run, skip_heavy,
     };
     use vmm::fsimage::FsImage;
 
@@ -54,8 +54,7 @@ mod filesys {
     /// take half a minute.
     #[test]
     fn syn_read() {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
+        if skip_heavy() {
             return;
         }
         let mut msgs = vec![
@@ -145,8 +144,7 @@ mod filesys {
 
     #[test]
     fn a_file_larger_than_the_cache() {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
+        if skip_heavy() {
             return;
         }
         let dir = TempDir::new("cache-evict");

@@ -9,11 +9,7 @@ use std::process::Command;
 #[test]
 fn the_floor_guest_measures_every_event_of_its_mode() {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let (Some(bin), Some(guest)) = (var("FAULTLINE_BIN"), var("FAULTLINE_FLOOR_GUEST")) else {
-        panic!(
-            "FAULTLINE_BIN or FAULTLINE_FLOOR_GUEST is not set: run the suite with `cargo xtask test`"
-        );
-    };
+    let (bin, guest) = (faultline_tests::vmm_bin(), faultline_tests::floor_guest());
     let mut cmd = Command::new(bin);
     cmd.arg("--kernel")
         .arg(guest)

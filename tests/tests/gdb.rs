@@ -3,7 +3,7 @@
 //! a single step, a second breakpoint, a user variable read by address, and
 //! the program's exit; a detach mid-run; a bad packet and a second client.
 //!
-//! Tests that need gdb report themselves as skipped on stderr when it is
+//! Tests that need gdb report themselves as skipped when it is
 //! missing (`.ci/run` installs it). Each VM listens on its own free port.
 //!
 //! Kernel functions the tests break on (looked up in the kernel's symbols,
@@ -14,13 +14,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use faultline_tests::{RunOpts, command_args, native_mode, user_dir};
+use faultline_tests::{RunOpts, command_args, kernel, native_is_emulated, skip, user_dir, vmm_bin};
 
 /// Fault-handler names, newest first.
 const FAULT_HANDLERS: &[&str] = &[
@@ -33,10 +32,6 @@ const SYSCALL_DISPATCHERS: &[&str] = &[
     "kernel::userprog::syscall::dispatch",
     "kernel::syscall::dispatch",
 ];
-
-fn kernel() -> PathBuf {
-    PathBuf::from(std::env::var_os("FAULTLINE_KERNEL").expect("FAULTLINE_KERNEL is set"))
-}
 
 /// The first of `names` the kernel defines.
 fn kernel_function(names: &[&str]) -> String {
@@ -60,7 +55,7 @@ fn argc_address(program: &str) -> u64 {
         .expect("the program has ulib's ARGC")
 }
 
-/// Whether gdb can be run; says so on stderr when it cannot.
+/// Whether gdb can be run; reports the test as skipped when it cannot.
 fn gdb_available() -> bool {
     let ok = Command::new("gdb")
         .arg("--version")
@@ -68,7 +63,7 @@ fn gdb_available() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED: gdb is not installed (`.ci/run` installs it)");
+        skip("gdb is not installed (`.ci/run` installs it)");
     }
     ok
 }
@@ -91,7 +86,7 @@ impl Vm {
                 .and_then(|l| l.local_addr())
                 .expect("a free port")
                 .port();
-            let bin = std::env::var_os("FAULTLINE_BIN").expect("FAULTLINE_BIN is set");
+            let bin = vmm_bin();
             let mut args = command_args(cmdline, opts);
             let at = args.iter().position(|a| a == "--").expect("a -- argument");
             args.insert(at, port.to_string());
@@ -169,11 +164,11 @@ fn gdb(vm: &Vm, program: &str, commands: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
-/// The program each mode debugs: page-linear under memory pressure in the
-/// PVM guest mode; in the emulated native mode (where page-linear takes
-/// minutes) lazy-anon.
+/// The program each mode debugs: page-linear under memory pressure, except
+/// where the native mode is emulated (page-linear takes minutes there):
+/// lazy-anon.
 fn fault_program() -> (&'static str, RunOpts, &'static str) {
-    if native_mode() {
+    if native_is_emulated() {
         ("lazy-anon", RunOpts::new(), "lazy-anon: exit(0)")
     } else {
         (

@@ -10,7 +10,9 @@ mod profiling {
     use std::path::Path;
     use std::process::{Command, Stdio};
 
-    use faultline_tests::{RunOpts, TempDir, command_args, native_mode};
+    use faultline_tests::{
+        RunOpts, TempDir, command_args, native_is_emulated, skip_heavy, vmm_bin,
+    };
 
     /// What one run printed.
     struct Run {
@@ -25,8 +27,7 @@ mod profiling {
         let dashes = args.len() - 2;
         assert_eq!(args[dashes], "--");
         args.splice(dashes..dashes, extra.iter().map(|s| s.to_string()));
-        let bin = std::env::var_os("FAULTLINE_BIN")
-            .expect("FAULTLINE_BIN is not set: run the suite with `cargo xtask test`");
+        let bin = vmm_bin();
         let out = Command::new(&bin)
             .args(&args)
             .stdin(Stdio::null())
@@ -145,7 +146,7 @@ mod profiling {
         let dir = TempDir::new("flame");
         let svg = dir.path().join("faults.svg");
         // The emulated native mode runs the kernel ~1000x slower: fewer pages.
-        let (cmd, hz) = if native_mode() {
+        let (cmd, hz) = if native_is_emulated() {
             ("bench-fault zero 200", "1000")
         } else {
             ("bench-fault zero 4096", "5000")
@@ -169,8 +170,7 @@ mod profiling {
 
     #[test]
     fn the_profile_of_swapping_shows_swap_ins_and_evictions() {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
+        if skip_heavy() {
             return;
         }
         let opts = RunOpts::new().user_mem("2M").swap("16M");

@@ -11,7 +11,7 @@
 //! the group.
 
 mod robust {
-    use faultline_tests::{Expected, Filter, RunOpts, expect_one_of, native_mode};
+    use faultline_tests::{Expected, Filter, RunOpts, expect_one_of, skip_heavy};
 
     /// The wall-clock limit of every VM here.
     const TIMEOUT: u64 = 120;
@@ -32,14 +32,6 @@ mod robust {
 
     fn opts() -> RunOpts {
         RunOpts::new().sample().timeout(TIMEOUT)
-    }
-
-    /// Whether a heavy test should skip itself (emulated native mode).
-    fn skip_heavy() -> bool {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
-        }
-        native_mode()
     }
 
     #[test]

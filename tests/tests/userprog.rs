@@ -875,8 +875,7 @@ fn dup2_complex() {
 fn fork_bomb() {
     // Hundreds of forks of processes holding hundreds of descriptors: minutes
     // of kernel work in the emulated native mode.
-    if faultline_tests::native_mode() {
-        eprintln!("skipped in the native CPU mode");
+    if faultline_tests::skip_heavy() {
         return;
     }
     // Exit lines of the many children are ignored, as Pintos multi-oom does;

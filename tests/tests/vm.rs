@@ -11,7 +11,8 @@
 //! Where children run at once, their exit lines are ignored (their parents
 //! check their statuses). The expected checksums come from the same code the
 //! guest programs run (`user/src/vmtest.rs`, included below), computed on the
-//! host. The heavy tests skip themselves in the emulated native CPU mode.
+//! host. The heavy tests skip themselves where the native CPU mode is emulated
+//! (PVM hosts).
 //!
 //! Everything lives in module `vm`, so `cargo xtask test vm` selects the group.
 
@@ -23,7 +24,7 @@ mod vm {
     use std::path::PathBuf;
 
     use faultline_tests::{
-        Expected, Filter, KILLED, Outcome, RunOpts, TempDir, expect_one_of, judge, native_mode,
+        Expected, Filter, KILLED, Outcome, RunOpts, TempDir, expect_one_of, judge, skip_heavy,
     };
     use vmm::fsimage::FsImage;
 
@@ -101,14 +102,6 @@ mod vm {
     /// Runs `cmdline` and requires `want`, ignoring exit lines.
     fn check_ignoring_exits(cmdline: &str, opts: &RunOpts, want: Expected) -> Outcome {
         expect_one_of(cmdline, opts, &[want], Filter::IgnoreExitCodes)
-    }
-
-    /// Whether a heavy test should skip itself (emulated native mode).
-    fn skip_heavy() -> bool {
-        if native_mode() {
-            eprintln!("skipped in the native CPU mode");
-        }
-        native_mode()
     }
 
     /// Writes `large.txt` (the contents the swap tests expect) into `dir` and

@@ -79,6 +79,10 @@ pub struct Cli {
     /// Serve gdb on 127.0.0.1:PORT; the VM waits for it before the kernel's first instruction
     #[arg(long, value_name = "PORT")]
     pub gdb: Option<u16>,
+    /// Print facts about this host's KVM as key=value lines (is it PVM, what
+    /// `--cpu-mode auto` picks, whether the native mode is emulated) and exit
+    #[arg(long, exclusive = true)]
+    pub host_info: bool,
     /// Samples per second for --flamegraph
     #[arg(long, value_name = "HZ", default_value_t = config::SAMPLE_HZ_DEFAULT)]
     pub sample_hz: u32,
@@ -93,6 +97,8 @@ pub enum Parsed {
     Run(Box<Config>),
     /// `--help` or `--version`: print this text to stdout, exit 0.
     Info(String),
+    /// `--host-info`: probe the host and print its facts (`host_info`).
+    HostInfo,
     /// A usage error: print this text to stderr, exit with the VMM-error status.
     Usage(String),
 }
@@ -103,7 +109,14 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // `--host-info` alone, before clap: clap would count FAULTLINE_KERNEL and
+    // FAULTLINE_USER_DIR from the environment against its `exclusive`.
+    if args.len() == 2 && args[1] == "--host-info" {
+        return Parsed::HostInfo;
+    }
     match Cli::try_parse_from(args) {
+        Ok(cli) if cli.host_info => Parsed::HostInfo,
         Ok(cli) => match cli.into_config() {
             Ok(config) => Parsed::Run(Box::new(config)),
             Err(e) => Parsed::Usage(format!("faultline: error: {e:#}")),
@@ -238,6 +251,7 @@ mod tests {
         match parse(all) {
             Parsed::Run(c) => Ok(*c),
             Parsed::Info(t) | Parsed::Usage(t) => Err(t),
+            Parsed::HostInfo => Err("--host-info".into()),
         }
     }
 
@@ -334,5 +348,17 @@ mod tests {
         assert!(config(&["--bogus", "--", "p"]).is_err());
         assert!(config(&[]).is_err());
         assert!(matches!(parse(["faultline", "--help"]), Parsed::Info(_)));
+    }
+
+    #[test]
+    fn host_info_stands_alone() {
+        assert!(matches!(
+            parse(["faultline", "--host-info"]),
+            Parsed::HostInfo
+        ));
+        assert!(matches!(
+            parse(["faultline", "--host-info", "--", "echo"]),
+            Parsed::Usage(_)
+        ));
     }
 }

@@ -22,6 +22,7 @@ pub mod flamegraph;
 pub mod fsimage;
 pub mod gdb;
 pub mod guest_stack;
+pub mod host_info;
 pub mod loader;
 pub mod memory;
 pub mod profile;

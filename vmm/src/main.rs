@@ -13,6 +13,16 @@ fn main() -> ExitCode {
             print!("{text}");
             ExitCode::SUCCESS
         }
+        Parsed::HostInfo => match vmm::host_info::report() {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("faultline: error: {}", format!("{e:#}").replace('\n', " "));
+                ExitCode::from(STATUS_VMM_ERROR)
+            }
+        },
         Parsed::Usage(text) => {
             eprintln!("{}", text.trim_end());
             ExitCode::from(STATUS_VMM_ERROR)

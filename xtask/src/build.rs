@@ -66,23 +66,32 @@ fn ensure_guest_target(paths: &Paths) -> Result<()> {
 /// floors with), which boots the same way.
 fn kernel(paths: &Paths) -> Result<()> {
     run_checked(
-        cargo::guest(paths, &paths.kernel_target(), KERNEL_RUSTFLAGS)
+        cargo::guest(paths, &paths.kernel_target(), KERNEL_RUSTFLAGS, "kernel")
             .env("CARGO_PROFILE_RELEASE_DEBUG", KERNEL_DEBUG_INFO)
-            .args([
-                "build",
-                "-p",
-                "faultline-kernel",
-                "--bin",
-                "kernel",
-                "-p",
-                "faultline-floor-guest",
-                "--bin",
-                "floor-guest",
-                "--release",
-                "--target",
-                GUEST_TARGET,
-            ]),
+            .arg("build")
+            .arg("--manifest-path")
+            .arg(paths.kernel_manifest())
+            .args(["--bin", "kernel", "--release", "--target", GUEST_TARGET]),
         "the kernel build",
+    )?;
+    run_checked(
+        cargo::guest(
+            paths,
+            &paths.kernel_target(),
+            KERNEL_RUSTFLAGS,
+            "vmm/floor-guest",
+        )
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(paths.floor_guest_manifest())
+        .args([
+            "--bin",
+            "floor-guest",
+            "--release",
+            "--target",
+            GUEST_TARGET,
+        ]),
+        "the floor guest build",
     )
 }
 
@@ -93,18 +102,18 @@ const KERNEL_DEBUG_INFO: &str = "limited";
 
 /// Builds the Rust user programs and copies each into the guest bin directory.
 fn user_programs(paths: &Paths) -> Result<()> {
-    let mut cmd = cargo::guest(paths, &paths.user_target(), USER_RUSTFLAGS);
-    cmd.args([
-        "build",
-        "-p",
-        "faultline-user",
-        "--release",
-        "--target",
-        GUEST_TARGET,
-        "--bins",
-        "--message-format=json-render-diagnostics",
-    ])
-    .stdout(Stdio::piped());
+    let mut cmd = cargo::guest(paths, &paths.user_target(), USER_RUSTFLAGS, "user");
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(paths.user_manifest())
+        .args([
+            "--release",
+            "--target",
+            GUEST_TARGET,
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdout(Stdio::piped());
     let mut child = cmd.spawn().context("cannot start the user-program build")?;
     let stdout = child.stdout.take().context("no pipe from cargo")?;
     let mut programs = Vec::new();

@@ -34,11 +34,30 @@ pub fn host(paths: &Paths) -> Command {
     cmd
 }
 
-/// A cargo command for a guest build with its own target directory and flags.
-pub fn guest(paths: &Paths, target_dir: &Path, rustflags: &str) -> Command {
+/// A cargo command for a guest build of the package in `<root>/<package>`
+/// (outside the host workspace) with its own target directory and flags.
+///
+/// Cargo names a package's sources relative to its workspace root, which for
+/// a package of its own is its directory (`src/vm/api.rs`). The flags map
+/// them back to the repository's names (`kernel/src/vm/api.rs`, with the
+/// repository as the compilation directory), as in panic messages and the
+/// debug information gdb and the flamegraphs read.
+pub fn guest(paths: &Paths, target_dir: &Path, rustflags: &str, package: &str) -> Command {
+    let pkg_dir = paths.root.join(package);
+    let mut flags: Vec<String> = rustflags.split_whitespace().map(str::to_owned).collect();
+    for (from, to) in [
+        (
+            pkg_dir.display().to_string(),
+            paths.root.display().to_string(),
+        ),
+        ("src".to_owned(), format!("{package}/src")),
+        ("abi".to_owned(), format!("{package}/abi")),
+    ] {
+        flags.push(format!("--remap-path-prefix={from}={to}"));
+    }
     let mut cmd = host(paths);
     cmd.env("CARGO_TARGET_DIR", target_dir)
-        .env("RUSTFLAGS", rustflags);
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     cmd
 }
 

@@ -2,13 +2,16 @@
 //!
 //! - `build` builds the kernel, the user programs (Rust and C) and the VMM;
 //! - `run [OPTIONS] -- PROGRAM [ARGS...]` builds, then boots PROGRAM in a VM;
+//!   `run --test NAME` runs one guest test showing its consoles;
 //! - `gdb [OPTIONS] -- PROGRAM [ARGS...]` builds, then runs PROGRAM under
 //!   `faultline --gdb` with gdb attached (docs/DEBUGGING.md);
+//! - `lint` runs `cargo fmt --check` and clippy over the host workspace and
+//!   the guest packages;
 //! - `bench [--runs N] [--quick] [--no-suite]` builds, then prints the
 //!   benchmark table (docs/PERFORMANCE.md);
-//! - `test [--cpu-mode auto|native|pvm|both] [FILTER]` builds, then runs the
-//!   host unit tests and the guest test suite (by default twice: in the mode
-//!   `auto` picks, and in the native mode).
+//! - `test [--cpu-mode auto|native|pvm|both] [-j N] [FILTER]` builds, then
+//!   runs the host unit tests, the guest test suite (by default twice: in the
+//!   mode `auto` picks, and in the native mode) and the docs' commands.
 //!
 //! Every output lands under the workspace's `target/` directory (or under
 //! `$CARGO_TARGET_DIR` when that is set); see [`paths::Paths`].
@@ -18,8 +21,10 @@ mod build;
 mod cargo;
 mod gdb;
 mod host_fault;
+mod lint;
 mod paths;
 mod run;
+mod run_test;
 mod test;
 
 use std::process::ExitCode;
@@ -38,9 +43,12 @@ struct Cli {
 enum Command {
     /// Build the kernel, the user programs and the VMM.
     Build,
-    /// Build, then run a program in a VM: `cargo xtask run [OPTIONS] -- PROGRAM [ARGS...]`.
+    /// Build, then run a program in a VM: `cargo xtask run [OPTIONS] -- PROGRAM [ARGS...]`,
+    /// or one guest test: `cargo xtask run --test NAME`.
     ///
-    /// OPTIONS are passed unchanged to `faultline` (e.g. `--mem 32M --stats`).
+    /// OPTIONS are passed unchanged to `faultline` (e.g. `--mem 32M --stats`);
+    /// `cargo xtask run --help` lists them. A failed build exits with 252.
+    #[command(disable_help_flag = true)]
     Run {
         /// faultline options, then `--`, then the program and its arguments.
         #[arg(
@@ -62,6 +70,9 @@ enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
+    /// Check formatting and run clippy (warnings denied) over the host
+    /// workspace and the guest packages `kernel/` and `user/`.
+    Lint,
     /// Build, then measure boot, system calls, faults, fork/exit, the floors
     /// and the suite in both CPU modes, and print one table (docs/PERFORMANCE.md).
     Bench {
@@ -76,13 +87,19 @@ enum Command {
         #[arg(long)]
         no_suite: bool,
     },
-    /// Build, then run the host unit tests and the guest test suite.
+    /// Build, then run the host unit tests, the guest test suite and the
+    /// docs' commands; the last line is `xtask test: N passed, M failed, K skipped`.
     Test {
         /// CPU modes to run the guest suite in: `both` (default) runs it with
         /// `auto` (the PVM guest mode on PVM hosts) and again with `native`.
         #[arg(long, value_enum, default_value_t = test::ModeChoice::Both)]
         cpu_mode: test::ModeChoice,
-        /// Run only the guest tests whose name contains FILTER.
+        /// Tests run at once [default: one per CPU].
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only the tests whose name contains FILTER, a `-` matching a `_`
+        /// (`args-single`, `args_single` and `vm::page_linear` each select
+        /// their test); an error when nothing matches.
         filter: Option<String>,
     },
 }
@@ -91,10 +108,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let paths = match paths::Paths::locate() {
         Ok(paths) => paths,
+        Err(err) if matches!(cli.command, Command::Run { .. }) => {
+            eprintln!("xtask: error: {err:#}");
+            return ExitCode::from(run::STATUS_NOT_RUN);
+        }
         Err(err) => return fail(&err),
     };
     let result = match cli.command {
         Command::Build => build::all(&paths).map(|()| ExitCode::SUCCESS),
+        Command::Lint => lint::run(&paths),
         Command::Bench {
             runs,
             quick,
@@ -109,13 +131,18 @@ fn main() -> ExitCode {
         )
         .map(|()| ExitCode::SUCCESS),
         // clap checks the shape; the arguments themselves are taken verbatim.
-        Command::Run { args: _ } => run::run(&paths, &run::raw_run_args()),
+        Command::Run { args: _ } => Ok(run::main(&paths, &run::raw_run_args())),
         Command::Gdb { args: _ } => gdb::run(&paths, &gdb::raw_gdb_args()),
-        Command::Test { cpu_mode, filter } => test::run(
+        Command::Test {
+            cpu_mode,
+            jobs,
+            filter,
+        } => test::run(
             &paths,
             &test::Options {
                 modes: cpu_mode.modes(),
                 filter,
+                jobs,
             },
         ),
     };
@@ -146,12 +173,18 @@ mod tests {
         assert!(matches!(cli.command, Command::Run { .. }));
         let cli = parse(&["run", "--cpu-mode", "native", "--", "args", "-x", "--y"]).unwrap();
         assert!(matches!(cli.command, Command::Run { .. }));
+        // `--help` goes to `run` itself, which adds faultline's options.
+        let cli = parse(&["run", "--help"]).unwrap();
+        assert!(matches!(cli.command, Command::Run { .. }));
     }
 
     #[test]
     fn test_takes_a_flag_and_a_filter() {
         let cli = parse(&["test", "--cpu-mode", "native", "args"]).unwrap();
-        let Command::Test { cpu_mode, filter } = cli.command else {
+        let Command::Test {
+            cpu_mode, filter, ..
+        } = cli.command
+        else {
             panic!("not the test subcommand");
         };
         assert_eq!(cpu_mode.modes(), ["native"]);
@@ -161,5 +194,9 @@ mod tests {
         };
         assert_eq!(cpu_mode.modes(), ["auto", "native"]);
         assert!(parse(&["test", "--bogus"]).is_err());
+        let Command::Test { jobs, .. } = parse(&["test", "-j", "3"]).unwrap().command else {
+            panic!("not the test subcommand");
+        };
+        assert_eq!(jobs, Some(3));
     }
 }

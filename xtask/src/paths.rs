@@ -40,6 +40,21 @@ impl Paths {
         Ok(Paths { root, target })
     }
 
+    /// The kernel's manifest (a package outside the host workspace).
+    /// The floor guest's manifest (a package outside the host workspace).
+    pub fn floor_guest_manifest(&self) -> PathBuf {
+        self.root.join("vmm").join("floor-guest").join("Cargo.toml")
+    }
+
+    pub fn kernel_manifest(&self) -> PathBuf {
+        self.root.join("kernel").join("Cargo.toml")
+    }
+
+    /// The user programs' manifest (a package outside the host workspace).
+    pub fn user_manifest(&self) -> PathBuf {
+        self.root.join("user").join("Cargo.toml")
+    }
+
     /// Target directory of the kernel build.
     pub fn kernel_target(&self) -> PathBuf {
         self.target.join("kernel")
