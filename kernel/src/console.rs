@@ -1,13 +1,24 @@
 //! The console: output a buffer at a time through the VMM's console port (one
-//! VM exit per buffer), input a byte at a time from the VMM's stdin, and
-//! [`kprint!`]/[`kprintln!`] for kernel messages.
-use crate::arch::cpu;
+//! VM exit per 4 KiB), input a buffer at a time from the VMM's stdin (one VM
+//! exit per request of up to 4 KiB), and [`kprint!`]/[`kprintln!`] for kernel
+//! messages.
+//!
+//! Both directions hand the VMM the guest-physical address of a descriptor in
+//! kernel memory (`abi::device`); a full fence on each side of the port access
+//! makes the compiler write the descriptor before it and read the VMM's
+//! answer after it.
+use crate::arch::{cpu, mmio};
 use crate::mm::virt_to_phys;
 use crate::sync::SpinLock;
-use abi::device::{CONSOLE_EMPTY, CONSOLE_EOF, CONSOLE_IN_PORT, CONSOLE_PORT, ConsoleWrite};
+use abi::device::{
+    CONSOLE_IN_PORT, CONSOLE_PORT, CONSOLE_READ_EMPTY, CONSOLE_READ_EOF, ConsoleRead, ConsoleWrite,
+};
 use core::fmt;
 
+/// Bytes per console-output exit.
 const BUF_SIZE: usize = 4096;
+/// Most bytes one console-input request moves.
+pub const INPUT_CHUNK: usize = 4096;
 
 struct Console {
     desc: ConsoleWrite,
@@ -30,10 +41,12 @@ impl Console {
             addr: virt_to_phys(self.buf.as_ptr() as u64),
             len: self.len as u64,
         };
+        mmio::mb();
         cpu::outl(
             CONSOLE_PORT,
             virt_to_phys(&self.desc as *const ConsoleWrite as u64) as u32,
         );
+        mmio::mb();
         self.len = 0;
     }
 
@@ -57,7 +70,8 @@ impl fmt::Write for Console {
     }
 }
 
-/// Writes `bytes` to the console as one unit (no other output interleaves).
+/// Writes `bytes` to the console as one unit (no other output interleaves,
+/// whatever the length: the console stays locked until all of it is out).
 pub fn write(bytes: &[u8]) {
     let mut c = CONSOLE.lock();
     c.push(bytes);
@@ -71,19 +85,62 @@ pub fn write_fmt(args: fmt::Arguments) {
     c.flush();
 }
 
-/// Result of polling console input.
+/// Result of one console-input request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
-    Byte(u8),
+    /// This many bytes (at least one) were stored.
+    Bytes(usize),
+    /// No input is available yet.
     Empty,
+    /// The input has ended.
     Eof,
 }
 
-/// Polls the next input byte.
-pub fn read_byte() -> Input {
-    match cpu::inl(CONSOLE_IN_PORT) {
-        CONSOLE_EOF => Input::Eof,
-        CONSOLE_EMPTY => Input::Empty,
-        b => Input::Byte(b as u8),
+/// The descriptor and buffer the VMM fills.
+struct InputBuf {
+    desc: ConsoleRead,
+    buf: [u8; INPUT_CHUNK],
+}
+
+static INPUT: SpinLock<InputBuf> = SpinLock::new(InputBuf {
+    desc: ConsoleRead {
+        addr: 0,
+        cap: 0,
+        result: 0,
+    },
+    buf: [0; INPUT_CHUNK],
+});
+
+/// Moves the console input that is available, up to `out.len()` bytes (at
+/// most [`INPUT_CHUNK`]), into `out` with one request to the VMM; never
+/// blocks. An answer the VMM should not give (more than asked) is taken as the
+/// end of input.
+pub fn read(out: &mut [u8]) -> Input {
+    let cap = out.len().min(INPUT_CHUNK);
+    if cap == 0 {
+        return Input::Empty;
+    }
+    let mut guard = INPUT.lock();
+    let i = &mut *guard;
+    i.desc = ConsoleRead {
+        addr: virt_to_phys(i.buf.as_ptr() as u64),
+        cap: cap as u64,
+        result: CONSOLE_READ_EOF,
+    };
+    mmio::mb();
+    cpu::outl(
+        CONSOLE_IN_PORT,
+        virt_to_phys(&i.desc as *const ConsoleRead as u64) as u32,
+    );
+    mmio::mb();
+    match i.desc.result {
+        CONSOLE_READ_EMPTY => Input::Empty,
+        n if n <= cap as u64 => {
+            let n = n as usize;
+            out[..n].copy_from_slice(&i.buf[..n]);
+            Input::Bytes(n)
+        }
+        _ => Input::Eof,
     }
 }
 

@@ -5,6 +5,8 @@
 //! and the heap ([`mm`]), threads ([`sched`]), the LAPIC timer, the virtio block
 //! devices ([`dev`]), the file system ([`fs`]), then the initial user process
 //! ([`userprog`]); when it ends the kernel powers the VM off with its status.
+//! A file-system disk that cannot be mounted is reported on the console and
+//! ends the VM with [`abi::exit::KIND_BAD_DISK`] (never a panic).
 //!
 //! The library builds for the host too, so that pure logic is unit-tested with
 //! `cargo test --manifest-path kernel/Cargo.toml --lib` (part of `cargo xtask
@@ -71,12 +73,28 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
         panic!("block devices: {e:?}");
     }
     if let Err(e) = fs::init() {
-        panic!("file system: {e:?}");
+        refuse_disk(e);
     }
     vm::init();
     let cmdline = boot_cmdline(boot);
     let status = userprog::run_initial(cmdline);
     arch::power_off(status)
+}
+
+/// Ends the VM because the file-system disk cannot be mounted (a bad image, a
+/// disk error, no room for the directory): says why on the console, then
+/// writes the exit port with [`abi::exit::KIND_BAD_DISK`], which the VMM
+/// reports as status 252.
+fn refuse_disk(e: fs::MountError) -> ! {
+    kprintln!("faultline: cannot mount the file system: {e}");
+    arch::cpu::intr_disable();
+    arch::cpu::outl(
+        abi::device::EXIT_PORT,
+        abi::exit::encode(abi::exit::KIND_BAD_DISK, 0),
+    );
+    loop {
+        arch::cpu::halt_forever_step();
+    }
 }
 
 /// The initial command line from the boot information.

@@ -16,8 +16,10 @@
 //! - [`opts`]: the options of a run;
 //! - [`run`]: the command line of a run, and the run;
 //! - [`judge`]: comparing the output with the accepted results;
-//! - [`tempdir`]: a test's temporary files, kept when it fails.
+//! - [`tempdir`]: a test's temporary files, kept when it fails;
+//! - [`health`]: proof that the system still works after a bad-input test.
 
+pub mod health;
 pub mod host;
 pub mod judge;
 pub mod opts;
@@ -26,13 +28,14 @@ pub mod run;
 pub mod skip;
 pub mod tempdir;
 
-pub use host::{CpuMode, cpu_mode, native_is_emulated};
+pub use health::still_works;
+pub use host::{CpuMode, cpu_mode, native_is_emulated, requested_mode};
 pub use judge::{
     Expected, Filter, KILLED, diff, expect, expect_one_of, is_exit_line, is_oom_kill_line, judge,
     split_lines,
 };
 pub use opts::{DEFAULT_TIMEOUT, RunOpts};
 pub use paths::{data_file, floor_guest, kernel, user_dir, vmm_bin};
-pub use run::{Outcome, command_args, command_line, run};
+pub use run::{Outcome, command, command_args, command_line, run};
 pub use skip::{skip, skip_heavy};
 pub use tempdir::TempDir;

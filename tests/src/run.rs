@@ -75,6 +75,15 @@ pub fn command_args(cmdline: &str, opts: &RunOpts) -> Vec<String> {
     args
 }
 
+/// A `faultline` command for `cmdline` and `opts`, for tests that set up its
+/// standard streams, environment or signals themselves. Panics when the
+/// built guest cannot be found.
+pub fn command(cmdline: &str, opts: &RunOpts) -> Command {
+    let mut cmd = Command::new(vmm_bin());
+    cmd.args(command_args(cmdline, opts));
+    cmd
+}
+
 /// `word` quoted for a POSIX shell (unchanged when it needs no quotes).
 pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()

@@ -46,6 +46,11 @@ pub struct Cli {
     /// Size of a newly created file-system image
     #[arg(long, value_name = "SIZE", default_value = "16M")]
     pub fs_size: String,
+    /// Test switch, hidden from `--help`: hand the `--disk` image to the
+    /// kernel as it is (no check, nothing copied in), so that a test can see
+    /// the kernel refuse a bad image.
+    #[arg(long, hide = true)]
+    pub no_disk_check: bool,
     /// A swap disk of SIZE held in host memory (with --swap-file: the file's size)
     #[arg(long, value_name = "SIZE")]
     pub swap: Option<String>,
@@ -160,6 +165,7 @@ impl Cli {
             .collect::<Result<_>>()?;
         c.disk = self.disk;
         c.fs_size = config::parse_size(&self.fs_size).context("--fs-size")?;
+        c.check_disk = !self.no_disk_check;
         let swap_size = self
             .swap
             .as_deref()

@@ -74,6 +74,10 @@ pub struct Config {
     pub disk: Option<PathBuf>,
     /// Size of a newly created file-system image in bytes.
     pub fs_size: u64,
+    /// Check the file-system image before boot (always, except for the
+    /// hidden test switch `--no-disk-check`, which hands a `--disk` image to
+    /// the kernel as it is, to test the kernel's own checks).
+    pub check_disk: bool,
     /// The swap disk, if any.
     pub swap: Option<SwapConfig>,
     /// Wall-clock limit (`None` = unlimited).
@@ -110,6 +114,7 @@ impl Config {
             gets: Vec::new(),
             disk: None,
             fs_size: FS_SIZE_DEFAULT,
+            check_disk: true,
             swap: None,
             timeout: Some(TIMEOUT_DEFAULT),
             stats: false,
@@ -159,6 +164,9 @@ impl Config {
             if size == 0 || size % abi::layout::PAGE_SIZE != 0 {
                 bail!("--swap {size}: must be a positive multiple of 4K");
             }
+        }
+        if !self.check_disk && self.disk.is_none() {
+            bail!("--no-disk-check needs --disk");
         }
         if self.sample_hz == 0 || self.sample_hz > SAMPLE_HZ_MAX {
             bail!(

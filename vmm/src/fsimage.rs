@@ -6,8 +6,11 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use abi::fs::{DEFAULT_DIR_ENTRIES, DIRENT_SIZE, DirEntry, NameError, SECTOR, SuperBlock};
-use anyhow::{Context, Result, bail};
+use abi::fs::{
+    DEFAULT_DIR_ENTRIES, DIRENT_SIZE, DirEntry, NameError, SECTOR, SuperBlock, check_directory,
+    check_superblock,
+};
+use anyhow::{Context, Result, anyhow, bail};
 
 const SECTOR_U64: u64 = SECTOR as u64;
 
@@ -53,46 +56,46 @@ impl FsImage {
         })
     }
 
-    /// Opens an existing image and checks its superblock.
+    /// Opens an existing image and checks all of it: the superblock against
+    /// the file's size and every directory entry (`abi::fs::check_superblock`
+    /// and `check_directory`, the checks the kernel makes when it mounts).
+    /// Fails with what is wrong; the message does not name the file (callers
+    /// do, e.g. `--disk IMAGE: ...`).
     pub fn open(path: &Path) -> Result<FsImage> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
-            .with_context(|| format!("opening file-system image {}", path.display()))?;
+            .context("cannot open it")?;
+        let len = file.metadata().context("cannot read its size")?.len();
         let mut sector = [0u8; SECTOR];
-        file.read_exact_at(&mut sector, 0)
-            .with_context(|| format!("reading the superblock of {}", path.display()))?;
-        let Some(sb) = SuperBlock::from_bytes(&sector) else {
-            bail!(
-                "{} is not a faultline file-system image (bad superblock)",
-                path.display()
-            );
-        };
-        let len = file
-            .metadata()
-            .with_context(|| format!("reading the size of {}", path.display()))?
-            .len();
-        if sb.total_sectors * SECTOR_U64 > len {
-            bail!(
-                "file-system image {} is truncated: superblock says {} sectors, file has {len} bytes",
-                path.display(),
-                sb.total_sectors
-            );
-        }
+        let have = if len >= SECTOR_U64 { SECTOR } else { 0 };
+        file.read_exact_at(&mut sector[..have], 0)
+            .context("cannot read its superblock")?;
+        let sb = check_superblock(&sector[..have], len / SECTOR_U64).map_err(|e| anyhow!("{e}"))?;
         let mut table = vec![0u8; sb.dir_entries as usize * DIRENT_SIZE];
         file.read_exact_at(&mut table, sb.dir_start * SECTOR_U64)
-            .with_context(|| format!("reading the directory of {}", path.display()))?;
-        let entries = table
+            .context("cannot read its directory")?;
+        let entries: Vec<DirEntry> = table
             .chunks_exact(DIRENT_SIZE)
             .map(DirEntry::from_bytes)
             .collect();
+        let mut scratch = vec![0u32; entries.len()];
+        check_directory(&sb, &entries, &mut scratch).map_err(|e| anyhow!("{e}"))?;
         Ok(FsImage {
             file,
             path: path.to_path_buf(),
             sb,
             entries,
         })
+    }
+
+    /// Checks the superblock and the directory as they stand (what
+    /// [`FsImage::open`] checks, without reading the file again). Fails with
+    /// what is wrong.
+    pub fn check(&self) -> Result<()> {
+        let mut scratch = vec![0u32; self.entries.len()];
+        check_directory(&self.sb, &self.entries, &mut scratch).map_err(|e| anyhow!("{e}"))
     }
 
     /// The image's path.

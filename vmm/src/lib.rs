@@ -3,7 +3,10 @@
 //! block disks for the file system and swap) and reports how the run ended.
 //!
 //! [`run`] is the whole VMM; the `faultline` binary only parses the command line
-//! ([`cli`]) into a [`Config`] and maps the [`Outcome`] to its exit status.
+//! ([`cli`]) into a [`Config`], routes SIGINT, SIGTERM and SIGHUP to the run's
+//! [`StopControl`] ([`signals`]) and maps the [`Outcome`] to its exit status.
+//! The VMM's own output never fails it ([`output`]); `--kernel` must carry the
+//! faultline note ([`kernel_mark`]).
 //!
 //! Fault profiling ([`profiling`]): the kernel records into a buffer the VMM
 //! reserves ([`profile`]); after the run the VMM prints a table
@@ -23,14 +26,18 @@ pub mod fsimage;
 pub mod gdb;
 pub mod guest_stack;
 pub mod host_info;
+pub mod kernel_mark;
 pub mod loader;
 pub mod memory;
+pub mod output;
 pub mod profile;
 pub mod profile_report;
 pub mod profiling;
 pub mod pvm;
 pub mod sampler;
+pub mod signals;
 pub mod stats;
+pub mod stop;
 pub mod symbols;
 pub mod trace;
 pub mod vcpu;
@@ -40,4 +47,5 @@ pub mod watchdog;
 
 pub use config::{Config, CpuModeChoice, SwapConfig};
 pub use stats::Stats;
-pub use vm::{Outcome, run, run_with_io};
+pub use stop::{StopControl, StopReason};
+pub use vm::{Outcome, run, run_with, run_with_io};

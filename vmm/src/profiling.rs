@@ -109,14 +109,14 @@ impl Session {
         };
         let profile = Profile::read(mem, placement)?;
         if profile.is_none() {
-            eprintln!(
+            crate::diagln!(
                 "faultline: the kernel did not set up the profile buffer (built without the fault recorder?); no fault data"
             );
         }
         if config.profile
             && let Some(p) = &profile
         {
-            eprint!("{}", profile_report::render(p, stats));
+            crate::diag!("{}", profile_report::render(p, stats));
         }
         if let Some(path) = &config.trace {
             let (events, lost) = match self.collector.take() {
@@ -130,7 +130,7 @@ impl Session {
                 } else {
                     String::new()
                 };
-                eprintln!(
+                crate::diagln!(
                     "faultline: trace: {} events{note} in {}",
                     events.len(),
                     path.display()
@@ -150,7 +150,7 @@ impl Session {
                 sampler.sampling_time.as_secs_f64() * 1e3
             );
             flamegraph::write(&lines, &title, &subtitle, path)?;
-            eprintln!(
+            crate::diagln!(
                 "faultline: flamegraph: {} samples in {}",
                 sampler.samples.len(),
                 path.display()

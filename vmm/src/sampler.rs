@@ -80,7 +80,7 @@ impl Sampler {
     /// Starts the ticker aimed at the calling thread, which must be the one
     /// that runs `vcpu`.
     pub fn start(&mut self, vcpu: &mut VcpuFd) -> Result<()> {
-        let sig = crate::watchdog::kick_signal()?;
+        let sig = crate::stop::kick_signal()?;
         let flag: *const AtomicU8 = (&raw mut vcpu.get_kvm_run().immediate_exit)
             .cast_const()
             .cast();
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn the_ticker_asks_at_its_rate_and_interrupts_the_thread() {
-        let sig = crate::watchdog::kick_signal().unwrap();
+        let sig = crate::stop::kick_signal().unwrap();
         let flag = Box::new(AtomicU8::new(0));
         let request = Arc::new(AtomicBool::new(false));
         // SAFETY: pthread_self has no preconditions.

@@ -48,7 +48,7 @@ impl ExitKind {
     pub fn name(self) -> &'static str {
         match self {
             ExitKind::ConsoleOut => "io-out console",
-            ExitKind::ConsoleIn => "io-in console",
+            ExitKind::ConsoleIn => "io-out console input",
             ExitKind::Serial => "io serial",
             ExitKind::ExitPort => "io-out exit",
             ExitKind::PanicPort => "io-out panic",

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::sync::PoisonError;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use abi::debug::DEBUG_PORT;
@@ -24,6 +23,7 @@ use crate::devices::serial::{self, Serial};
 use crate::memory::GuestMem;
 use crate::sampler::Sampler;
 use crate::stats::{ExitKind, Stats};
+use crate::stop::{StopControl, StopReason};
 use crate::symbols::Symbols;
 use crate::virtio::block::Disk;
 use crate::virtio::mmio::WriteEffect;
@@ -108,6 +108,8 @@ pub enum Stop {
     Crash(String),
     /// The watchdog fired.
     Timeout,
+    /// This signal (SIGINT, SIGTERM, SIGHUP) stopped the run.
+    Signal(i32),
     /// The debugger killed the VM (gdb's `kill`).
     Killed,
 }
@@ -193,31 +195,37 @@ enum Next {
 }
 
 impl Machine<'_> {
-    /// Runs the vCPU until the guest stops; `timed_out` is the watchdog's flag.
-    pub fn run(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
+    /// Runs the vCPU until the guest stops or `stop` is asked to stop it
+    /// (the watchdog, a signal). Fails if `KVM_RUN` fails.
+    pub fn run(&mut self, vcpu: &mut VcpuFd, stop: &StopControl) -> Result<Stop> {
         let started = Instant::now();
         self.started = Some(started);
-        let result = self.run_inner(vcpu, timed_out);
+        let result = self.run_inner(vcpu, stop);
         self.stats.run_time += started.elapsed();
         self.serial.flush(self.out.as_mut());
         let _ = self.out.flush();
         result
     }
 
-    fn run_inner(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Stop> {
+    fn run_inner(&mut self, vcpu: &mut VcpuFd, stop: &StopControl) -> Result<Stop> {
         loop {
-            if let Pause::Stop(stop) = self.run_until(vcpu, timed_out)? {
-                return Ok(stop);
+            if let Pause::Stop(stopped) = self.run_until(vcpu, stop)? {
+                return Ok(stopped);
             }
         }
     }
 
-    /// Runs the vCPU until the guest stops or, when [`Machine::debug`] is set,
-    /// a debug event happens. Fails only if `KVM_RUN` itself fails.
-    pub fn run_until(&mut self, vcpu: &mut VcpuFd, timed_out: &AtomicBool) -> Result<Pause> {
+    /// Runs the vCPU until the guest stops, `stop` is asked to stop it (the
+    /// watchdog, a signal) or, when [`Machine::debug`] is set, a debug event
+    /// happens. Fails only if `KVM_RUN` itself fails (or the kick signal
+    /// cannot be installed).
+    pub fn run_until(&mut self, vcpu: &mut VcpuFd, stop: &StopControl) -> Result<Pause> {
+        let _running = stop.enter()?;
         loop {
-            if timed_out.load(Ordering::SeqCst) {
-                return Ok(Pause::Stop(Stop::Timeout));
+            match stop.reason() {
+                None => {}
+                Some(StopReason::Timeout) => return Ok(Pause::Stop(Stop::Timeout)),
+                Some(StopReason::Signal(sig)) => return Ok(Pause::Stop(Stop::Signal(sig))),
             }
             let entered = Instant::now();
             let exit = vcpu.run();
@@ -334,6 +342,13 @@ impl Machine<'_> {
                 }
                 Next::Continue
             }
+            (CONSOLE_IN_PORT, Some(addr)) => {
+                self.stats.count(ExitKind::ConsoleIn);
+                if self.console.read(self.mem, u64::from(addr)).is_err() {
+                    self.stats.bad_descriptors += 1;
+                }
+                Next::Continue
+            }
             (MARKER_PORT, Some(value)) => {
                 self.stats.count(ExitKind::MarkerPort);
                 let at = self.started.map(|t| t.elapsed()).unwrap_or_default();
@@ -345,7 +360,9 @@ impl Machine<'_> {
                 self.serial.flush(self.out.as_mut());
                 let _ = self.out.flush();
                 match panic::read_report(self.mem, u64::from(addr)) {
-                    Some(report) => eprint!("{}", panic::format_report(&report, self.symbols)),
+                    Some(report) => {
+                        crate::diag!("{}", panic::format_report(&report, self.symbols))
+                    }
                     None => self.stats.bad_descriptors += 1,
                 }
                 Next::Continue
@@ -369,10 +386,6 @@ impl Machine<'_> {
 
     fn io_in(&mut self, port: u16, data: &mut [u8]) {
         match port {
-            CONSOLE_IN_PORT if data.len() == 4 => {
-                self.stats.count(ExitKind::ConsoleIn);
-                data.copy_from_slice(&self.console.read().to_le_bytes());
-            }
             p if (SERIAL_PORT..SERIAL_PORT + serial::PORTS).contains(&p) => {
                 self.stats.count(ExitKind::Serial);
                 data.fill(0);

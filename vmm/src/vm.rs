@@ -5,11 +5,12 @@
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use abi::boot::{CpuMode, DeviceInfo, DeviceKind};
 use abi::device::{VIRTIO_IRQ_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
-use abi::exit::{STATUS_PANIC, STATUS_TIMEOUT};
+use abi::exit::{STATUS_PANIC, STATUS_TIMEOUT, signal_status};
 use abi::layout::PAGE_SIZE;
 use anyhow::{Context, Result, anyhow, bail};
 use kvm_ioctls::{IoEventAddress, Kvm, NoDatamatch, VmFd};
@@ -21,9 +22,11 @@ use crate::devices::console::Console;
 use crate::devices::serial::Serial;
 use crate::fsimage::FsImage;
 use crate::memory::{self, GuestMem};
+use crate::output::Stdout;
 use crate::profile::Profile;
 use crate::profiling::Session;
 use crate::stats::Stats;
+use crate::stop::StopControl;
 use crate::symbols::Symbols;
 use crate::vcpu::{Machine, Stop};
 use crate::virtio::backend::{Backend, FileBackend, MemBackend};
@@ -47,7 +50,7 @@ pub struct Outcome {
 
 /// Runs `config` with the process's standard output and input as the console.
 pub fn run(config: &Config) -> Result<Outcome> {
-    run_with_io(config, Box::new(io::stdout()), Box::new(io::stdin()))
+    run_with_io(config, Box::new(Stdout), Box::new(io::stdin()))
 }
 
 /// Runs `config` with the console (and serial port) writing to `out` and
@@ -57,11 +60,27 @@ pub fn run_with_io(
     out: Box<dyn Write + Send>,
     input: Box<dyn Read + Send>,
 ) -> Result<Outcome> {
+    run_with(config, out, input, &Arc::new(StopControl::new()))
+}
+
+/// Runs `config` like [`run_with_io`]; `stop` can stop the run from another
+/// thread (the `faultline` binary routes SIGINT, SIGTERM and SIGHUP to it).
+/// Fails (after removing its temporary files) if the VM cannot be set up or
+/// run, or a file cannot be copied in or out.
+pub fn run_with(
+    config: &Config,
+    out: Box<dyn Write + Send>,
+    input: Box<dyn Read + Send>,
+    stop: &Arc<StopControl>,
+) -> Result<Outcome> {
     config.validate()?;
     let setup_started = Instant::now();
     let gdb = config.gdb.map(crate::gdb::listen).transpose()?;
+    let kernel_label = || format!("--kernel {}", config.kernel.display());
     let kernel = fs::read(&config.kernel)
-        .with_context(|| format!("reading the kernel {}", config.kernel.display()))?;
+        .context("cannot read it")
+        .with_context(kernel_label)?;
+    crate::kernel_mark::check(&kernel).with_context(kernel_label)?;
     let symbols = Symbols::from_elf(&kernel);
 
     let kvm = Kvm::new().map_err(|e| {
@@ -161,7 +180,7 @@ pub fn run_with_io(
     )?;
 
     if !config.quiet {
-        eprintln!(
+        crate::diagln!(
             "faultline: booting {} (mode {}, mem {})",
             config.program(),
             mode_name(mode),
@@ -171,7 +190,7 @@ pub fn run_with_io(
 
     let mut stats = Stats::default();
     stats.setup_time = setup_started.elapsed();
-    let mut watchdog = Watchdog::start(config.timeout)?;
+    let mut watchdog = Watchdog::start(config.timeout, stop)?;
     profiling.start(config, &mem, &mut vcpu, &symbols, mode == CpuMode::Pvm)?;
     let stop = {
         let mut machine = Machine {
@@ -191,10 +210,10 @@ pub fn run_with_io(
                 listener,
                 &mut machine,
                 &mut vcpu,
-                watchdog.flag(),
+                stop,
                 mode == CpuMode::Pvm,
             ),
-            None => machine.run(&mut vcpu, watchdog.flag()),
+            None => machine.run(&mut vcpu, stop),
         }
     };
     watchdog.finish();
@@ -208,22 +227,26 @@ pub fn run_with_io(
     let status = match &stop {
         Stop::Exit(exit) => {
             if let Some(note) = exit.note() {
-                eprintln!("{note}");
+                crate::diagln!("{note}");
             }
             exit.process_status()
         }
         Stop::Crash(report) => {
-            eprint!("{report}");
+            crate::diag!("{report}");
             STATUS_PANIC
         }
         Stop::Timeout => {
             let secs = config.timeout.map_or(0, |t| t.as_secs());
-            eprintln!("faultline: timeout after {secs} s");
+            crate::diagln!("faultline: timeout after {secs} s");
             STATUS_TIMEOUT
         }
         Stop::Killed => {
-            eprintln!("faultline: killed by the debugger");
+            crate::diagln!("faultline: killed by the debugger");
             STATUS_TIMEOUT
+        }
+        Stop::Signal(sig) => {
+            crate::diagln!("faultline: stopped by {}", crate::signals::name(*sig));
+            signal_status(*sig)
         }
     };
 
@@ -231,8 +254,8 @@ pub fn run_with_io(
     fs_image.copy_out(&config.gets)?;
     let profile = profiling.finish(config, &mem, &stats, &symbols)?;
     if config.stats {
-        eprint!("{stats}");
-        eprintln!(
+        crate::diag!("{stats}");
+        crate::diagln!(
             "  cpu mode: {} (host {})",
             mode_name(mode),
             match pvm_host {
@@ -289,11 +312,33 @@ struct FsDiskImage {
 }
 
 impl FsDiskImage {
-    /// Creates or opens the image and copies `--user-dir` and `--put` files in.
+    /// Creates or opens the image, copies `--user-dir` and `--put` files in
+    /// and checks the result as the kernel will. Fails with what is wrong,
+    /// labelled `--disk IMAGE: ...` for a `--disk` image.
     fn prepare(config: &Config) -> Result<FsDiskImage> {
+        let label = |path: &Path| match &config.disk {
+            Some(_) => format!("--disk {}", path.display()),
+            None => format!("the file-system image {}", path.display()),
+        };
         let (path, temp, mut image) = match &config.disk {
-            Some(path) if path.exists() => (path.clone(), None, FsImage::open(path)?),
-            Some(path) => (path.clone(), None, FsImage::create(path, config.fs_size)?),
+            Some(path) if !config.check_disk => {
+                // The test switch `--no-disk-check`: the kernel gets the
+                // image exactly as it is.
+                return Ok(FsDiskImage {
+                    path: path.clone(),
+                    _temp: None,
+                });
+            }
+            Some(path) if path.exists() => (
+                path.clone(),
+                None,
+                FsImage::open(path).with_context(|| label(path))?,
+            ),
+            Some(path) => (
+                path.clone(),
+                None,
+                FsImage::create(path, config.fs_size).with_context(|| label(path))?,
+            ),
             None => {
                 let temp = tempfile::Builder::new()
                     .prefix("faultline-fs-")
@@ -315,6 +360,7 @@ impl FsDiskImage {
                 .put(name, &data)
                 .with_context(|| format!("--put {}", host.display()))?;
         }
+        image.check().with_context(|| label(&path))?;
         Ok(FsDiskImage { path, _temp: temp })
     }
 

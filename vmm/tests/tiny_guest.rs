@@ -14,7 +14,7 @@ const HELLO: u64 = 0x00;
 const SPIN: u64 = 0x14;
 const SERIAL: u64 = 0x16;
 const MMIO: u64 = 0x2a;
-const INPUT: u64 = 0x45;
+const INPUT: u64 = 0x8f;
 const PANIC: u64 = 0x5e;
 const CRASH: u64 = 0x72;
 const SWAP_ID: u64 = 0x74;
@@ -38,12 +38,8 @@ fn code() -> Vec<u8> {
     c.extend([0x8b, 0x00, 0x0f, 0xb6, 0xc8]); // mov eax, [rax]; movzx ecx, al
     c.extend([0xb8, 0x00, 0x00, 0x00, 0x01, 0x09, 0xc8]); // mov eax, 0x01000000; or eax, ecx
     c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
-    // input: exit(first console input byte, 255 at end of input).
-    c.extend([0x66, 0xba, 0x03, 0x05, 0xed]); // mov dx, 0x503; in eax, dx
-    c.extend([0x83, 0xf8, 0xfe, 0x74, 0xf6]); // cmp eax, CONSOLE_EMPTY; je input
-    c.extend([0x0f, 0xb6, 0xc8]); // movzx ecx, al
-    c.extend([0xb8, 0x00, 0x00, 0x00, 0x01, 0x09, 0xc8]); // mov eax, 0x01000000; or eax, ecx
-    c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
+    // (unused: the byte-wise console input of ABI version 0)
+    c.extend([0x90; 0x19]);
     // panic: panic report at 0x200100, then exit with KIND_PANIC.
     c.extend([0xb8, 0x00, 0x01, 0x20, 0x00]); // mov eax, 0x200100
     c.extend([0x66, 0xba, 0x04, 0x05, 0xef]); // mov dx, 0x504; out dx, eax
@@ -56,8 +52,36 @@ fn code() -> Vec<u8> {
     c.extend([0x8b, 0x00, 0x0f, 0xb6, 0xc8]); // mov eax, [rax]; movzx ecx, al
     c.extend([0xb8, 0x00, 0x00, 0x00, 0x01, 0x09, 0xc8]); // mov eax, 0x01000000; or eax, ecx
     c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
-    assert_eq!(c.len(), 0x74 + 0x1b);
+    // input: console read request (descriptor at 0x200100: one byte at
+    // 0x200300, result at 0x200110) until it is not empty, then exit(the
+    // byte), or exit(255) at end of input.
+    c.extend([0xb8, 0x00, 0x01, 0x20, 0x00]); // mov eax, 0x200100
+    c.extend([0x66, 0xba, 0x03, 0x05, 0xef]); // mov dx, 0x503; out dx, eax
+    c.extend([0x48, 0x8b, 0x0d, 0x70, 0x00, 0x00, 0x00]); // mov rcx, [rip + 0x70] (result)
+    c.extend([0x48, 0x85, 0xc9, 0x74, 0xea]); // test rcx, rcx; je input
+    c.extend([0x48, 0x83, 0xf9, 0xff, 0x74, 0x09]); // cmp rcx, -1; je eof
+    c.extend([0x0f, 0xb6, 0x0d, 0x4e, 0x02, 0x00, 0x00]); // movzx ecx, byte [rip + 0x24e]
+    c.extend([0xeb, 0x05]); // jmp done
+    c.extend([0xb9, 0xff, 0x00, 0x00, 0x00]); // eof: mov ecx, 0xff
+    c.extend([0xb8, 0x00, 0x00, 0x00, 0x01, 0x09, 0xc8]); // done: mov eax, 0x01000000; or eax, ecx
+    c.extend([0x66, 0xba, 0x01, 0x05, 0xef]); // out to 0x501
+    assert_eq!(c.len(), 0xc5);
     c
+}
+
+/// File offset of the kernel note.
+const NOTE_OFF: u64 = 0x180;
+
+/// The note every faultline kernel carries (`abi::marker`).
+fn faultline_note() -> Vec<u8> {
+    let n = abi::marker::KERNEL_NOTE;
+    let mut b = Vec::new();
+    put_u32(&mut b, n.namesz);
+    put_u32(&mut b, n.descsz);
+    put_u32(&mut b, n.note_type);
+    b.extend(n.name);
+    b.extend(n.descriptor());
+    b
 }
 
 fn put_u16(b: &mut Vec<u8>, v: u16) {
@@ -71,7 +95,8 @@ fn put_u64(b: &mut Vec<u8>, v: u64) {
 }
 
 /// An ELF executable with one RWX segment (code at +0, a data block at +0x100,
-/// a message at +0x200) and a symbol table naming `guest_panic`.
+/// a message at +0x200), the faultline kernel note (in a PT_NOTE) and a
+/// symbol table naming `guest_panic`.
 fn kernel_elf(entry: u64, data: &[u8]) -> Vec<u8> {
     let mut seg = vec![0u8; 0x1000];
     let code = code();
@@ -95,7 +120,7 @@ fn kernel_elf(entry: u64, data: &[u8]) -> Vec<u8> {
     put_u32(&mut f, 0);
     put_u16(&mut f, 64);
     put_u16(&mut f, 56);
-    put_u16(&mut f, 1);
+    put_u16(&mut f, 2);
     put_u16(&mut f, 64);
     put_u16(&mut f, 5);
     put_u16(&mut f, 4); // .shstrtab
@@ -108,6 +133,18 @@ fn kernel_elf(entry: u64, data: &[u8]) -> Vec<u8> {
     put_u64(&mut f, 0x1000);
     put_u64(&mut f, 0x1000);
     put_u64(&mut f, 0x1000);
+    // PT_NOTE: the faultline kernel note at NOTE_OFF.
+    let note = faultline_note();
+    put_u32(&mut f, 4);
+    put_u32(&mut f, 4);
+    put_u64(&mut f, NOTE_OFF);
+    put_u64(&mut f, 0);
+    put_u64(&mut f, 0);
+    put_u64(&mut f, note.len() as u64);
+    put_u64(&mut f, note.len() as u64);
+    put_u64(&mut f, 4);
+    f.resize(NOTE_OFF as usize, 0);
+    f.extend(&note);
     f.resize(seg_off as usize, 0);
     f.extend(&seg);
     // Symbols: null, guest_panic (FUNC, .text).
@@ -149,6 +186,15 @@ fn kernel_elf(entry: u64, data: &[u8]) -> Vec<u8> {
     sh(15, 3, 0, 0, str_off, strtab.len() as u64, 0, 0, 0); // .strtab
     sh(23, 3, 0, 0, shstr_off, shstrtab.len() as u64, 0, 0, 0); // .shstrtab
     f
+}
+
+/// The console-read descriptor used by `input`: one byte at 0x200300.
+fn input_descriptor() -> Vec<u8> {
+    let mut d = Vec::new();
+    put_u64(&mut d, PHYS + 0x300);
+    put_u64(&mut d, 1);
+    put_u64(&mut d, 0);
+    d
 }
 
 /// The console descriptor used by `hello`: "hello\n" at 0x200200.
@@ -280,7 +326,7 @@ fn swap_disk_is_device_one() {
 #[test]
 fn console_input_and_end_of_input() {
     require_kvm!();
-    let g = guest(INPUT, &[]);
+    let g = guest(INPUT, &input_descriptor());
     let out = faultline(Some(&g.kernel), &["-q", "--", "x"], b"A");
     assert_eq!(out.status.code(), Some(65), "{}", text(&out.stderr));
     let out = faultline(Some(&g.kernel), &["-q", "--", "x"], b"");
@@ -385,7 +431,7 @@ fn errors_are_one_line_and_status_252() {
         (
             Some(Path::new("/nonexistent/kernel")),
             vec!["--", "x"],
-            "reading the kernel",
+            "--kernel /nonexistent/kernel: cannot read it",
         ),
         (Some(&g.kernel), vec!["--mem", "4G", "--", "x"], "--mem"),
         (Some(&g.kernel), vec!["--mem", "lots", "--", "x"], "--mem"),
@@ -433,7 +479,8 @@ fn not_an_elf_is_a_clear_error() {
     let out = faultline(Some(&k), &["--", "x"], b"");
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(252), "{err}");
-    if kvm_available() {
-        assert!(err.contains("not an ELF64 file"), "{err}");
-    }
+    assert!(
+        err.contains(&format!("--kernel {}: not an ELF file", k.display())),
+        "{err}"
+    );
 }

@@ -7,12 +7,31 @@ pub const EXIT_PORT: u16 = 0x501;
 /// [`ConsoleWrite`] descriptor writes that buffer to the console (one VM exit per buffer).
 pub const CONSOLE_PORT: u16 = 0x502;
 
-/// Console input port: a 32-bit `in` returns the next byte of the VMM's standard
-/// input, or [`CONSOLE_EOF`] when input has ended, or [`CONSOLE_EMPTY`] when no
-/// byte is available yet.
+/// Console input port: a 32-bit `out` of the guest-physical address of a
+/// [`ConsoleRead`] descriptor asks the VMM for up to `cap` bytes of its standard
+/// input at `addr` (one VM exit per request, whatever its size). The VMM stores
+/// what it gave in `result` before the `out` completes.
 pub const CONSOLE_IN_PORT: u16 = 0x503;
-pub const CONSOLE_EOF: u32 = 0xffff_ffff;
-pub const CONSOLE_EMPTY: u32 = 0xffff_fffe;
+
+/// [`ConsoleRead::result`]: no input is available yet (ask again later).
+pub const CONSOLE_READ_EMPTY: u64 = 0;
+/// [`ConsoleRead::result`]: the input has ended (the VMM's standard input is
+/// at its end or unreadable). Set it before the request: a descriptor the VMM
+/// cannot serve (outside RAM) leaves it unchanged.
+pub const CONSOLE_READ_EOF: u64 = u64::MAX;
+
+/// Descriptor for [`CONSOLE_IN_PORT`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsoleRead {
+    /// Guest-physical address of the buffer.
+    pub addr: u64,
+    /// Its size in bytes.
+    pub cap: u64,
+    /// Written by the VMM: the number of bytes stored (1..=`cap`), or
+    /// [`CONSOLE_READ_EMPTY`] or [`CONSOLE_READ_EOF`].
+    pub result: u64,
+}
 
 /// Panic-report port: a 32-bit `out` of the guest-physical address of a
 /// [`PanicReport`] hands the VMM the return addresses to symbolize. The kernel

@@ -9,8 +9,15 @@
 //!   `halt` gives 0;
 //! - [`STATUS_PANIC`] after a kernel panic or a triple fault;
 //! - [`STATUS_TIMEOUT`] when `--timeout` expired or the debugger killed the VM;
-//! - [`STATUS_VMM_ERROR`] when the VMM itself failed (bad command line, no usable
-//!   `/dev/kvm`, unreadable kernel or file, device error).
+//! - [`STATUS_VMM_ERROR`] when the VMM refused to run or failed: bad command
+//!   line, no usable `/dev/kvm`, an unreadable file, a `--kernel` that is not a
+//!   faultline kernel of this contract version ([`crate::marker`]), a bad
+//!   file-system image (refused by the VMM before boot, or by the kernel at
+//!   mount: [`KIND_BAD_DISK`]), a device error;
+//! - 128 + the signal number ([`signal_status`]) when SIGHUP (129), SIGINT
+//!   (130) or SIGTERM (143) stopped the VM: the VMM removes its temporary files
+//!   and exits with this status, as a shell reports a process the signal
+//!   killed (these values are also ordinary program statuses).
 //!
 //! A program status of 250, 251 or 252 is reported as 249 so that the three
 //! reserved statuses stay unambiguous; the VMM prints a note on stderr when it
@@ -20,12 +27,21 @@
 pub const KIND_PROGRAM: u32 = 1;
 /// The kernel panicked.
 pub const KIND_PANIC: u32 = 2;
+/// The kernel could not mount the file-system disk (a bad image, or a disk
+/// error while reading it); it printed why on the console first. The VMM
+/// reports it as [`STATUS_VMM_ERROR`], like a bad image it refuses itself.
+pub const KIND_BAD_DISK: u32 = 3;
 
 pub const STATUS_PANIC: u8 = 250;
 pub const STATUS_TIMEOUT: u8 = 251;
 pub const STATUS_VMM_ERROR: u8 = 252;
 /// What a program status in the reserved range is reported as.
 pub const STATUS_CLAMPED: u8 = 249;
+
+/// The `faultline` process status after signal `signal` stopped the VM: 128 + `signal`.
+pub const fn signal_status(signal: i32) -> u8 {
+    (128 + (signal & 0x7f)) as u8
+}
 
 /// Value the kernel writes to the exit port.
 pub const fn encode(kind: u32, status: i32) -> u32 {

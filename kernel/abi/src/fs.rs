@@ -6,6 +6,15 @@
 //! [`SuperBlock::dir_start`]; file data starts at [`SuperBlock::data_start`].
 //! A file of `size` bytes occupies `ceil(size / 512)` consecutive sectors from
 //! `start`. All integers are little-endian.
+//!
+//! [`check_superblock`] and [`check_directory`] ([`check`]) decide whether an
+//! image is valid; the VMM and the kernel both use them.
+
+pub mod check;
+
+pub use check::{
+    DIR_ENTRIES_MAX, EntryProblem, FormatError, check_directory, check_entry, check_superblock,
+};
 
 /// `SuperBlock::magic`: "fltfs\0\0\x01".
 pub const FS_MAGIC: u64 = u64::from_le_bytes(*b"fltfs\0\0\x01");
@@ -112,28 +121,10 @@ impl SuperBlock {
         s
     }
 
-    /// Parses sector 0 and checks it is self-consistent.
+    /// Parses sector 0 and checks it is self-consistent (as
+    /// [`check_superblock`] does, for a disk of any size).
     pub fn from_bytes(s: &[u8]) -> Option<SuperBlock> {
-        if s.len() < 40 {
-            return None;
-        }
-        let f = |i: usize| u64::from_le_bytes(s[i * 8..i * 8 + 8].try_into().unwrap());
-        let sb = SuperBlock {
-            magic: f(0),
-            total_sectors: f(1),
-            dir_start: f(2),
-            dir_entries: f(3),
-            data_start: f(4),
-        };
-        let dir_sectors = sb.dir_entries.div_ceil(DIRENTS_PER_SECTOR as u64);
-        let ok = sb.magic == FS_MAGIC
-            && sb.dir_start >= 1
-            && sb.dir_entries > 0
-            && sb.dir_entries <= 1 << 16
-            && sb.data_start >= sb.dir_start + dir_sectors
-            && sb.data_start <= sb.total_sectors
-            && sb.total_sectors <= u32::MAX as u64;
-        ok.then_some(sb)
+        check_superblock(s, u64::MAX).ok()
     }
 
     /// Sectors holding the directory table.

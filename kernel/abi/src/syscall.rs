@@ -92,6 +92,12 @@ pub const GET_PHYS_ADDR_VECTOR: u8 = 0x42;
 pub const STDIN_FILENO: i32 = 0;
 pub const STDOUT_FILENO: i32 = 1;
 
+/// A `write` to the console of up to this many bytes appears as one unit: no
+/// other process's output falls inside it. A longer write is split into pieces
+/// of this size, each one unit, and other processes' output may fall between
+/// the pieces.
+pub const CONSOLE_UNIT: usize = 4096;
+
 /// Longest file name in the file system (Pintos `NAME_MAX`).
 pub const NAME_MAX: usize = 14;
 

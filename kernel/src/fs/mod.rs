@@ -21,6 +21,7 @@ pub mod sector_io;
 pub mod volume;
 
 pub use file::File;
+pub use volume::MountError;
 
 use crate::dev::BlockDevice;
 use crate::sync::Mutex;
@@ -60,11 +61,12 @@ static FS: Mutex<Option<Volume<Disk>>> = Mutex::new(None);
 
 /// Mounts the file system of [`crate::dev::fs_disk`] behind a block cache of
 /// up to 1/32 of the kernel pool (smaller, or none, when the heap cannot give
-/// that much: the cache is then bypassed). A second call keeps the mounted one.
-pub fn init() -> Result<(), FsError> {
+/// that much: the cache is then bypassed). A second call keeps the mounted
+/// one. Fails with why the disk cannot be mounted ([`Volume::mount`]).
+pub fn init() -> Result<(), MountError> {
     let mut fs = FS.lock();
     if fs.is_none() {
-        let disk = crate::dev::fs_disk().ok_or(FsError::NoDevice)?;
+        let disk = crate::dev::fs_disk().ok_or(MountError::NoDevice)?;
         let (_, kernel_frames) = crate::mm::palloc::kernel_usage();
         let want = cache_memory::blocks_for(kernel_frames);
         let memory = cache_memory::alloc_memory(want, cache_memory::try_alloc_zeroed);
@@ -124,3 +126,6 @@ mod cache_tests;
 mod cache_volume_tests;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod mount_tests;

@@ -1,10 +1,10 @@
 //! Host tests of the volume logic against an in-memory disk.
 
-use abi::fs::{SECTOR, SuperBlock};
+use abi::fs::{FormatError, SECTOR, SuperBlock};
 
 use super::FsError;
 use super::sector_io::{MemDisk, SectorIo};
-use super::volume::Volume;
+use super::volume::{MountError, Volume};
 
 /// A freshly formatted disk of `sectors` with `dir_entries` directory entries.
 fn format(sectors: u64, dir_entries: u64) -> MemDisk {
@@ -24,13 +24,16 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 fn rejects_unformatted_disk() {
     assert_eq!(
         Volume::mount(MemDisk::new(64)).err(),
-        Some(FsError::BadFormat)
+        Some(MountError::Format(FormatError::BadMagic))
     );
     // A superblock claiming more sectors than the disk has.
     let disk = MemDisk::new(64);
     disk.write_sectors(0, &SuperBlock::new(128, 16).to_bytes())
         .unwrap();
-    assert_eq!(Volume::mount(disk).err(), Some(FsError::BadFormat));
+    assert!(matches!(
+        Volume::mount(disk).err(),
+        Some(MountError::Format(FormatError::LargerThanDisk { .. }))
+    ));
 }
 
 #[test]

@@ -11,8 +11,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::fs::{
-    DIRENT_SIZE, DIRENTS_PER_SECTOR, DirEntry, SECTOR, SuperBlock, find_free_extent, sectors_for,
-    validate_name,
+    DIRENT_SIZE, DIRENTS_PER_SECTOR, DirEntry, FormatError, SECTOR, SuperBlock, check_directory,
+    check_superblock, find_free_extent, sectors_for, validate_name,
 };
 
 use super::FsError;
@@ -21,6 +21,41 @@ use super::sector_io::SectorIo;
 
 /// Sectors zeroed per write when a file is created.
 const ZERO_CHUNK_SECTORS: u64 = 64;
+
+/// Most directory sectors `mount` reads per disk request.
+const MOUNT_BATCH_SECTORS: u64 = 32;
+
+/// Why [`Volume::mount`] (or [`super::init`]) failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MountError {
+    /// There is no file-system disk.
+    NoDevice,
+    /// The disk failed a request.
+    Io,
+    /// The kernel heap cannot hold the directory.
+    NoMemory,
+    /// The disk does not hold a valid file system.
+    Format(FormatError),
+}
+
+impl core::fmt::Display for MountError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MountError::NoDevice => write!(f, "no file-system disk"),
+            MountError::Io => write!(f, "the disk failed a read"),
+            MountError::NoMemory => write!(f, "not enough kernel memory for the directory"),
+            MountError::Format(e) => write!(f, "bad image: {e}"),
+        }
+    }
+}
+
+/// `n` zeroed elements, allocated fallibly.
+fn try_zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, MountError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| MountError::NoMemory)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
 
 /// A mounted file system on disk `D`.
 pub struct Volume<D> {
@@ -34,28 +69,40 @@ pub struct Volume<D> {
 }
 
 impl<D: SectorIo> Volume<D> {
-    /// Mounts the file system on `disk`: checks the superblock and loads the directory.
-    pub fn mount(disk: D) -> Result<Volume<D>, FsError> {
-        let mut sector = vec![0u8; SECTOR];
-        disk.read_sectors(0, &mut sector)?;
-        let sb = SuperBlock::from_bytes(&sector).ok_or(FsError::BadFormat)?;
-        if sb.total_sectors > disk.sectors() {
-            return Err(FsError::BadFormat);
+    /// Mounts the file system on `disk`: checks the superblock against the
+    /// disk, loads the directory and checks every entry
+    /// ([`abi::fs::check_directory`]). Fails with what is wrong with the
+    /// image, a disk error, or [`MountError::NoMemory`] when the heap cannot
+    /// hold the directory; never panics, whatever the disk holds.
+    pub fn mount(disk: D) -> Result<Volume<D>, MountError> {
+        let mut sector = try_zeroed::<u8>(SECTOR)?;
+        disk.read_sectors(0, &mut sector)
+            .map_err(|_| MountError::Io)?;
+        let sb = check_superblock(&sector, disk.sectors()).map_err(MountError::Format)?;
+        // `check_superblock` bounds `dir_entries` by DIR_ENTRIES_MAX.
+        let entries = sb.dir_entries as usize;
+        let mut dir: Vec<DirEntry> = Vec::new();
+        dir.try_reserve_exact(entries)
+            .map_err(|_| MountError::NoMemory)?;
+        let mut batch =
+            try_zeroed::<u8>(MOUNT_BATCH_SECTORS.min(sb.dir_sectors()) as usize * SECTOR)?;
+        let mut next = sb.dir_start;
+        while dir.len() < entries {
+            let sectors = (sb.dir_sectors() - (next - sb.dir_start)).min(MOUNT_BATCH_SECTORS);
+            let bytes = &mut batch[..sectors as usize * SECTOR];
+            disk.read_sectors(next, bytes).map_err(|_| MountError::Io)?;
+            let left = entries - dir.len();
+            dir.extend(
+                bytes
+                    .chunks_exact(DIRENT_SIZE)
+                    .take(left)
+                    .map(DirEntry::from_bytes),
+            );
+            next += sectors;
         }
-        let mut table = vec![0u8; sb.dir_sectors() as usize * SECTOR];
-        disk.read_sectors(sb.dir_start, &mut table)?;
-        let dir: Vec<DirEntry> = table
-            .chunks_exact(DIRENT_SIZE)
-            .take(sb.dir_entries as usize)
-            .map(DirEntry::from_bytes)
-            .collect();
-        let bad = |e: &DirEntry| {
-            let (start, end) = e.extent();
-            validate_name(e.name()).is_err() || start < sb.data_start || end > sb.total_sectors
-        };
-        if dir.iter().any(|e| e.in_use() && bad(e)) {
-            return Err(FsError::BadFormat);
-        }
+        drop(batch);
+        let mut scratch = try_zeroed::<u32>(entries)?;
+        check_directory(&sb, &dir, &mut scratch).map_err(MountError::Format)?;
         Ok(Volume {
             disk,
             sb,

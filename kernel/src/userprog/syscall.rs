@@ -147,16 +147,21 @@ fn read(fd: u64, buf: u64, size: u64) -> i64 {
     }
 }
 
+/// `read(0, ...)`: the console input that is available, up to `size` bytes;
+/// waits (sleeping a tick at a time) until at least one byte arrives; 0 at
+/// the end of input. Moves up to `console::INPUT_CHUNK` bytes per request to
+/// the VMM. -1 when the kernel cannot allocate its bounce buffer.
 fn read_console(buf: u64, size: usize) -> i64 {
+    let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(console::INPUT_CHUNK.min(size)) else {
+        return -1;
+    };
     let mut done = 0;
     while done < size {
-        match console::read_byte() {
-            Input::Byte(b) => {
-                ok_or_kill(uaccess::copy_to_user(buf + done as u64, &[b]));
-                done += 1;
-                if b == b'\n' {
-                    break;
-                }
+        let n = kbuf.len().min(size - done);
+        match console::read(&mut kbuf[..n]) {
+            Input::Bytes(got) => {
+                ok_or_kill(uaccess::copy_to_user(buf + done as u64, &kbuf[..got]));
+                done += got;
             }
             Input::Empty if done == 0 => sched::sleep_ticks(1),
             Input::Empty | Input::Eof => break,
@@ -173,14 +178,7 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
     };
     match &*open {
         OpenFile::Stdin => -1,
-        OpenFile::Stdout => {
-            let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(size) else {
-                return -1;
-            };
-            ok_or_kill(uaccess::copy_from_user(&mut kbuf, buf));
-            console::write(&kbuf);
-            size as i64
-        }
+        OpenFile::Stdout => write_console(buf, size),
         OpenFile::File(m) => {
             let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(CHUNK.min(size)) else {
                 return -1;
@@ -198,6 +196,25 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
             done as i64
         }
     }
+}
+
+/// `write(1, ...)`: copies the buffer to the console `CONSOLE_UNIT` bytes at a
+/// time; each piece is written as one unit, so a write of up to
+/// `CONSOLE_UNIT` bytes never has other output inside it, while other
+/// processes' output may fall between the pieces of a longer one. Returns
+/// `size`, or -1 when the kernel cannot allocate its bounce buffer.
+fn write_console(buf: u64, size: usize) -> i64 {
+    let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(CONSOLE_UNIT.min(size)) else {
+        return -1;
+    };
+    let mut done = 0;
+    while done < size {
+        let n = kbuf.len().min(size - done);
+        ok_or_kill(uaccess::copy_from_user(&mut kbuf[..n], buf + done as u64));
+        console::write(&kbuf[..n]);
+        done += n;
+    }
+    size as i64
 }
 
 fn memstats(ptr: u64) -> i64 {

@@ -30,6 +30,12 @@ use abi::boot::{BootInfo, CpuMode};
 use abi::device::{CONSOLE_PORT, ConsoleWrite, EXIT_PORT};
 use abi::layout::{DIRECT_MAP_BASE, KERNEL_VIRT_BASE};
 
+/// The faultline kernel note (`abi::marker`): the VMM boots only an ELF that
+/// carries it (kept by the kernel's linker script).
+#[used]
+#[unsafe(link_section = ".note.faultline")]
+static FAULTLINE_NOTE: abi::marker::KernelNote = abi::marker::KERNEL_NOTE;
+
 /// The boot and kernel stack (the TSS sends user-mode events here too).
 #[repr(C, align(4096))]
 pub struct Stack(pub [u8; STACK_SIZE]);

@@ -1,7 +1,9 @@
 //! The exit port: how the guest ends the run, and the `faultline` exit status
 //! that follows (see `abi::exit`).
 
-use abi::exit::{KIND_PANIC, KIND_PROGRAM, STATUS_PANIC, program_status};
+use abi::exit::{
+    KIND_BAD_DISK, KIND_PANIC, KIND_PROGRAM, STATUS_PANIC, STATUS_VMM_ERROR, program_status,
+};
 
 /// What the guest wrote to the exit port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +12,8 @@ pub enum GuestExit {
     Program(u8),
     /// The kernel panicked.
     Panic,
+    /// The kernel could not mount the file-system disk (it said why on the console).
+    BadDisk,
     /// A value with an unknown kind.
     Unknown(u32),
 }
@@ -20,6 +24,7 @@ impl GuestExit {
         match abi::exit::decode(value) {
             (KIND_PROGRAM, status) => GuestExit::Program(status),
             (KIND_PANIC, _) => GuestExit::Panic,
+            (KIND_BAD_DISK, _) => GuestExit::BadDisk,
             _ => GuestExit::Unknown(value),
         }
     }
@@ -29,6 +34,7 @@ impl GuestExit {
         match self {
             GuestExit::Program(status) => program_status(status),
             GuestExit::Panic | GuestExit::Unknown(_) => STATUS_PANIC,
+            GuestExit::BadDisk => STATUS_VMM_ERROR,
         }
     }
 
@@ -39,6 +45,10 @@ impl GuestExit {
                 "faultline: program status {s} is reserved; reported as {}",
                 program_status(s)
             )),
+            GuestExit::BadDisk => Some(
+                "faultline: error: the kernel refused the file-system image (the console says why)"
+                    .into(),
+            ),
             GuestExit::Unknown(v) => Some(format!(
                 "faultline: guest wrote an unknown value {v:#x} to the exit port"
             )),
@@ -69,6 +79,10 @@ mod tests {
             GuestExit::decode(encode(KIND_PANIC, 0)).process_status(),
             STATUS_PANIC
         );
+        let e = GuestExit::decode(encode(KIND_BAD_DISK, 0));
+        assert_eq!(e, GuestExit::BadDisk);
+        assert_eq!(e.process_status(), STATUS_VMM_ERROR);
+        assert!(e.note().unwrap().contains("file-system image"));
         let e = GuestExit::decode(0x7700_0001);
         assert_eq!(e, GuestExit::Unknown(0x7700_0001));
         assert_eq!(e.process_status(), STATUS_PANIC);

@@ -50,7 +50,7 @@ pub struct Watcher {
 impl Watcher {
     /// Starts watching `conn` for the calling thread, which runs `vcpu`.
     pub fn start(conn: &TcpStream, vcpu: &mut VcpuFd) -> Result<Watcher> {
-        let signal = crate::watchdog::kick_signal()?;
+        let signal = crate::stop::kick_signal()?;
         let flag = (&raw mut vcpu.get_kvm_run().immediate_exit) as usize;
         // SAFETY: pthread_self has no preconditions.
         let thread = unsafe { libc::pthread_self() };

@@ -28,6 +28,7 @@ use anyhow::{Context, Result};
 use gdbstub::stub::{DisconnectReason, GdbStub};
 use kvm_ioctls::VcpuFd;
 
+use crate::stop::{StopControl, StopReason};
 use crate::vcpu::{Machine, Stop};
 use event_loop::{EventLoop, Watcher};
 use target::Debuggee;
@@ -48,24 +49,27 @@ pub fn serve(
     listener: &TcpListener,
     machine: &mut Machine<'_>,
     vcpu: &mut VcpuFd,
-    timed_out: &AtomicBool,
+    stop: &StopControl,
     pvm_mode: bool,
 ) -> Result<Stop> {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    eprintln!("faultline: gdb: waiting for a connection on 127.0.0.1:{port}");
-    let Some(conn) = accept(listener, timed_out)? else {
-        return Ok(Stop::Timeout);
+    crate::diagln!("faultline: gdb: waiting for a connection on 127.0.0.1:{port}");
+    let Some(conn) = accept(listener, stop)? else {
+        return Ok(match stop.reason() {
+            Some(StopReason::Signal(sig)) => Stop::Signal(sig),
+            _ => Stop::Timeout,
+        });
     };
     let peer = conn
         .peer_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
-    eprintln!("faultline: gdb: connected from {peer}");
+    crate::diagln!("faultline: gdb: connected from {peer}");
     let mut refuser = Refuser::start(listener)?;
     let pvm_host = crate::pvm::detect_pvm_on(vcpu).unwrap_or(false);
     let watcher = Watcher::start(&conn, vcpu)?;
 
     machine.debug = true;
-    let mut dbg = Debuggee::new(machine, vcpu, timed_out, pvm_mode, pvm_host);
+    let mut dbg = Debuggee::new(machine, vcpu, stop, pvm_mode, pvm_host);
     dbg.watcher = Some(watcher);
     let result = GdbStub::new(conn).run_blocking::<EventLoop<'_, '_>>(&mut dbg);
     if let Some(mut w) = dbg.watcher.take() {
@@ -78,25 +82,25 @@ pub fn serve(
     match result {
         Ok(DisconnectReason::Kill) => return Ok(Stop::Killed),
         Ok(DisconnectReason::Disconnect) => {
-            eprintln!("faultline: gdb: detached; the guest runs on");
+            crate::diagln!("faultline: gdb: detached; the guest runs on");
         }
         Ok(DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_)) => {}
         Err(e) => {
             let e = format!("{e:#}").replace('\n', " ");
-            eprintln!("faultline: gdb: the session failed: {e}; the guest runs on");
+            crate::diagln!("faultline: gdb: the session failed: {e}; the guest runs on");
         }
     }
     dbg.detach();
     drop(dbg);
     machine.debug = false;
-    machine.run(vcpu, timed_out)
+    machine.run(vcpu, stop)
 }
 
-/// Waits for the first connection, checking the timeout flag between polls.
-/// `None` if the run timed out first.
-fn accept(listener: &TcpListener, timed_out: &AtomicBool) -> Result<Option<TcpStream>> {
+/// Waits for the first connection, checking for a stop request (the
+/// timeout, a signal) between polls. `None` if the run was stopped first.
+fn accept(listener: &TcpListener, stop: &StopControl) -> Result<Option<TcpStream>> {
     loop {
-        if timed_out.load(Ordering::SeqCst) {
+        if stop.reason().is_some() {
             return Ok(None);
         }
         if poll_readable(listener.as_raw_fd(), ACCEPT_POLL_MS) {
@@ -144,7 +148,7 @@ impl Refuser {
                             continue;
                         }
                         if let Ok((mut conn, peer)) = listener.accept() {
-                            eprintln!(
+                            crate::diagln!(
                                 "faultline: gdb: refused a second connection from {peer}: a debugger is already attached"
                             );
                             let _ = conn.write_all(&packet(b'E', BUSY_REPLY));

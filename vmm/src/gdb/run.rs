@@ -110,7 +110,7 @@ impl Debuggee<'_, '_> {
     /// Runs until a stop to report or a kick.
     pub fn run(&mut self) -> Result<Ran, Error> {
         loop {
-            let pause = self.machine.run_until(self.vcpu, self.timed_out)?;
+            let pause = self.machine.run_until(self.vcpu, self.stop)?;
             let reason = match pause {
                 Pause::Stop(stop) => Some(self.ended(stop)),
                 Pause::Debug(DebugEvent::Kicked) => return Ok(Ran::Kicked),
@@ -138,6 +138,11 @@ impl Debuggee<'_, '_> {
             Stop::Exit(exit) => StopReason::Exited(exit.process_status()),
             Stop::Crash(_) => StopReason::Terminated(Signal::SIGSEGV),
             Stop::Timeout | Stop::Killed => StopReason::Terminated(Signal::SIGKILL),
+            Stop::Signal(sig) => StopReason::Terminated(match *sig {
+                libc::SIGINT => Signal::SIGINT,
+                libc::SIGHUP => Signal::SIGHUP,
+                _ => Signal::SIGTERM,
+            }),
         };
         self.end = Some(stop);
         reason
@@ -147,7 +152,9 @@ impl Debuggee<'_, '_> {
         self.ready = true;
         for va in self.sw.take_pending() {
             if self.insert_sw(va).is_err() {
-                eprintln!("faultline: gdb: cannot insert the breakpoint at {va:#x} (not mapped)");
+                crate::diagln!(
+                    "faultline: gdb: cannot insert the breakpoint at {va:#x} (not mapped)"
+                );
             }
         }
         (self.stepping == Some(Stepping::UntilReady)).then_some(StopReason::DoneStep)

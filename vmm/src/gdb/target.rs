@@ -1,8 +1,6 @@
 //! The debugged VM as a `gdbstub` target: registers, memory, breakpoints and
 //! the requests to resume or step (carried out by [`super::run`]).
 
-use std::sync::atomic::AtomicBool;
-
 use anyhow::{Context, Error};
 use gdbstub::common::Signal;
 use gdbstub::target::ext::base::BaseOps;
@@ -24,6 +22,7 @@ use super::memory;
 use super::regs::{self, FRAME_WORDS, RFLAGS_TF};
 use super::run::Stepping;
 use crate::guest_stack::is_kernel_address;
+use crate::stop::StopControl;
 use crate::vcpu::{Machine, Stop};
 
 /// Where the registers of the stopped guest are.
@@ -47,7 +46,7 @@ pub enum Request {
 pub struct Debuggee<'m, 'a> {
     pub machine: &'m mut Machine<'a>,
     pub vcpu: &'m mut VcpuFd,
-    pub timed_out: &'m AtomicBool,
+    pub stop: &'m StopControl,
     /// The kernel runs in PVM guest mode.
     pub pvm_mode: bool,
     /// The host is a PVM host (KVM's own debugging does not reach the guest).
@@ -72,14 +71,14 @@ impl<'m, 'a> Debuggee<'m, 'a> {
     pub fn new(
         machine: &'m mut Machine<'a>,
         vcpu: &'m mut VcpuFd,
-        timed_out: &'m AtomicBool,
+        stop: &'m StopControl,
         pvm_mode: bool,
         pvm_host: bool,
     ) -> Self {
         Debuggee {
             machine,
             vcpu,
-            timed_out,
+            stop,
             pvm_mode,
             pvm_host,
             at: At::Vcpu,
