@@ -58,12 +58,15 @@ pub fn write_page_tables(mem: &GuestMem, mem_size: u64, user_bit: bool) -> Resul
         mem.write_obj(value, GuestAddress(addr))
             .with_context(|| format!("writing a boot page-table entry at {addr:#x}"))
     };
-    // One PD mapping the GiB at `base` with 2 MiB pages.
+    // One PD mapping the GiB at `base` with 2 MiB pages, written in one go.
     let write_pd = |pd: u64, base: u64| -> Result<()> {
-        for i in 0..512 {
-            write(pd + i * 8, (base + (i << 21)) | flags | PTE_HUGE)?;
+        let mut table = [0u8; PAGE as usize];
+        for (i, entry) in table.chunks_exact_mut(8).enumerate() {
+            let value = (base + ((i as u64) << 21)) | flags | PTE_HUGE;
+            entry.copy_from_slice(&value.to_le_bytes());
         }
-        Ok(())
+        mem.write_slice(&table, GuestAddress(pd))
+            .with_context(|| format!("writing a boot page directory at {pd:#x}"))
     };
 
     // Identity map of the first GiB.

@@ -2,12 +2,16 @@
 //! before anything boots: an x86-64 ELF64 file carrying the faultline note
 //! (`abi::marker`) with the right magic and ABI version. A user program, an
 //! unrelated ELF, an empty or non-ELF file is refused with a message that
-//! says which.
+//! says which. The note is found through the program headers (`PT_NOTE`), so
+//! the check needs only the start of the file up to its segments
+//! ([`crate::loader::read_loadable`]); with the whole file the section
+//! table is searched too.
 
 use abi::marker::{NOTE_NAME, NOTE_TYPE, check_descriptor};
 use anyhow::{Result, bail};
 use object::elf::EM_X86_64;
-use object::read::elf::{ElfFile64, FileHeader, NoteIterator, ProgramHeader, SectionHeader};
+use object::elf::FileHeader64;
+use object::read::elf::{FileHeader, NoteIterator, ProgramHeader, SectionHeader};
 use object::{Endianness, FileKind};
 
 /// Checks the kernel image `elf`. Fails with what is wrong (no path: the
@@ -21,22 +25,28 @@ pub fn check(elf: &[u8]) -> Result<()> {
         Ok(FileKind::Elf32) => bail!("a 32-bit ELF file, not a faultline kernel"),
         _ => bail!("not an ELF file, so not a faultline kernel"),
     }
-    let Ok(file) = ElfFile64::<Endianness>::parse(elf) else {
-        bail!("a malformed ELF64 file, not a faultline kernel");
-    };
-    let endian = file.endian();
-    if file.elf_header().e_machine(endian) != EM_X86_64 {
+    let malformed = || anyhow::anyhow!("a malformed ELF64 file, not a faultline kernel");
+    let header = FileHeader64::<Endianness>::parse(elf).map_err(|_| malformed())?;
+    let endian = header.endian().map_err(|_| malformed())?;
+    if header.e_machine(endian) != EM_X86_64 {
         bail!("an ELF file for another machine, not a faultline kernel");
     }
     let mut found = None;
-    for ph in file.elf_program_headers() {
+    for ph in header
+        .program_headers(endian, elf)
+        .map_err(|_| malformed())?
+    {
         if let Ok(Some(notes)) = ph.notes(endian, elf) {
             found = found.or(find_note(notes, endian));
         }
     }
-    for sh in file.elf_section_table().iter() {
-        if let Ok(Some(notes)) = sh.notes(endian, elf) {
-            found = found.or(find_note(notes, endian));
+    if found.is_none()
+        && let Ok(sections) = header.sections(endian, elf)
+    {
+        for sh in sections.iter() {
+            if let Ok(Some(notes)) = sh.notes(endian, elf) {
+                found = found.or(find_note(notes, endian));
+            }
         }
     }
     let Some(desc) = found else {

@@ -3,7 +3,8 @@
 //! with no file bytes, such as a separate `.bss` segment, which `linux-loader`
 //! skips when it computes its `kernel_end`) is taken from the program headers.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use abi::layout::{KERNEL_VIRT_BASE, phys};
@@ -13,6 +14,7 @@ use linux_loader::loader::{Elf, KernelLoader};
 use crate::memory::GuestMem;
 
 const PT_LOAD: u32 = 1;
+const PT_NOTE: u32 = 4;
 
 /// A loaded kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,57 @@ pub fn load_extent(elf: &[u8]) -> Result<(u64, u64)> {
         });
     }
     extent.context("no loadable segments")
+}
+
+/// Bytes read to find the program headers.
+const HEAD: usize = 4096;
+
+/// Reads what booting needs of the kernel ELF file at `path`: from its start
+/// to the end of its last `PT_LOAD` or `PT_NOTE` segment in the file. The
+/// debug information and symbol table after that are read only if symbols
+/// are needed ([`crate::symbols::LazySymbols`]). A file that is not a
+/// readable ELF64 gives its first bytes (for [`crate::kernel_mark::check`]
+/// to say what it is). Fails only if the file cannot be read.
+pub fn read_loadable(path: &Path) -> Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path).context("cannot read it")?;
+    let mut head = Vec::with_capacity(HEAD);
+    std::io::Read::by_ref(&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .context("cannot read it")?;
+    let Some(end) = segments_end(&head) else {
+        return Ok(head);
+    };
+    let len = file.metadata().context("cannot read it")?.len();
+    let end = usize::try_from(end.min(len)).context("the kernel does not fit the host")?;
+    if end > head.len() {
+        head.resize(end, 0);
+        file.read_exact_at(&mut head[HEAD..], HEAD as u64)
+            .context("cannot read it")?;
+    }
+    Ok(head)
+}
+
+/// The end, in the file, of the last `PT_LOAD` or `PT_NOTE` segment of the
+/// ELF64 image whose first bytes are `head` (`None` if the program headers
+/// are not all in `head`).
+fn segments_end(head: &[u8]) -> Option<u64> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(head.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(head.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(head.get(o..o + 8)?.try_into().ok()?));
+    if head.get(..5) != Some(&[0x7f, b'E', b'L', b'F', 2][..]) {
+        return None;
+    }
+    let phoff = usize::try_from(u64_at(0x20)?).ok()?;
+    let (phentsize, phnum) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    let mut end = u64::try_from(phoff.checked_add(phentsize.checked_mul(phnum)?)?).ok()?;
+    for i in 0..phnum {
+        let base = phoff + i * phentsize;
+        if matches!(u32_at(base)?, PT_LOAD | PT_NOTE) {
+            end = end.max(u64_at(base + 8)?.checked_add(u64_at(base + 0x20)?)?);
+        }
+    }
+    Some(end)
 }
 
 /// Loads `elf` into `mem` (of `mem_size` bytes); `path` names it in errors.

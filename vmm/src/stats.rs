@@ -79,6 +79,45 @@ pub struct DiskStats {
     pub interrupts: u64,
 }
 
+/// Host-side wall time of each phase of a run, in order.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Phases {
+    /// Reading and checking the kernel ELF, its symbols.
+    pub kernel: Duration,
+    /// Preparing the file-system image (cache lookup or build, `--put`, check).
+    pub image: Duration,
+    /// Opening KVM, creating the VM, its irqchip and vCPU, the CPU mode and CPUID.
+    pub vm: Duration,
+    /// Mapping guest RAM and registering it.
+    pub memory: Duration,
+    /// Kernel load, boot page tables, registers, devices, boot information.
+    pub boot: Duration,
+    /// The run loop (the guest running).
+    pub run: Duration,
+    /// Stopping the devices, `--get`, closing the VM and unmapping its memory.
+    pub teardown: Duration,
+}
+
+impl Phases {
+    /// (name, time) of every phase, in order.
+    pub fn list(&self) -> [(&'static str, Duration); 7] {
+        [
+            ("kernel", self.kernel),
+            ("image", self.image),
+            ("vm", self.vm),
+            ("memory", self.memory),
+            ("boot", self.boot),
+            ("run", self.run),
+            ("teardown", self.teardown),
+        ]
+    }
+
+    /// The sum of all phases.
+    pub fn total(&self) -> Duration {
+        self.list().iter().map(|(_, d)| *d).sum()
+    }
+}
+
 /// Everything `--stats` reports.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -93,6 +132,10 @@ pub struct Stats {
     pub run_time: Duration,
     /// Wall time of the VM set-up (memory, kernel load, disks, devices).
     pub setup_time: Duration,
+    /// Host time by phase.
+    pub phases: Phases,
+    /// Where the file-system image came from.
+    pub image_source: &'static str,
     /// Bad console or panic descriptors from the guest, ignored.
     pub bad_descriptors: u64,
     /// Accesses to ports no device serves, by port.
@@ -182,6 +225,21 @@ impl fmt::Display for Stats {
             ms(self.vmm_time()),
             ms(self.setup_time)
         )?;
+        let phases: Vec<String> = self
+            .phases
+            .list()
+            .iter()
+            .map(|(name, d)| format!("{name} {:.3}", ms(*d)))
+            .collect();
+        writeln!(
+            f,
+            "  host phases (ms): {}; total {:.3}",
+            phases.join(", "),
+            ms(self.phases.total())
+        )?;
+        if !self.image_source.is_empty() {
+            writeln!(f, "  file-system image: {}", self.image_source)?;
+        }
         for (value, at) in &self.markers {
             writeln!(f, "  {} at {:.3} ms", marker_name(*value), ms(*at))?;
         }
@@ -250,5 +308,14 @@ mod tests {
             text.contains("guest (in KVM_RUN) 7.000 ms, VMM 3.000 ms"),
             "{text}"
         );
+        s.phases.image = Duration::from_micros(1500);
+        s.phases.teardown = Duration::from_micros(250);
+        s.image_source = "cached";
+        let text = s.to_string();
+        assert!(
+            text.contains("  host phases (ms): kernel 0.000, image 1.500, vm 0.000, memory 0.000, boot 0.000, run 0.000, teardown 0.250; total 1.750\n"),
+            "{text}"
+        );
+        assert!(text.contains("  file-system image: cached\n"), "{text}");
     }
 }

@@ -32,6 +32,42 @@ impl fmt::Display for Location<'_> {
     }
 }
 
+/// A kernel image with its symbols read on first use: most runs never need
+/// them (they serve crash and panic reports and profiling), and reading a
+/// kernel's symbol table and debug information, then demangling, costs
+/// milliseconds.
+pub struct LazySymbols {
+    path: std::path::PathBuf,
+    /// What booting needs of the file ([`crate::loader::read_loadable`]).
+    elf: Vec<u8>,
+    parsed: std::sync::OnceLock<Symbols>,
+}
+
+impl LazySymbols {
+    /// The kernel at `path`, of which `elf` (its start) is already read.
+    pub fn new(path: &std::path::Path, elf: Vec<u8>) -> LazySymbols {
+        LazySymbols {
+            path: path.to_path_buf(),
+            elf,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// What booting needs of the kernel ELF.
+    pub fn elf(&self) -> &[u8] {
+        &self.elf
+    }
+
+    /// The symbols: the whole file is read and parsed on the first call (see
+    /// [`Symbols::from_elf`]); a file that can no longer be read gives none.
+    pub fn get(&self) -> &Symbols {
+        self.parsed.get_or_init(|| match std::fs::read(&self.path) {
+            Ok(whole) => Symbols::from_elf(&whole),
+            Err(_) => Symbols::default(),
+        })
+    }
+}
+
 impl Symbols {
     /// Reads the symbol table of an ELF image; an image without one (or not an
     /// ELF at all) gives an empty table, since symbols only improve reports.

@@ -14,7 +14,7 @@ use abi::device::{
 };
 use anyhow::{Result, bail};
 use kvm_bindings::kvm_debug_exit_arch;
-use kvm_ioctls::{VcpuExit, VcpuFd};
+use kvm_ioctls::{VcpuExit, VcpuFd, VmFd};
 
 use crate::devices::console::Console;
 use crate::devices::exit::GuestExit;
@@ -24,9 +24,10 @@ use crate::memory::GuestMem;
 use crate::sampler::Sampler;
 use crate::stats::{ExitKind, Stats};
 use crate::stop::{StopControl, StopReason};
-use crate::symbols::Symbols;
+use crate::symbols::LazySymbols;
 use crate::virtio::block::Disk;
 use crate::virtio::mmio::WriteEffect;
+use crate::virtio::notify::NotifyRoutes;
 
 /// Guest-physical address of a kernel virtual address (kernel image or direct
 /// map), without walking the guest's page tables.
@@ -166,12 +167,15 @@ pub fn set_pending_in(vcpu: &mut VcpuFd, value: u32) {
 
 /// What the run loop serves.
 pub struct Machine<'a> {
+    pub vm: &'a VmFd,
     pub mem: &'a GuestMem,
     pub disks: &'a [Disk],
+    /// How each disk's queue notifications reach its thread.
+    pub notify: NotifyRoutes,
     pub console: Console,
     pub serial: Serial,
     pub out: Box<dyn Write + Send>,
-    pub symbols: &'a Symbols,
+    pub symbols: &'a LazySymbols,
     pub stats: &'a mut Stats,
     /// When the run loop started (set by [`Machine::run`]).
     pub started: Option<Instant>,
@@ -194,7 +198,7 @@ enum Next {
     DebugPort,
 }
 
-impl Machine<'_> {
+impl<'a> Machine<'a> {
     /// Runs the vCPU until the guest stops or `stop` is asked to stop it
     /// (the watchdog, a signal). Fails if `KVM_RUN` fails.
     pub fn run(&mut self, vcpu: &mut VcpuFd, stop: &StopControl) -> Result<Stop> {
@@ -361,7 +365,7 @@ impl Machine<'_> {
                 let _ = self.out.flush();
                 match panic::read_report(self.mem, u64::from(addr)) {
                     Some(report) => {
-                        crate::diag!("{}", panic::format_report(&report, self.symbols))
+                        crate::diag!("{}", panic::format_report(&report, self.symbols.get()))
                     }
                     None => self.stats.bad_descriptors += 1,
                 }
@@ -401,16 +405,16 @@ impl Machine<'_> {
         }
     }
 
-    /// The disk whose register window holds `addr`, and the offset in it.
-    fn disk_at(&self, addr: u64) -> Option<(&Disk, u64)> {
-        let index = addr.checked_sub(VIRTIO_MMIO_BASE)? / VIRTIO_MMIO_SIZE;
-        let disk = self.disks.get(usize::try_from(index).ok()?)?;
-        Some((disk, addr - disk.mmio_base))
+    /// The disk whose register window holds `addr`, its index and the offset in it.
+    fn disk_at(&self, addr: u64) -> Option<(&'a Disk, usize, u64)> {
+        let index = usize::try_from(addr.checked_sub(VIRTIO_MMIO_BASE)? / VIRTIO_MMIO_SIZE).ok()?;
+        let disk = self.disks.get(index)?;
+        Some((disk, index, addr - disk.mmio_base))
     }
 
     fn mmio_read(&mut self, addr: u64, data: &mut [u8]) {
         match self.disk_at(addr) {
-            Some((disk, offset)) => {
+            Some((disk, _, offset)) => {
                 disk.device
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -428,15 +432,17 @@ impl Machine<'_> {
 
     fn mmio_write(&mut self, addr: u64, data: &[u8]) {
         match self.disk_at(addr) {
-            Some((disk, offset)) => {
+            Some((disk, index, offset)) => {
                 let effect = disk
                     .device
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .transport
                     .write(offset, data);
-                if matches!(effect, WriteEffect::Notify | WriteEffect::Activated) {
-                    disk.kick();
+                match effect {
+                    WriteEffect::Notify => self.notify.notified(self.vm, self.mem, index, disk),
+                    WriteEffect::Activated => disk.kick(),
+                    _ => {}
                 }
                 self.stats.count(ExitKind::VirtioMmioWrite);
             }
@@ -452,7 +458,7 @@ impl Machine<'_> {
         let mut s = format!("faultline: {what}\n");
         match (vcpu.get_regs(), vcpu.get_sregs()) {
             (Ok(r), Ok(sr)) => {
-                s += &format!("  rip {}\n", self.symbols.describe(r.rip));
+                s += &format!("  rip {}\n", self.symbols.get().describe(r.rip));
                 s += &format!(
                     "  rsp {:#x} rbp {:#x} rflags {:#x} cs {:#x}\n",
                     r.rsp, r.rbp, r.rflags, sr.cs.selector
@@ -475,7 +481,7 @@ impl Machine<'_> {
                 if !frames.is_empty() {
                     s += "  frame-pointer backtrace:\n";
                     for (i, ret) in frames.iter().enumerate() {
-                        s += &format!("    #{i} {}\n", self.symbols.describe_return(*ret));
+                        s += &format!("    #{i} {}\n", self.symbols.get().describe_return(*ret));
                     }
                 }
             }

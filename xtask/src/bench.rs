@@ -3,7 +3,10 @@
 //! hosts, and `native`), and prints one table of medians, both modes side by
 //! side:
 //!
-//! - boot to the first user instruction and the whole-VM lifetime of `halt`;
+//! - boot to the first user instruction and the whole-VM lifetime of `halt`,
+//!   and its host-side phases from `--stats` (kernel, image, VM creation,
+//!   guest RAM, boot state, run, teardown), plus the image phase of one run
+//!   whose image cache is empty;
 //! - the null system call round trip, split into the kernel's own share and
 //!   the trap around it (`bench-syscall`);
 //! - the floors: the host's own Linux minor fault ([`crate::host_fault`]) and
@@ -156,7 +159,7 @@ type Row = (String, String, String);
 
 /// Runs `faultline` with `args`; returns (wall time, stdout, stderr).
 fn faultline(paths: &Paths, mode: &str, args: &[&str]) -> Result<(Duration, String, String)> {
-    faultline_with(paths, &paths.kernel_elf(), mode, args)
+    faultline_run(paths, &paths.kernel_elf(), &paths.image_cache(), mode, args)
 }
 
 /// Runs `faultline --kernel KERNEL` with `args`; returns (wall time, stdout, stderr).
@@ -166,8 +169,30 @@ fn faultline_with(
     mode: &str,
     args: &[&str],
 ) -> Result<(Duration, String, String)> {
+    faultline_run(paths, kernel, &paths.image_cache(), mode, args)
+}
+
+/// [`faultline`] with its image cache in `cache`.
+fn faultline_in(
+    paths: &Paths,
+    mode: &str,
+    cache: &std::path::Path,
+    args: &[&str],
+) -> Result<(Duration, String, String)> {
+    faultline_run(paths, &paths.kernel_elf(), cache, mode, args)
+}
+
+/// Runs `faultline --kernel KERNEL` with its image cache in `cache`.
+fn faultline_run(
+    paths: &Paths,
+    kernel: &std::path::Path,
+    cache: &std::path::Path,
+    mode: &str,
+    args: &[&str],
+) -> Result<(Duration, String, String)> {
     let start = Instant::now();
     let out = Command::new(paths.vmm_bin())
+        .env(cargo::CACHE_DIR_ENV, cache)
         .arg("--kernel")
         .arg(kernel)
         .arg("--user-dir")
@@ -196,6 +221,34 @@ fn figure(out: &str, prefix: &str, suffix: &str) -> Result<f64> {
         .with_context(|| format!("no `{prefix}... {suffix}` in the output:\n{out}"))
 }
 
+/// The host-side phases of a run in `--stats` (`host phases (ms): kernel
+/// 0.6, image 0.6, ...`): (sample key, name in the line, table label).
+const PHASES: [(&str, &str, &str); 7] = [
+    ("phase.kernel", "kernel ", "  kernel read and check"),
+    ("phase.image", "image ", "  file-system image (cached)"),
+    ("phase.vm", "vm ", "  VM, irqchip and vCPU creation"),
+    ("phase.memory", "memory ", "  guest RAM registration"),
+    (
+        "phase.boot",
+        "boot ",
+        "  boot state (kernel load, registers, devices)",
+    ),
+    ("phase.run", "run ", "  run (the guest)"),
+    ("phase.teardown", "teardown ", "  teardown"),
+];
+
+/// Records the start-up phases of one `--stats` report.
+fn phases(stderr: &str, f: &mut Figures) -> Result<()> {
+    let line = line_starting(stderr, "  host phases (ms):")
+        .with_context(|| format!("--stats printed no host phases:\n{stderr}"))?;
+    for (key, name, _) in PHASES {
+        let value = number_after(line, &format!(" {name}"))
+            .with_context(|| format!("no `{name}` in `{line}`"))?;
+        f.push(key, value);
+    }
+    Ok(())
+}
+
 fn halt(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     for _ in 0..plan.halt_runs {
         let (wall, _, stderr) = faultline(paths, plan.mode, &["--stats", "--quiet", "--", "halt"])?;
@@ -203,7 +256,22 @@ fn halt(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
         let first = number_after(&stderr, "first user instruction at ")
             .context("--stats printed no first-user-instruction time")?;
         f.push("halt.first_ms", first);
+        phases(&stderr, f)?;
     }
+    // One run with an empty image cache: the image is built.
+    let empty = std::env::temp_dir().join(format!("faultline-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&empty);
+    let built = faultline_in(
+        paths,
+        plan.mode,
+        &empty,
+        &["--stats", "--quiet", "--", "halt"],
+    );
+    let _ = std::fs::remove_dir_all(&empty);
+    let (_, _, stderr) = built?;
+    let line = line_starting(&stderr, "  host phases (ms):").unwrap_or_default();
+    let image = number_after(line, " image ").context("no image phase in --stats")?;
+    f.push("phase.image_built", image);
     Ok(())
 }
 
@@ -498,6 +566,19 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
     rows.push(value(
         "halt: whole-VM lifetime, wall (ms)",
         "halt.wall_ms",
+        2,
+    ));
+    rows.push((
+        "halt: host phases, --stats (ms)".into(),
+        String::new(),
+        String::new(),
+    ));
+    for (key, _, label) in PHASES {
+        rows.push(value(label, key, 2));
+    }
+    rows.push(value(
+        "  file-system image, cache miss (built)",
+        "phase.image_built",
         2,
     ));
     rows.push(value(

@@ -22,12 +22,17 @@ fn cargo_program() -> OsString {
     env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
 }
 
+/// The environment variable that places the VMM's image cache.
+pub const CACHE_DIR_ENV: &str = "FAULTLINE_CACHE_DIR";
+
 /// A cargo command for a host build: run in the workspace root, in the host
-/// target directory, with the Rust flags inherited from the environment removed.
+/// target directory, with the Rust flags inherited from the environment
+/// removed; the tests it runs keep the VMM's image cache in the target directory.
 pub fn host(paths: &Paths) -> Command {
     let mut cmd = Command::new(cargo_program());
     cmd.current_dir(&paths.root)
         .env("CARGO_TARGET_DIR", &paths.target)
+        .env(CACHE_DIR_ENV, paths.image_cache())
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS");

@@ -96,6 +96,12 @@ impl Paths {
         self.root.join("user").join("data")
     }
 
+    /// The VMM's cache of file-system images (`FAULTLINE_CACHE_DIR` for every
+    /// `faultline` that xtask starts, directly or through cargo).
+    pub fn image_cache(&self) -> PathBuf {
+        self.target.join("faultline-cache")
+    }
+
     /// The `faultline` VMM binary.
     pub fn vmm_bin(&self) -> PathBuf {
         self.target.join("release").join("faultline")

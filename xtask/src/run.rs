@@ -79,6 +79,7 @@ fn run(paths: &Paths, args: &[OsString]) -> Result<ExitCode> {
     build::all(paths)?;
     let vmm = paths.vmm_bin();
     let err = Command::new(&vmm)
+        .env(crate::cargo::CACHE_DIR_ENV, paths.image_cache())
         .arg("--kernel")
         .arg(paths.kernel_elf())
         .arg("--user-dir")

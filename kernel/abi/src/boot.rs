@@ -35,7 +35,8 @@ pub enum DeviceKind {
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceInfo {
     pub kind: DeviceKind,
-    /// GSI the device's irqfd raises (routed through the IOAPIC pin of the same number).
+    /// GSI the device's irqfd raises. The VMM's split irqchip has no in-kernel
+    /// IOAPIC, so no interrupt reaches the guest: the kernel polls its queues.
     pub irq: u32,
     /// Guest-physical base of the virtio-mmio register window.
     pub mmio_base: u64,

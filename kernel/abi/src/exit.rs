@@ -15,9 +15,10 @@
 //!   file-system image (refused by the VMM before boot, or by the kernel at
 //!   mount: [`KIND_BAD_DISK`]), a device error;
 //! - 128 + the signal number ([`signal_status`]) when SIGHUP (129), SIGINT
-//!   (130) or SIGTERM (143) stopped the VM: the VMM removes its temporary files
-//!   and exits with this status, as a shell reports a process the signal
-//!   killed (these values are also ordinary program statuses).
+//!   (130) or SIGTERM (143) stopped the VM: the VMM tears it down, leaving no
+//!   temporary file behind, and exits with this status, as a shell reports a
+//!   process the signal killed (these values are also ordinary program
+//!   statuses).
 //!
 //! A program status of 250, 251 or 252 is reported as 249 so that the three
 //! reserved statuses stay unambiguous; the VMM prints a note on stderr when it

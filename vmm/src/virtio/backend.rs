@@ -7,6 +7,8 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use vm_memory::mmap::MmapRegion;
+use vm_memory::{Bytes, VolatileMemory};
 
 /// Byte-addressed storage of a fixed capacity.
 pub trait Backend: Send {
@@ -81,47 +83,57 @@ impl Backend for FileBackend {
     }
 }
 
-/// A disk held in host memory, zero at start and gone at the end of the run.
+/// A disk held in host memory, zero at start and gone at the end of the run:
+/// an anonymous private mapping, so only the sectors the guest writes take
+/// host memory (a `--swap 1G` costs nothing until the guest swaps), while
+/// the host still refuses a size it could never provide.
 pub struct MemBackend {
-    data: Vec<u8>,
+    region: MmapRegion<()>,
 }
 
 impl MemBackend {
-    /// A zeroed disk of `size` bytes.
+    /// A zeroed disk of `size` bytes. Fails if it cannot be mapped.
     pub fn new(size: u64) -> Result<MemBackend> {
         let len = usize::try_from(size).context("swap size does not fit the host")?;
-        let mut data = Vec::new();
-        data.try_reserve_exact(len)
-            .with_context(|| format!("cannot allocate {size} bytes for the swap disk"))?;
-        data.resize(len, 0);
-        Ok(MemBackend { data })
+        let region = MmapRegion::build(
+            None,
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot map {size} bytes for the swap disk: {e}"))?;
+        Ok(MemBackend { region })
     }
 
-    fn range(&self, offset: u64, len: usize) -> io::Result<std::ops::Range<usize>> {
+    fn at(&self, offset: u64, len: usize) -> io::Result<usize> {
         let start = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
         let end = start.checked_add(len).ok_or(io::ErrorKind::InvalidInput)?;
-        if end > self.data.len() {
+        if end > self.region.size() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        Ok(start..end)
+        Ok(start)
     }
 }
 
 impl Backend for MemBackend {
     fn capacity(&self) -> u64 {
-        self.data.len() as u64
+        self.region.size() as u64
     }
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let r = self.range(offset, buf.len())?;
-        buf.copy_from_slice(&self.data[r]);
-        Ok(())
+        let at = self.at(offset, buf.len())?;
+        self.region
+            .as_volatile_slice()
+            .read_slice(buf, at)
+            .map_err(|e| io::Error::other(e.to_string()))
     }
 
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
-        let r = self.range(offset, buf.len())?;
-        self.data[r].copy_from_slice(buf);
-        Ok(())
+        let at = self.at(offset, buf.len())?;
+        self.region
+            .as_volatile_slice()
+            .write_slice(buf, at)
+            .map_err(|e| io::Error::other(e.to_string()))
     }
 }
 

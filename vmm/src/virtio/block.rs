@@ -308,14 +308,17 @@ pub struct Disk {
     pub irq: u32,
     pub device: Arc<Mutex<BlockDevice>>,
     notify: EventFd,
+    /// The irqfd, for requests served on the vCPU thread.
+    irq_fd: EventFd,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
 }
 
 impl Disk {
-    /// Starts the device thread. `notify` is the eventfd registered as the
-    /// queue-notify ioeventfd, `irq` the eventfd registered as the irqfd.
+    /// Starts the device thread. `notify` is the eventfd it waits on (kicked
+    /// by the VMM, or registered as the queue-notify ioeventfd), `irq` the
+    /// eventfd registered as the irqfd.
     pub fn start(
         name: &str,
         mmio_base: u64,
@@ -328,6 +331,7 @@ impl Disk {
         let counters = device.counters.clone();
         let device = Arc::new(Mutex::new(device));
         let stop = Arc::new(AtomicBool::new(false));
+        let irq_fd = irq.try_clone().context("cloning the irq eventfd")?;
         let thread = {
             let device = device.clone();
             let stop = stop.clone();
@@ -344,6 +348,7 @@ impl Disk {
             irq: gsi,
             device,
             notify,
+            irq_fd,
             stop,
             thread: Some(thread),
             counters,
@@ -353,6 +358,31 @@ impl Disk {
     /// Forwards a notify that arrived as an MMIO exit instead of the ioeventfd.
     pub fn kick(&self) {
         let _ = self.notify.write(1);
+    }
+
+    /// Serves the queue on the calling thread (the vCPU thread, at a notify
+    /// exit) as the device thread would: completes the available requests,
+    /// raises the interrupt if due, and leaves what a queue's worth did not
+    /// cover to the thread.
+    pub fn serve_now(&self, mem: &GuestMem) {
+        self.counters.notifies.fetch_add(1, Ordering::Relaxed);
+        let drain = self
+            .device
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(mem);
+        if drain.notify {
+            self.counters.interrupts.fetch_add(1, Ordering::Relaxed);
+            let _ = self.irq_fd.write(1);
+        }
+        if drain.more {
+            self.kick();
+        }
+    }
+
+    /// The eventfd the device thread waits on (to register as an ioeventfd).
+    pub fn notify_eventfd(&self) -> &EventFd {
+        &self.notify
     }
 
     /// Stops the device thread and waits for it (so every write has reached the backend).

@@ -3,3 +3,4 @@
 pub mod backend;
 pub mod block;
 pub mod mmio;
+pub mod notify;

@@ -11,7 +11,8 @@
 //! Each runs with `sh -c` in its own directory under `<root>/target/doc-commands/`
 //! (inside the workspace, so `cargo xtask` and the toolchain file are found,
 //! and files it writes land there), with `target/release` first in `PATH` and
-//! `FAULTLINE_KERNEL` and `FAULTLINE_USER_DIR` set for bare `faultline` lines.
+//! `FAULTLINE_KERNEL` and `FAULTLINE_USER_DIR` set for bare `faultline` lines
+//! (and the VMM's image cache in the target directory).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -185,7 +186,8 @@ pub fn job(paths: &Paths, doc: &DocCommand, n: usize) -> Result<Job> {
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", &paths.target)
         .env("FAULTLINE_KERNEL", paths.kernel_elf())
-        .env("FAULTLINE_USER_DIR", paths.guest_bin());
+        .env("FAULTLINE_USER_DIR", paths.guest_bin())
+        .env(crate::cargo::CACHE_DIR_ENV, paths.image_cache());
     Ok(Job {
         name: doc.name.clone(),
         command,

@@ -99,7 +99,8 @@ pub fn command(paths: &Paths, test: &GuestTest, mode: &str, show: bool) -> Comma
         .env("FAULTLINE_USER_DIR", paths.guest_bin())
         .env("FAULTLINE_DATA_DIR", paths.data_dir())
         .env("FAULTLINE_CPU_MODE", mode)
-        .env("FAULTLINE_TEST_NAME", &test.name);
+        .env("FAULTLINE_TEST_NAME", &test.name)
+        .env(crate::cargo::CACHE_DIR_ENV, paths.image_cache());
     if show {
         cmd.env("FAULTLINE_SHOW", "1");
     } else {

@@ -1,0 +1,153 @@
+//! The file-system disk of a run. With `--disk IMAGE` it is that file, read
+//! and written in place (created if missing, `--user-dir` and `--put` files
+//! copied in). Otherwise it is the run's private copy-on-write view
+//! ([`CowView`]) of the user directory's cached image ([`image_cache`]), or
+//! of an empty image without `--user-dir`, with the `--put` files layered on
+//! top: the run writes only what the guest writes, `--get` reads the run's
+//! own view, and nothing is left behind. Either way the image is checked as
+//! the kernel will check it before the VM boots.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::config::Config;
+use crate::cow_view::CowView;
+use crate::fsimage::{FsImage, ImageStore};
+use crate::image_cache::{self, Origin, UserDir};
+use crate::virtio::backend::{Backend, FileBackend};
+
+/// Where the image of a run is.
+pub enum FsDisk {
+    /// `--disk IMAGE`.
+    File(PathBuf),
+    /// The run's private view.
+    View(CowView),
+}
+
+/// Where the image came from (for `--stats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A `--disk` image.
+    Disk,
+    /// A user directory's image: cached, built now, or private.
+    UserDir(Origin),
+    /// An empty image (no `--user-dir`).
+    Empty,
+    /// A `--disk` image handed over unchecked (`--no-disk-check`).
+    Unchecked,
+}
+
+impl Source {
+    /// How `--stats` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Disk => "--disk image",
+            Source::UserDir(Origin::Cached) => "cached image, copy-on-write",
+            Source::UserDir(Origin::Built) => "image built and cached, copy-on-write",
+            Source::UserDir(Origin::Private) => "image built for this run",
+            Source::Empty => "empty image, copy-on-write",
+            Source::Unchecked => "--disk image, unchecked",
+        }
+    }
+}
+
+impl FsDisk {
+    /// Prepares the run's image (see the module doc) and checks it. Fails
+    /// with what is wrong, labelled `--disk IMAGE: ...` for a `--disk` image.
+    pub fn prepare(config: &Config) -> Result<(FsDisk, Source)> {
+        if let Some(path) = &config.disk {
+            return prepare_file(config, path);
+        }
+        let (mut image, source) = match &config.user_dir {
+            Some(dir) => {
+                let user = UserDir::scan(dir)?;
+                let (image, origin) = image_cache::base_image(&user, config.fs_size)?;
+                (image, Source::UserDir(origin))
+            }
+            None => {
+                let view = CowView::anonymous(config.fs_size)?;
+                let image = FsImage::format(view, config.fs_size, "the empty image".into())?;
+                (image, Source::Empty)
+            }
+        };
+        put_files(&mut image, config)?;
+        image.check().context("the file-system image")?;
+        Ok((FsDisk::View(image.into_store()), source))
+    }
+
+    /// The block-device backend serving this image. Fails if the file
+    /// cannot be opened.
+    pub fn backend(&self) -> Result<Box<dyn Backend>> {
+        Ok(match self {
+            FsDisk::File(path) => Box::new(FileBackend::open(path)?),
+            FsDisk::View(view) => Box::new(view.clone()),
+        })
+    }
+
+    /// Copies the `--get` files out of the image as the run left it. Fails
+    /// if a file is missing or cannot be written.
+    pub fn copy_out(&self, gets: &[(String, PathBuf)]) -> Result<()> {
+        if gets.is_empty() {
+            return Ok(());
+        }
+        match self {
+            FsDisk::File(path) => copy_out(
+                &FsImage::open(path)
+                    .with_context(|| format!("--get: the image {}", path.display()))?,
+                gets,
+            ),
+            FsDisk::View(view) => copy_out(
+                &FsImage::load(view.clone(), "the run's image".into())
+                    .context("--get: the run's image")?,
+                gets,
+            ),
+        }
+    }
+}
+
+/// `--disk IMAGE`: opens or creates it, copies files in, checks it.
+fn prepare_file(config: &Config, path: &Path) -> Result<(FsDisk, Source)> {
+    let label = || format!("--disk {}", path.display());
+    if !config.check_disk {
+        // The test switch `--no-disk-check`: the kernel gets the image as it is.
+        return Ok((FsDisk::File(path.to_path_buf()), Source::Unchecked));
+    }
+    let mut image = if path.exists() {
+        FsImage::open(path).with_context(label)?
+    } else {
+        FsImage::create(path, config.fs_size).with_context(label)?
+    };
+    if let Some(dir) = &config.user_dir {
+        let user = UserDir::scan(dir)?;
+        image
+            .put_all(&user.read_all()?)
+            .with_context(|| format!("--user-dir: copying {}", dir.display()))?;
+    }
+    put_files(&mut image, config)?;
+    image.check().with_context(label)?;
+    Ok((FsDisk::File(path.to_path_buf()), Source::Disk))
+}
+
+/// Copies the `--put` files into `image`.
+fn put_files<S: ImageStore>(image: &mut FsImage<S>, config: &Config) -> Result<()> {
+    for (host, name) in &config.puts {
+        let data = fs::read(host).with_context(|| format!("--put: reading {}", host.display()))?;
+        image
+            .put(name, &data)
+            .with_context(|| format!("--put {}", host.display()))?;
+    }
+    Ok(())
+}
+
+fn copy_out<S: ImageStore>(image: &FsImage<S>, gets: &[(String, PathBuf)]) -> Result<()> {
+    for (name, host) in gets {
+        let data = image
+            .get(name)?
+            .with_context(|| format!("--get {name}: no such file in the guest file system"))?;
+        fs::write(host, data)
+            .with_context(|| format!("--get {name}: writing {}", host.display()))?;
+    }
+    Ok(())
+}
