@@ -7,6 +7,8 @@
 
 use alloc::vec::Vec;
 
+use super::FsError;
+
 /// Index of an open inode in the [`InodeTable`].
 pub type InodeId = usize;
 
@@ -50,18 +52,16 @@ impl InodeTable {
             .position(|s| s.is_some_and(|n| n.dir_index == Some(dir_index)))
     }
 
-    /// Adds an inode and returns its id.
-    pub fn insert(&mut self, inode: OpenInode) -> InodeId {
-        match self.slots.iter().position(Option::is_none) {
-            Some(i) => {
-                self.slots[i] = Some(inode);
-                i
-            }
-            None => {
-                self.slots.push(Some(inode));
-                self.slots.len() - 1
-            }
+    /// Adds an inode and returns its id; `FsError::NoMemory` (the table
+    /// unchanged) when a new slot is needed and the kernel heap is short.
+    pub fn insert(&mut self, inode: OpenInode) -> Result<InodeId, FsError> {
+        if let Some(i) = self.slots.iter().position(Option::is_none) {
+            self.slots[i] = Some(inode);
+            return Ok(i);
         }
+        self.slots.try_reserve(1).map_err(|_| FsError::NoMemory)?;
+        self.slots.push(Some(inode));
+        Ok(self.slots.len() - 1)
     }
 
     pub fn get(&self, id: InodeId) -> Option<&OpenInode> {

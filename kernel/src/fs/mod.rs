@@ -54,6 +54,8 @@ pub enum FsError {
     NotMounted,
     /// The open file does not exist (internal inconsistency).
     BadFile,
+    /// Kernel memory ran out (the call fails; nothing on disk changed).
+    NoMemory,
 }
 
 /// The mounted file system, behind the global file-system lock.

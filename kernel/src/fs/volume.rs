@@ -7,7 +7,6 @@
 //! buffer; partial sectors at either end go through a one-sector bounce
 //! buffer (read-modify-write for writes).
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use abi::fs::{
@@ -54,6 +53,14 @@ fn try_zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, MountError> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| MountError::NoMemory)?;
     v.resize(n, T::default());
+    Ok(v)
+}
+
+/// `len` zero bytes, or `FsError::NoMemory` when the kernel heap is short.
+fn zeroed_bytes(len: usize) -> Result<Vec<u8>, FsError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| FsError::NoMemory)?;
+    v.resize(len, 0);
     Ok(v)
 }
 
@@ -124,22 +131,25 @@ impl<D: SectorIo> Volume<D> {
             .position(|e| !e.in_use())
             .ok_or(FsError::DirFull)?;
         let sectors = sectors_for(size as u64);
-        let mut used: Vec<(u64, u64)> = self
-            .dir
-            .iter()
-            .filter(|e| e.in_use())
-            .map(DirEntry::extent)
-            .chain(
-                self.inodes
-                    .removed()
-                    .map(|n| (n.start, n.start + sectors_for(n.size))),
-            )
-            .collect();
+        let mut used: Vec<(u64, u64)> = Vec::new();
+        used.try_reserve_exact(self.dir.len() + self.inodes.removed().count())
+            .map_err(|_| FsError::NoMemory)?;
+        used.extend(
+            self.dir
+                .iter()
+                .filter(|e| e.in_use())
+                .map(DirEntry::extent)
+                .chain(
+                    self.inodes
+                        .removed()
+                        .map(|n| (n.start, n.start + sectors_for(n.size))),
+                ),
+        );
         let start = find_free_extent(&mut used, &self.sb, sectors).ok_or(FsError::NoSpace)?;
         // `total_sectors` fits in u32 (the superblock check), so `start` does.
         let start32 = u32::try_from(start).map_err(|_| FsError::NoSpace)?;
 
-        let zeros = vec![0u8; (sectors.min(ZERO_CHUNK_SECTORS) as usize) * SECTOR];
+        let zeros = zeroed_bytes((sectors.min(ZERO_CHUNK_SECTORS) as usize) * SECTOR)?;
         let mut done = 0;
         while done < sectors {
             let n = (sectors - done).min(ZERO_CHUNK_SECTORS);
@@ -181,13 +191,13 @@ impl<D: SectorIo> Volume<D> {
             return Ok(id);
         }
         let e = self.dir[slot];
-        Ok(self.inodes.insert(OpenInode {
+        self.inodes.insert(OpenInode {
             start: e.start as u64,
             size: e.size as u64,
             dir_index: Some(slot),
             open_count: 1,
             deny_count: 0,
-        }))
+        })
     }
 
     /// One more `File` refers to inode `id`.
