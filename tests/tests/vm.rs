@@ -835,7 +835,7 @@ mod vm {
         }
         // The out-of-memory line is the kernel's; the hog is the second process.
         let want = Out::begin("swap-full")
-            .line("faultline: out of memory: killing hog (pid 2)")
+            .line("faultline: out of memory: killing hog (pid 2); swap 256/256 pages in use: a larger --swap or --user-mem gives more room")
             .line("hog: exit(-1)")
             .msgs(&["wait for the hog (should return -1)", "memory works again"])
             .end();

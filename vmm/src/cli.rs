@@ -88,9 +88,9 @@ pub struct Cli {
     /// `--cpu-mode auto` picks, whether the native mode is emulated) and exit
     #[arg(long, exclusive = true)]
     pub host_info: bool,
-    /// Samples per second for --flamegraph
-    #[arg(long, value_name = "HZ", default_value_t = config::SAMPLE_HZ_DEFAULT)]
-    pub sample_hz: u32,
+    /// Samples per second for --flamegraph [default: 1000]
+    #[arg(long, value_name = "HZ")]
+    pub sample_hz: Option<u32>,
     /// The program to run and its arguments
     #[arg(value_name = "PROGRAM", trailing_var_arg = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
@@ -131,7 +131,12 @@ where
             let text = e.render().to_string();
             match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Parsed::Info(text),
-                _ => Parsed::Usage(text),
+                // clap says `error: ...`; every faultline error says whose it is.
+                _ => Parsed::Usage(format!(
+                    "faultline: {}",
+                    text.strip_prefix("error: ")
+                        .map_or(text.clone(), |rest| format!("error: {rest}"))
+                )),
             }
         }
     }
@@ -197,7 +202,12 @@ impl Cli {
         c.profile = self.profile;
         c.trace = self.trace;
         c.flamegraph = self.flamegraph;
-        c.sample_hz = self.sample_hz;
+        if let Some(hz) = self.sample_hz {
+            if c.flamegraph.is_none() {
+                bail!("--sample-hz sets the sampling rate of --flamegraph, which is not given");
+            }
+            c.sample_hz = hz;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -335,7 +345,9 @@ mod tests {
         assert_eq!(c.trace, Some(PathBuf::from("t.json")));
         assert_eq!(c.flamegraph, Some(PathBuf::from("f.svg")));
         assert_eq!(c.sample_hz, 250);
-        assert!(config(&["--sample-hz", "0", "--", "p"]).is_err());
+        assert!(config(&["--flamegraph", "f.svg", "--sample-hz", "0", "--", "p"]).is_err());
+        let e = config(&["--sample-hz", "250", "--", "p"]).unwrap_err();
+        assert!(e.contains("--flamegraph"), "{e}");
         let c = config(&["--swap-file", "/tmp/s", "--", "p"]).unwrap();
         assert_eq!(
             c.swap,
@@ -351,7 +363,13 @@ mod tests {
         assert!(config(&["--mem", "1G1", "--", "p"]).is_err());
         assert!(config(&["--mem", "4M", "--", "p"]).is_err());
         assert!(config(&["--get", "much-too-long-name", "--", "p"]).is_err());
-        assert!(config(&["--bogus", "--", "p"]).is_err());
+        let e = config(&["--bogus", "--", "p"]).unwrap_err();
+        assert!(
+            e.starts_with("faultline: error: unexpected argument"),
+            "{e}"
+        );
+        let e = config(&["--mem"]).unwrap_err();
+        assert!(e.starts_with("faultline: error: "), "{e}");
         assert!(config(&[]).is_err());
         assert!(matches!(parse(["faultline", "--help"]), Parsed::Info(_)));
     }

@@ -1,7 +1,7 @@
 //! The VMM's run configuration: every option of a `faultline` run, independent of
 //! how it was given (command line, xtask, tests), plus the size syntax they share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -168,6 +168,15 @@ impl Config {
         if !self.check_disk && self.disk.is_none() {
             bail!("--no-disk-check needs --disk");
         }
+        if let Some(path) = &self.trace {
+            check_output("--trace", path)?;
+        }
+        if let Some(path) = &self.flamegraph {
+            check_output("--flamegraph", path)?;
+        }
+        for (name, host) in &self.gets {
+            check_output(&format!("--get {name}"), host)?;
+        }
         if self.sample_hz == 0 || self.sample_hz > SAMPLE_HZ_MAX {
             bail!(
                 "--sample-hz {}: must be between 1 and {SAMPLE_HZ_MAX}",
@@ -241,9 +250,51 @@ pub fn format_size(bytes: u64) -> String {
     bytes.to_string()
 }
 
+/// Checks, before the run, that output file `path` of option `opt` can be
+/// created: its directory exists and it is not itself a directory. Errors
+/// name the option and the path.
+fn check_output(opt: &str, path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{opt}: {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    if path.is_dir() {
+        bail!("{opt}: {} is a directory", path.display());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_paths_are_checked_before_the_run() {
+        let mut c = Config::new(PathBuf::from("/k"), "p".to_string());
+        c.trace = Some("/nonexistent-dir-for-faultline/t.json".into());
+        let e = format!("{:#}", c.validate().unwrap_err());
+        assert!(
+            e.starts_with("--trace: ") && e.contains("does not exist"),
+            "{e}"
+        );
+        c.trace = Some("t.json".into());
+        c.flamegraph = Some(std::env::temp_dir());
+        let e = format!("{:#}", c.validate().unwrap_err());
+        assert!(e.contains("is a directory"), "{e}");
+        c.flamegraph = None;
+        c.gets = vec![("f".into(), "/nonexistent-dir-for-faultline/f".into())];
+        let e = format!("{:#}", c.validate().unwrap_err());
+        assert!(e.starts_with("--get f: "), "{e}");
+        c.gets = vec![("f".into(), std::env::temp_dir().join("f"))];
+        c.validate().unwrap();
+    }
 
     #[test]
     fn sizes_parse() {

@@ -204,12 +204,18 @@ pub fn exit_if_killed() {
     }
 }
 
-/// Tells the user that process `pid` (`name`) is killed for lack of memory.
-pub fn report_oom_kill(pid: u32, name: &[u8]) {
-    kprintln!(
-        "faultline: out of memory: killing {} (pid {pid})",
-        core::str::from_utf8(name).unwrap_or("?")
-    );
+/// Tells the user that process `pid` (`name`) is killed for lack of memory,
+/// with a hint from the swap usage `swap` (slots in use, slots in total).
+pub fn report_oom_kill(pid: u32, name: &[u8], swap: (u32, u32)) {
+    let name = core::str::from_utf8(name).unwrap_or("?");
+    match swap {
+        (_, 0) => kprintln!(
+            "faultline: out of memory: killing {name} (pid {pid}); no swap: --swap SIZE lets the kernel evict pages"
+        ),
+        (used, total) => kprintln!(
+            "faultline: out of memory: killing {name} (pid {pid}); swap {used}/{total} pages in use: a larger --swap or --user-mem gives more room"
+        ),
+    }
 }
 
 /// The program name of a command line (up to the first space).

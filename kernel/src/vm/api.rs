@@ -232,7 +232,7 @@ fn report_if_oom(vm: &mut Vm<KernelHw>, id: SpaceId, result: Result<FaultKind, I
     {
         let (pid, name) = (space.pid, space.name);
         let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        crate::userprog::process::report_oom_kill(pid, &name[..len]);
+        crate::userprog::process::report_oom_kill(pid, &name[..len], vm.swap_usage());
     }
 }
 

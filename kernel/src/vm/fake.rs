@@ -197,7 +197,7 @@ impl Hw for FakeHw {
         self.flushes += 1;
     }
 
-    fn report_oom_kill(&mut self, pid: u32, name: &[u8]) {
+    fn report_oom_kill(&mut self, pid: u32, name: &[u8], _swap: (u32, u32)) {
         self.kills.push((pid, name.to_vec()));
     }
 }

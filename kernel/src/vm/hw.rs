@@ -98,6 +98,7 @@ pub trait Hw {
     /// the loaded space can be cached (the native mode) nothing is needed
     /// otherwise; the PVM hypervisor may cache any space, so it always flushes.
     fn flush_all(&mut self, loaded: bool);
-    /// Tells the user that process `pid` (`name`) is being killed for lack of memory.
-    fn report_oom_kill(&mut self, pid: u32, name: &[u8]);
+    /// Tells the user that process `pid` (`name`) is being killed for lack of
+    /// memory; `swap` (slots in use, slots in total) lets it hint at `--swap`.
+    fn report_oom_kill(&mut self, pid: u32, name: &[u8], swap: (u32, u32));
 }

@@ -135,8 +135,8 @@ impl Hw for KernelHw {
         crate::arch::paging::flush_all(loaded);
     }
 
-    fn report_oom_kill(&mut self, pid: u32, name: &[u8]) {
-        crate::userprog::process::report_oom_kill(pid, name);
+    fn report_oom_kill(&mut self, pid: u32, name: &[u8], swap: (u32, u32)) {
+        crate::userprog::process::report_oom_kill(pid, name, swap);
         super::api::note_reap();
     }
 }

@@ -105,7 +105,8 @@ impl<H: Hw> Vm<H> {
             Err(_) => return Err(VmError::OutOfMemory),
         };
         let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        self.hw.report_oom_kill(pid, &name[..len]);
+        let swap = self.swap.usage();
+        self.hw.report_oom_kill(pid, &name[..len], swap);
         self.reap(victim);
         self.pressure.reset();
         Ok(())

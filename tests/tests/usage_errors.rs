@@ -1,0 +1,67 @@
+//! Usage errors on faultline's command line: each is refused before anything
+//! boots, on one stderr line starting `faultline: error:`, with status 252 —
+//! an unknown option, an option that would do nothing, an output file whose
+//! directory is missing — and a good command still runs afterwards.
+
+use std::process::Stdio;
+
+use faultline_tests::{RunOpts, command, still_works};
+
+/// Runs `echo hi` with `extra` options put before the `--` and checks the
+/// refusal: status 252, nothing on stdout, one line on stderr starting `want`.
+fn refused(extra: &[&str], want: &str) {
+    let mut args: Vec<String> = command("echo hi", &RunOpts::new())
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let at = args.iter().position(|a| a == "--").expect("--");
+    for (i, a) in extra.iter().enumerate() {
+        args.insert(at + i, a.to_string());
+    }
+    let out = std::process::Command::new(faultline_tests::vmm_bin())
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("faultline runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(252), "{extra:?}: {err}");
+    assert!(out.stdout.is_empty(), "{extra:?}: nothing may boot");
+    assert!(
+        err.starts_with(want),
+        "{extra:?}: expected `{want}`, got:\n{err}"
+    );
+}
+
+#[test]
+fn an_unknown_option_is_a_usage_error() {
+    refused(
+        &["--bogus"],
+        "faultline: error: unexpected argument '--bogus'",
+    );
+    refused(&["--mem", "12X"], "faultline: error: --mem: bad size");
+    still_works();
+}
+
+#[test]
+fn an_option_that_would_do_nothing_is_refused() {
+    refused(
+        &["--sample-hz", "100"],
+        "faultline: error: --sample-hz sets the sampling rate of --flamegraph",
+    );
+    still_works();
+}
+
+#[test]
+fn output_files_are_checked_before_the_run() {
+    let missing = "/nonexistent-faultline-dir/out";
+    refused(&["--trace", missing], "faultline: error: --trace: ");
+    refused(
+        &["--flamegraph", missing],
+        "faultline: error: --flamegraph: ",
+    );
+    refused(
+        &["--get", &format!("sample.txt:{missing}")],
+        "faultline: error: --get sample.txt: ",
+    );
+    still_works();
+}
