@@ -99,6 +99,29 @@ mod robust {
         expect_one_of("multi-oom", &opts, &[want], Filter::IgnoreExitCodes);
     }
 
+    /// A swap disk whose table would not fit in the kernel's memory (1 GiB of
+    /// swap in 8 MiB of RAM): the kernel uses the part it can track, says so
+    /// on one line, and works.
+    #[test]
+    fn a_huge_swap_disk_at_small_mem() {
+        let out = faultline_tests::run("fs-fork-ok", &RunOpts::new().mem("8M").swap("1G"));
+        let lines = out.lines();
+        assert!(
+            lines[0].starts_with("faultline: swap: using ")
+                && lines[0].ends_with(" of the swap disk's 1024 MiB: its table would not fit in kernel memory (a larger --mem raises the limit)"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(
+            lines.last().copied(),
+            Some("fs-fork-ok: exit(0)"),
+            "{}",
+            out.stdout
+        );
+        assert_eq!(out.status, 0, "{}", out.stdout);
+        assert!(!out.stdout.contains("LEAK"), "{}", out.stdout);
+    }
+
     /// A 20 MiB `.bss` and a 2 MiB `.data` in 10 MiB of RAM with swap
     /// (Pintos runs such programs in 10 MB).
     #[test]

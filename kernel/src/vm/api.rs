@@ -22,7 +22,17 @@ static VM: Mutex<Option<Vm<KernelHw>>> = Mutex::new(None);
 pub fn init() {
     let (base, count) = crate::mm::palloc::user_pool();
     let hw = KernelHw::new(crate::dev::swap_disk()).expect("the VM is set up once");
-    *VM.lock() = Some(Vm::new(hw, super::PhysAddr::new(base), count));
+    let disk_slots = hw.swap_slots();
+    let vm = Vm::new(hw, super::PhysAddr::new(base), count);
+    let (_, slots) = vm.swap_usage();
+    if slots < disk_slots {
+        crate::kprintln!(
+            "faultline: swap: using {} of the swap disk's {} MiB: its table would not fit in kernel memory (a larger --mem raises the limit)",
+            slots as u64 * 4 / 1024,
+            disk_slots as u64 * 4 / 1024
+        );
+    }
+    *VM.lock() = Some(vm);
 }
 
 /// The VM, locked. Panics before [`init`] (a boot-order bug).

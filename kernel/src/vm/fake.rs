@@ -172,6 +172,10 @@ impl Hw for FakeHw {
         self.swap.len() as u32
     }
 
+    fn table_budget(&self) -> usize {
+        usize::MAX
+    }
+
     fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
         self.swap_reads += 1;
         for (i, &pa) in frames.iter().enumerate() {

@@ -89,6 +89,10 @@ pub trait Hw {
     fn copy_frame(&mut self, dst: PhysAddr, src: PhysAddr);
     /// Slots on the swap disk (0: no swap disk).
     fn swap_slots(&self) -> u32;
+    /// Bytes of kernel memory the VM may spend on its boot-time tables (the
+    /// swap table): a share of what is free, so a huge swap disk cannot
+    /// leave the kernel without memory.
+    fn table_budget(&self) -> usize;
     /// Reads consecutive slots from `first` into `frames`, in one request.
     fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError>;
     /// Writes `frames` to consecutive slots from `first`, in one request.

@@ -115,6 +115,10 @@ impl Hw for KernelHw {
         })
     }
 
+    fn table_budget(&self) -> usize {
+        crate::mm::free_bytes().saturating_sub(crate::mm::reserve_bytes()) / 4
+    }
+
     fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
         let disk = self.swap.ok_or(IoError)?;
         let mut pas = [0u64; MAX_RUN];

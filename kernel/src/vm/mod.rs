@@ -98,12 +98,12 @@ pub struct Vm<H: Hw> {
 impl<H: Hw> Vm<H> {
     /// A VM over `hw` whose user pool is `frames` frames from `base`.
     pub fn new(hw: H, base: PhysAddr, frames: usize) -> Vm<H> {
-        let slots = hw.swap_slots();
+        let swap = Swap::new(hw.swap_slots(), hw.table_budget());
         Vm {
             hw,
             spaces: alloc::vec::Vec::new(),
             frames: FrameTable::new(base, frames),
-            swap: Swap::new(slots),
+            swap,
             pressure: oom::Pressure::new(),
         }
     }

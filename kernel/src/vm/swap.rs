@@ -24,13 +24,18 @@ impl SlotBitmap {
         }
     }
 
-    pub fn new(total: u32) -> SlotBitmap {
-        SlotBitmap {
-            bits: alloc::vec![0; (total as usize).div_ceil(64)],
+    /// A bitmap of `total` free slots; `None` when its words cannot be allocated.
+    pub fn new(total: u32) -> Option<SlotBitmap> {
+        let words = (total as usize).div_ceil(64);
+        let mut bits = Vec::new();
+        bits.try_reserve_exact(words).ok()?;
+        bits.resize(words, 0);
+        Some(SlotBitmap {
+            bits,
             total,
             used: 0,
             hint: 0,
-        }
+        })
     }
 
     pub fn total(&self) -> u32 {
@@ -120,6 +125,10 @@ impl Drop for SlotShare {
     }
 }
 
+/// Kernel memory the swap table spends per slot (bitmap bit rounded up).
+pub const SLOT_BYTES: usize =
+    1 + core::mem::size_of::<u16>() + core::mem::size_of::<Option<PageRef>>();
+
 /// The swap table: which slots are taken, how many pages share each, and
 /// which page a slot holds while exactly one does (for read-ahead).
 pub struct Swap {
@@ -137,13 +146,36 @@ impl Swap {
         }
     }
 
-    /// A table of `total` slots (boot time; 0: no swap disk).
-    pub fn new(total: u32) -> Swap {
-        Swap {
-            slots: SlotBitmap::new(total),
-            shares: alloc::vec![0; total as usize],
-            owners: alloc::vec![None; total as usize],
+    /// A table for a swap disk of `total` slots (boot time; 0: no swap
+    /// disk), spending at most `budget` bytes of kernel memory: when the
+    /// whole disk's table would not fit, or its allocation fails, the table
+    /// covers fewer slots (halving until it fits, possibly none) and the rest
+    /// of the disk stays unused. [`Swap::usage`] gives the slots covered.
+    pub fn new(total: u32, budget: usize) -> Swap {
+        let affordable = u32::try_from(budget / SLOT_BYTES).unwrap_or(u32::MAX);
+        let mut n = total.min(affordable);
+        loop {
+            if let Some(swap) = Swap::try_new(n) {
+                return swap;
+            }
+            n /= 2;
         }
+    }
+
+    /// A table of exactly `n` slots, or `None` when kernel memory is short.
+    fn try_new(n: u32) -> Option<Swap> {
+        let slots = SlotBitmap::new(n)?;
+        let mut shares = Vec::new();
+        shares.try_reserve_exact(n as usize).ok()?;
+        shares.resize(n as usize, 0);
+        let mut owners = Vec::new();
+        owners.try_reserve_exact(n as usize).ok()?;
+        owners.resize(n as usize, None);
+        Some(Swap {
+            slots,
+            shares,
+            owners,
+        })
     }
 
     /// `n` consecutive free slots, reserved; returns the first.
@@ -224,7 +256,7 @@ mod tests {
 
     #[test]
     fn slots_are_taken_and_returned() {
-        let mut b = SlotBitmap::new(130);
+        let mut b = SlotBitmap::new(130).unwrap();
         let slots: Vec<u32> = (0..130).map(|_| b.alloc().unwrap()).collect();
         assert_eq!(slots, (0..130).collect::<Vec<_>>());
         assert_eq!(b.alloc(), None);
@@ -238,7 +270,7 @@ mod tests {
 
     #[test]
     fn runs_are_consecutive_and_first_fit() {
-        let mut b = SlotBitmap::new(20);
+        let mut b = SlotBitmap::new(20).unwrap();
         assert_eq!(b.alloc_run(8), Some(0));
         assert_eq!(b.alloc_run(8), Some(8));
         assert_eq!(b.alloc_run(8), None, "only 4 left");
@@ -254,7 +286,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "not in use")]
     fn double_free_is_caught() {
-        let mut b = SlotBitmap::new(8);
+        let mut b = SlotBitmap::new(8).unwrap();
         let s = b.alloc().unwrap();
         b.free(s);
         b.free(s);
@@ -262,7 +294,7 @@ mod tests {
 
     #[test]
     fn empty_swap_has_no_slots() {
-        assert_eq!(SlotBitmap::new(0).alloc(), None);
+        assert_eq!(SlotBitmap::new(0).unwrap().alloc(), None);
     }
 
     #[test]
@@ -272,7 +304,7 @@ mod tests {
             space: SpaceId(1),
             page: UserPage::from_number(7),
         };
-        let mut swap = Swap::new(4);
+        let mut swap = Swap::new(4, usize::MAX);
         let slot = swap.alloc().unwrap();
         let a = swap.take(slot, owner);
         assert_eq!(swap.owner(slot), Some(owner));
@@ -284,5 +316,12 @@ mod tests {
         swap.release(b);
         assert_eq!(swap.usage(), (0, 4));
         assert_eq!(swap.free_slots(), 4);
+    }
+
+    #[test]
+    fn the_table_covers_what_the_budget_allows() {
+        assert_eq!(Swap::new(1000, usize::MAX).usage(), (0, 1000));
+        assert_eq!(Swap::new(1000, 100 * SLOT_BYTES).usage(), (0, 100));
+        assert_eq!(Swap::new(1000, 0).usage(), (0, 0));
     }
 }
