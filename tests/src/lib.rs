@@ -17,7 +17,8 @@
 //! - [`run`]: the command line of a run, and the run;
 //! - [`judge`]: comparing the output with the accepted results;
 //! - [`tempdir`]: a test's temporary files, kept when it fails;
-//! - [`health`]: proof that the system still works after a bad-input test.
+//! - [`health`]: proof that the system still works after a bad-input test;
+//! - [`wait`]: waiting for a child process, with a deadline.
 
 pub mod health;
 pub mod host;
@@ -27,6 +28,7 @@ pub mod paths;
 pub mod run;
 pub mod skip;
 pub mod tempdir;
+pub mod wait;
 
 pub use health::still_works;
 pub use host::{CpuMode, cpu_mode, native_is_emulated, requested_mode};

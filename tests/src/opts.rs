@@ -2,6 +2,7 @@
 //! (`RunOpts::new().user_mem("2M").swap("16M")`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::paths::data_file;
 
@@ -23,8 +24,8 @@ pub struct RunOpts {
     pub disk: Option<PathBuf>,
     /// `--swap`.
     pub swap: Option<String>,
-    /// `--timeout` in seconds.
-    pub timeout: u64,
+    /// `--timeout`.
+    pub timeout: Duration,
 }
 
 impl Default for RunOpts {
@@ -36,7 +37,7 @@ impl Default for RunOpts {
             gets: Vec::new(),
             disk: None,
             swap: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT),
         }
     }
 }
@@ -89,9 +90,15 @@ impl RunOpts {
         self
     }
 
-    /// Sets `--timeout`.
-    pub fn timeout(mut self, secs: u64) -> RunOpts {
-        self.timeout = secs;
+    /// Sets `--timeout` in seconds.
+    pub fn timeout(self, secs: u64) -> RunOpts {
+        self.timeout_exact(Duration::from_secs(secs))
+    }
+
+    /// Sets `--timeout` to `time` (the VMM takes milliseconds: finer is
+    /// rounded down, but never to 0, which would mean no timeout).
+    pub fn timeout_exact(mut self, time: Duration) -> RunOpts {
+        self.timeout = time.max(Duration::from_millis(1));
         self
     }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::host::requested_mode;
 use crate::opts::RunOpts;
 use crate::paths::{kernel, user_dir, vmm_bin};
+use crate::wait::wait_until;
 
 /// Extra time the harness grants the VMM beyond its own `--timeout` before
 /// killing it from the outside.
@@ -44,7 +45,7 @@ pub fn command_args(cmdline: &str, opts: &RunOpts) -> Vec<String> {
         user_dir().to_string_lossy().into_owned(),
         "--quiet".into(),
         "--timeout".into(),
-        opts.timeout.to_string(),
+        seconds(opts.timeout),
         "--cpu-mode".into(),
         requested_mode(),
     ];
@@ -73,6 +74,17 @@ pub fn command_args(cmdline: &str, opts: &RunOpts) -> Vec<String> {
     args.push("--".into());
     args.push(cmdline.into());
     args
+}
+
+/// `time` as `--timeout` takes it: seconds, with milliseconds if any
+/// (`60`, `0.5`).
+fn seconds(time: Duration) -> String {
+    let millis = time.subsec_millis();
+    let secs = time.as_secs();
+    if millis == 0 {
+        return secs.to_string();
+    }
+    format!("{secs}.{}", format!("{millis:03}").trim_end_matches('0'))
 }
 
 /// A `faultline` command for `cmdline` and `opts`, for tests that set up its
@@ -158,19 +170,16 @@ pub fn run(cmdline: &str, opts: &RunOpts) -> Outcome {
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let deadline = Instant::now() + Duration::from_secs(opts.timeout) + GRACE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status.code().unwrap_or(-1),
-            Ok(None) if Instant::now() >= deadline => {
-                // The VMM ignored its own --timeout: stop it from the outside.
-                let _ = child.kill();
-                let _ = child.wait();
-                break -1;
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("cannot wait for {}: {e}", bin.display()),
+    let deadline = Instant::now() + opts.timeout + GRACE;
+    let status = match wait_until(&mut child, deadline) {
+        Ok(Some(status)) => status.code().unwrap_or(-1),
+        Ok(None) => {
+            // The VMM ignored its own --timeout: stop it from the outside.
+            let _ = child.kill();
+            let _ = child.wait();
+            -1
         }
+        Err(e) => panic!("cannot wait for {}: {e}", bin.display()),
     };
     let outcome = Outcome {
         stdout: stdout.join().unwrap_or_default(),
@@ -214,6 +223,14 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String
 #[cfg(test)]
 mod tests {
     use super::shell_quote;
+
+    #[test]
+    fn timeouts_are_written_in_seconds() {
+        use std::time::Duration;
+        assert_eq!(super::seconds(Duration::from_secs(60)), "60");
+        assert_eq!(super::seconds(Duration::from_millis(500)), "0.5");
+        assert_eq!(super::seconds(Duration::from_millis(2250)), "2.25");
+    }
 
     #[test]
     fn words_are_quoted_for_a_shell() {

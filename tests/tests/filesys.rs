@@ -21,6 +21,7 @@ mod filesys {
     use faultline_tests::{
         Expected, Filter, RunOpts, TempDir, expect_one_of, judge, run, skip_heavy,
     };
+    use std::time::Duration;
     use vmm::fsimage::FsImage;
 
     use crate::fstest::*;
@@ -109,8 +110,9 @@ mod filesys {
     }
 
     /// The VM ends at its timeout, after the writer exited: the exit, not the
-    /// shutdown, must have written the child's blocks. A loaded machine may
-    /// not get that far in the first timeout: then the run is repeated with a
+    /// shutdown, must have written the child's blocks. The run takes a few
+    /// milliseconds to get there, so the first timeout is short; a loaded
+    /// machine may not get that far in it: then the run is repeated with a
     /// longer one (a fresh image each time).
     #[test]
     fn an_exited_childs_writes_survive_a_timeout() {
@@ -122,12 +124,13 @@ mod filesys {
             "(cache-persist) wait for the writer".to_string(),
             "(cache-persist) waiting for the timeout".to_string(),
         ];
-        for timeout in [3, 6, 12, 24] {
-            let image = dir.path().join(format!("disk-{timeout}.img"));
-            let opts = RunOpts::new().disk(&image).timeout(timeout);
+        for millis in [300, 3_000, 12_000, 24_000] {
+            let image = dir.path().join(format!("disk-{millis}.img"));
+            let timeout = Duration::from_millis(millis);
+            let opts = RunOpts::new().disk(&image).timeout_exact(timeout);
             let outcome = run("cache-persist", &opts);
             if outcome.lines().last().copied() != lines.last().map(String::as_str) {
-                eprintln!("not at the end after {timeout} s; once more with a longer timeout");
+                eprintln!("not at the end after {timeout:?}; once more with a longer timeout");
                 continue;
             }
             if let Err(report) = judge(&outcome, &[Expected::new(&lines, 251)], Filter::None) {

@@ -57,9 +57,9 @@ pub struct Cli {
     /// A swap disk backed by this host file (16M unless --swap gives the size)
     #[arg(long, value_name = "PATH")]
     pub swap_file: Option<PathBuf>,
-    /// Kill the VM after SECS seconds of wall time (0 = never) [default: 120; with --gdb: 0]
+    /// Kill the VM after SECS seconds of wall time, e.g. 60 or 0.5 (0 = never) [default: 120; with --gdb: 0]
     #[arg(long, value_name = "SECS")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<String>,
     /// Print VM exit counts and guest/VMM time to stderr after the run
     #[arg(long)]
     pub stats: bool,
@@ -185,12 +185,12 @@ impl Cli {
                 size: size.unwrap_or(config::SWAP_SIZE_DEFAULT),
             }),
         };
-        let timeout = self.timeout.unwrap_or(if self.gdb.is_some() {
-            0
-        } else {
-            config::TIMEOUT_DEFAULT.as_secs()
-        });
-        c.timeout = (timeout > 0).then(|| Duration::from_secs(timeout));
+        let timeout = match self.timeout.as_deref() {
+            Some(text) => config::parse_secs(text).context("--timeout")?,
+            None if self.gdb.is_some() => Duration::ZERO,
+            None => config::TIMEOUT_DEFAULT,
+        };
+        c.timeout = (!timeout.is_zero()).then_some(timeout);
         c.gdb = self.gdb;
         c.stats = self.stats;
         c.cpu_mode = match self.cpu_mode {
@@ -329,6 +329,9 @@ mod tests {
         assert_eq!((c.gdb, c.timeout), (Some(1234), None));
         let c = config(&["--gdb", "1234", "--timeout", "9", "--", "p"]).unwrap();
         assert_eq!(c.timeout, Some(Duration::from_secs(9)));
+        let c = config(&["--timeout", "0.25", "--", "p"]).unwrap();
+        assert_eq!(c.timeout, Some(Duration::from_millis(250)));
+        assert!(config(&["--timeout", "-1", "--", "p"]).is_err());
         let c = config(&[
             "--profile",
             "--trace",

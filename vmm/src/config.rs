@@ -271,6 +271,39 @@ fn check_output(opt: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Parses a time in seconds: `60`, `0.5`, `2.25` (decimal, at most
+/// millisecond precision: `0.0005` is refused rather than rounded to 0).
+/// Fails on anything else (signs, exponents, units, more than a year).
+pub fn parse_secs(text: &str) -> Result<Duration> {
+    let bad = || anyhow::anyhow!("bad time `{text}` (expected seconds, e.g. 60 or 0.5)");
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || (t.contains('.') && frac.is_empty()) {
+        return Err(bad());
+    }
+    let secs: u64 = whole.parse().map_err(|_| bad())?;
+    if secs > 366 * 24 * 3600 {
+        bail!("time `{text}` is too long (at most a year)");
+    }
+    let millis_text = frac.trim_end_matches('0');
+    if millis_text.len() > 3 {
+        bail!("time `{text}` is finer than a millisecond");
+    }
+    let millis: u64 = format!("{millis_text:0<3}").parse().map_err(|_| bad())?;
+    Ok(Duration::from_secs(secs) + Duration::from_millis(millis))
+}
+
+/// Formats a time as [`parse_secs`] reads it (`60`, `0.5`, `2.25`).
+pub fn format_secs(time: Duration) -> String {
+    let millis = time.subsec_millis();
+    if millis == 0 {
+        return time.as_secs().to_string();
+    }
+    let frac = format!("{millis:03}");
+    format!("{}.{}", time.as_secs(), frac.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +347,37 @@ mod tests {
             "17179869184G",
         ] {
             assert!(parse_size(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn seconds_parse_and_format() {
+        let ms = Duration::from_millis;
+        for (text, want) in [
+            ("60", ms(60_000)),
+            ("0.5", ms(500)),
+            ("2.25", ms(2250)),
+            ("0", ms(0)),
+            ("1.500", ms(1500)),
+        ] {
+            assert_eq!(parse_secs(text).unwrap(), want, "{text}");
+        }
+        for bad in [
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1e3",
+            "1s",
+            "0.0005",
+            "99999999999",
+            "1.2.3",
+            "inf",
+        ] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+        for text in ["60", "0.5", "2.25", "0.001"] {
+            assert_eq!(format_secs(parse_secs(text).unwrap()), text);
         }
     }
 

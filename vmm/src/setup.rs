@@ -13,9 +13,9 @@
 //! guest's x2APIC timer), no PIC or IOAPIC (the guest masks the PIC and
 //! never unmasks an IOAPIC pin: it polls its virtio queues, so device
 //! interrupts are never delivered, as with the masked pins of a full
-//! irqchip); the irqfds stay registered for a driver that will want them. A
-//! disk's ioeventfd comes only once the disk is busy
-//! ([`crate::virtio::notify`]).
+//! irqchip); the irqfds stay registered for a driver that will want them.
+//! No ioeventfd is registered: the VMM serves each queue notification at
+//! its exit ([`crate::virtio::block`]).
 
 use std::time::{Duration, Instant};
 
@@ -111,8 +111,8 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
     })
 }
 
-/// Device `i`'s notify eventfd (kicked by the VMM; an ioeventfd once the
-/// disk is busy) and irq eventfd (an irqfd on its GSI).
+/// Device `i`'s notify eventfd (kicked by the VMM when a drain leaves work
+/// for the device thread) and irq eventfd (an irqfd on its GSI).
 fn device_eventfds(vm: &VmFd, i: usize) -> Result<(EventFd, EventFd)> {
     let (_, gsi) = device_slot(i);
     let notify = EventFd::new(0).context("creating a notify eventfd")?;

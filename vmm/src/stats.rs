@@ -69,7 +69,7 @@ impl ExitKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DiskStats {
     pub name: String,
-    /// Queue notifications received through the ioeventfd.
+    /// Queue notifications served.
     pub notifies: u64,
     /// Requests completed (any status).
     pub requests: u64,

@@ -14,7 +14,7 @@ use abi::device::{
 };
 use anyhow::{Result, bail};
 use kvm_bindings::kvm_debug_exit_arch;
-use kvm_ioctls::{VcpuExit, VcpuFd, VmFd};
+use kvm_ioctls::{VcpuExit, VcpuFd};
 
 use crate::devices::console::Console;
 use crate::devices::exit::GuestExit;
@@ -27,7 +27,6 @@ use crate::stop::{StopControl, StopReason};
 use crate::symbols::LazySymbols;
 use crate::virtio::block::Disk;
 use crate::virtio::mmio::WriteEffect;
-use crate::virtio::notify::NotifyRoutes;
 
 /// Guest-physical address of a kernel virtual address (kernel image or direct
 /// map), without walking the guest's page tables.
@@ -167,11 +166,8 @@ pub fn set_pending_in(vcpu: &mut VcpuFd, value: u32) {
 
 /// What the run loop serves.
 pub struct Machine<'a> {
-    pub vm: &'a VmFd,
     pub mem: &'a GuestMem,
     pub disks: &'a [Disk],
-    /// How each disk's queue notifications reach its thread.
-    pub notify: NotifyRoutes,
     pub console: Console,
     pub serial: Serial,
     pub out: Box<dyn Write + Send>,
@@ -406,15 +402,15 @@ impl<'a> Machine<'a> {
     }
 
     /// The disk whose register window holds `addr`, its index and the offset in it.
-    fn disk_at(&self, addr: u64) -> Option<(&'a Disk, usize, u64)> {
+    fn disk_at(&self, addr: u64) -> Option<(&'a Disk, u64)> {
         let index = usize::try_from(addr.checked_sub(VIRTIO_MMIO_BASE)? / VIRTIO_MMIO_SIZE).ok()?;
         let disk = self.disks.get(index)?;
-        Some((disk, index, addr - disk.mmio_base))
+        Some((disk, addr - disk.mmio_base))
     }
 
     fn mmio_read(&mut self, addr: u64, data: &mut [u8]) {
         match self.disk_at(addr) {
-            Some((disk, _, offset)) => {
+            Some((disk, offset)) => {
                 disk.device
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -432,7 +428,7 @@ impl<'a> Machine<'a> {
 
     fn mmio_write(&mut self, addr: u64, data: &[u8]) {
         match self.disk_at(addr) {
-            Some((disk, index, offset)) => {
+            Some((disk, offset)) => {
                 let effect = disk
                     .device
                     .lock()
@@ -440,7 +436,7 @@ impl<'a> Machine<'a> {
                     .transport
                     .write(offset, data);
                 match effect {
-                    WriteEffect::Notify => self.notify.notified(self.vm, self.mem, index, disk),
+                    WriteEffect::Notify => disk.serve_now(self.mem),
                     WriteEffect::Activated => disk.kick(),
                     _ => {}
                 }

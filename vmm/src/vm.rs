@@ -24,7 +24,6 @@ use crate::symbols::{LazySymbols, Symbols};
 use crate::vcpu::{Machine, Stop};
 use crate::virtio::backend::{Backend, FileBackend, MemBackend};
 use crate::virtio::block::Disk;
-use crate::virtio::notify::NotifyRoutes;
 use crate::watchdog::Watchdog;
 
 /// How a run ended.
@@ -148,7 +147,6 @@ pub fn run_with(
     stats.phases.vm = vm.create_time;
     stats.phases.memory = vm.memory_time;
     let mut clock = Lap(Instant::now());
-    let inline = backends.iter().map(|b| b.1 == DeviceKind::FsDisk).collect();
     let (mut disks, mut profiling) =
         crate::setup::boot_state(config, &mut vm, &mem, kernel.elf(), backends, gdb.is_some())?;
     stats.phases.boot = clock.lap();
@@ -172,10 +170,8 @@ pub fn run_with(
     };
     profiling.start(config, &mem, &mut vm.vcpu, symbols, vm.mode == CpuMode::Pvm)?;
     let mut machine = Machine {
-        vm: &vm.vm,
         mem: &mem,
         disks: &disks,
-        notify: NotifyRoutes::new(inline),
         console: Console::new(input),
         serial: Serial::default(),
         out,
@@ -244,7 +240,7 @@ fn report(config: &Config, stopped: &Stop) -> u8 {
             STATUS_PANIC
         }
         Stop::Timeout => {
-            let secs = config.timeout.map_or(0, |t| t.as_secs());
+            let secs = crate::config::format_secs(config.timeout.unwrap_or_default());
             crate::diagln!("faultline: timeout after {secs} s");
             STATUS_TIMEOUT
         }

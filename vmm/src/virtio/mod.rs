@@ -3,4 +3,3 @@
 pub mod backend;
 pub mod block;
 pub mod mmio;
-pub mod notify;

@@ -1,6 +1,8 @@
 //! Running many commands a few at a time: each guest test (and each doc
 //! command) is its own process, started from one queue by a fixed number of
-//! workers, with its stdout and stderr captured together and a time cap.
+//! workers, with its stdout and stderr captured together and a time cap
+//! (each worker sleeps until its process exits: no polling interval is added
+//! to a test's time).
 //!
 //! One queue across all the suite's test executables keeps every worker busy
 //! to the end, where running the executables one after another (as `cargo
@@ -13,6 +15,8 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use faultline_tests::wait::wait_until;
 
 /// One command to run.
 pub struct Job {
@@ -115,26 +119,17 @@ fn run_one(index: usize, job: Job) -> Finished {
         let _ = reader.read_to_end(&mut bytes);
         let _ = out_tx.send(bytes);
     });
-    let deadline = started + cap;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                finished.code = status.code();
-                break;
-            }
-            Ok(None) if Instant::now() >= deadline => {
-                // Best effort: it may have ended just now.
-                let _ = child.kill();
-                let _ = child.wait();
-                finished.timed_out = true;
-                break;
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(20)),
-            Err(err) => {
-                finished.error = Some(format!("cannot wait for it: {err}"));
-                let _ = child.kill();
-                break;
-            }
+    match wait_until(&mut child, started + cap) {
+        Ok(Some(status)) => finished.code = status.code(),
+        Ok(None) => {
+            // Best effort: it may have ended just now.
+            let _ = child.kill();
+            let _ = child.wait();
+            finished.timed_out = true;
+        }
+        Err(err) => {
+            finished.error = Some(format!("cannot wait for it: {err}"));
+            let _ = child.kill();
         }
     }
     finished.elapsed = started.elapsed();
