@@ -269,7 +269,7 @@ mod profiling {
         if !native_is_emulated() {
             // In the PVM guest mode a good share of the samples land in the
             // stubs (the hypervisor delivers the kick after event delivery).
-            assert!(parents.get("bench_fault::zero").is_some(), "{parents:?}");
+            assert!(parents.contains_key("bench_fault::zero"), "{parents:?}");
         }
         // Without swap, only a process tearing down its own address space
         // (whose user stack is then gone) can have a cut stack.

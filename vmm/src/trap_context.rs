@@ -13,7 +13,7 @@
 //! PVM `popfq; ret` return to ring 0.
 
 use abi::layout::gdt::{KERNEL_CS, USER_CS, USER_DS};
-use abi::layout::trap_frame::{RBP as TF_RBP, RIP as TF_RIP, SIZE as TF_SIZE};
+use abi::layout::trap_frame::{RBP as TF_RBP, RCX as TF_RCX, RIP as TF_RIP, SIZE as TF_SIZE};
 
 use crate::guest_stack::{PageWalker, is_kernel_address};
 use crate::symbols::Symbols;
@@ -104,20 +104,28 @@ pub fn interrupted(text: &TrapText, pages: &mut PageWalker<'_>, regs: Regs) -> O
     }
     for k in 0..SCAN_WORDS {
         let at = rsp.checked_add(8 * k)?;
-        if !is_iret_frame(pages, at) {
+        if !is_iret_frame(pages, at, text) {
             continue;
         }
-        let rip = pages.read_u64(at)?;
+        let mut rip = pages.read_u64(at)?;
         // The frame's general registers start TF_RIP below its rip; once
         // `rsp` is at or below the rbp slot, the slot holds the interrupted
         // rbp (pushed, or not yet popped) and the register may not (a frame
         // the kernel built to enter user mode).
         let base = at.wrapping_sub(TF_RIP);
-        let rbp = if rsp <= base.wrapping_add(TF_RBP) {
-            pages.read_u64(base.wrapping_add(TF_RBP))?
-        } else {
-            rbp
+        let saved = |pages: &mut PageWalker<'_>, slot: u64, reg: u64| {
+            if rsp <= base.wrapping_add(slot) {
+                pages.read_u64(base.wrapping_add(slot))
+            } else {
+                Some(reg)
+            }
         };
+        if text.syscall.contains(&rip) {
+            // The emulated native mode's `syscall`, which faulted at the
+            // entry in user mode: the user rip is in rcx.
+            rip = saved(pages, TF_RCX, rcx)?;
+        }
+        let rbp = saved(pages, TF_RBP, rbp)?;
         return Some(Interrupted { rip, rbp });
     }
     None
@@ -126,8 +134,10 @@ pub fn interrupted(text: &TrapText, pages: &mut PageWalker<'_>, regs: Regs) -> O
 /// Whether the words at `at` look like a hardware iret frame: a user frame
 /// `[user rip, USER_CS, rflags, user rsp, USER_DS]` or a kernel frame
 /// `[kernel rip, KERNEL_CS, rflags, ..]` (whose `rsp` and `ss` slots the
-/// PVM return to ring 0 may already have overwritten).
-fn is_iret_frame(pages: &mut PageWalker<'_>, at: u64) -> bool {
+/// PVM return to ring 0 may already have overwritten). A user frame may hold
+/// the `syscall` entry's address: in the emulated native mode `syscall`
+/// jumps there without leaving user mode, and faults.
+fn is_iret_frame(pages: &mut PageWalker<'_>, at: u64, text: &TrapText) -> bool {
     let word = |pages: &mut PageWalker<'_>, i: u64| pages.read_u64(at.wrapping_add(8 * i));
     let (Some(rip), Some(cs), Some(rflags)) = (word(pages, 0), word(pages, 1), word(pages, 2))
     else {
@@ -139,7 +149,8 @@ fn is_iret_frame(pages: &mut PageWalker<'_>, at: u64) -> bool {
     if cs == u64::from(KERNEL_CS) {
         return is_kernel_address(rip);
     }
-    if cs != u64::from(USER_CS) || is_kernel_address(rip) || rip >= 0x0000_8000_0000_0000 {
+    let user_rip = rip < 0x0000_8000_0000_0000 || text.syscall.contains(&rip);
+    if cs != u64::from(USER_CS) || !user_rip {
         return false;
     }
     let (Some(sp), Some(ss)) = (word(pages, 3), word(pages, 4)) else {

@@ -187,6 +187,15 @@ fn the_syscall_entry_and_pvm_returns_find_the_interrupted_rip() {
         ..regs(SYSCALL + 7, 0x4747_fe00, USER_RBP)
     };
     assert_eq!(walk(&mut p, r, &kernel()).frames, with_user(&[SYSCALL + 7]));
+    // The emulated native mode: `syscall` faulted at the entry in user mode,
+    // and the stub sees a user iret frame whose rip is the entry.
+    user_iret(&mem, 0x38000);
+    w(&mem, 0x38000, SYSCALL);
+    let r = Regs {
+        rcx: USER_RIP,
+        ..regs(STUB, k(0x38000), USER_RBP)
+    };
+    assert_eq!(walk(&mut p, r, &kernel()).frames, with_user(&[STUB]));
     // PVM `popfq; ret` to ring 0: [rflags, rip] then [rip] at rsp.
     w(&mem, 0x37000, 0x246);
     w(&mem, 0x37008, K + 0x4444);
