@@ -2,7 +2,9 @@
 //! with the kernel ELF, user frames with the running program's ELF from
 //! `--user-dir`), folded into collapsed stacks (`process;outer;...;inner
 //! count`) and rendered as an SVG flamegraph with `inferno` (or written as
-//! text for other tools when the file name ends in `.folded`).
+//! text for other tools when the file name ends in `.folded`). Kernel, user
+//! and marker frames get their own hues ([`crate::flame_palette`]); a stack
+//! the walker could not complete starts with a marker frame that says why.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -11,8 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::flame_palette::{self, Class};
 use crate::guest_stack::is_kernel_address;
 use crate::sampler::Sample;
+use crate::stack_walk::{Cut, End, MAX_FRAMES};
 use crate::symbols::Symbols;
 
 /// Turns sampled addresses into frame names.
@@ -56,79 +60,140 @@ impl<'a> Symbolizer<'a> {
     /// The frame name of lookup address `addr` in `program` (the running
     /// executable, if known).
     pub fn frame(&mut self, program: Option<&str>, addr: u64) -> String {
-        let name = if is_kernel_address(addr) {
-            self.kernel
+        self.classified(program, addr).0
+    }
+
+    /// The frame name of `addr` and whose code it is.
+    fn classified(&mut self, program: Option<&str>, addr: u64) -> (String, Class) {
+        let (name, class) = if is_kernel_address(addr) {
+            let name = self
+                .kernel
                 .lookup(addr)
-                .map_or_else(|| "[kernel]".to_string(), |l| l.name.to_string())
+                .map_or_else(|| "[kernel]".to_string(), |l| l.name.to_string());
+            (name, Class::Kernel)
         } else if addr < 0x0000_8000_0000_0000 {
             let program = program.unwrap_or("");
-            match self.program(program).and_then(|s| s.lookup(addr)) {
+            let name = match self.program(program).and_then(|s| s.lookup(addr)) {
                 Some(l) => l.name.to_string(),
                 None if program.is_empty() => "[user]".to_string(),
                 None => format!("[{program}]"),
-            }
+            };
+            (name, Class::User)
         } else {
-            "[bad address]".to_string()
+            ("[bad address]".to_string(), Class::Marker)
         };
         // `;` separates frames in collapsed stacks (and appears in Rust
         // array types such as `[u8; 16]`).
-        name.replace(';', ",")
+        (name.replace(';', ","), class)
     }
+}
+
+/// The marker frame for a stack that ends as `end`, if it needs one.
+pub fn marker(end: End) -> Option<String> {
+    match end {
+        End::Root => None,
+        End::TrapEntry => Some("[trap entry]".to_string()),
+        End::Truncated(Cut::Unmapped) => Some("[truncated: unmapped stack page]".to_string()),
+        End::Truncated(Cut::BadLink) => Some("[truncated: bad frame pointer]".to_string()),
+        End::Truncated(Cut::Depth) => Some(format!("[truncated: {MAX_FRAMES} frames]")),
+    }
+}
+
+/// Collapsed stacks and the class of every frame name in them.
+#[derive(Debug, Default)]
+pub struct Folded {
+    /// `root;outer;...;inner count`, sorted.
+    pub lines: Vec<String>,
+    /// The class of each frame name (for the colours).
+    pub classes: BTreeMap<String, Class>,
 }
 
 /// The root frame of a sample: the program, or the kernel thread.
-fn root(sample: &Sample) -> String {
-    match &sample.process {
-        Some((0, name)) if name.is_empty() => "[kernel]".to_string(),
-        Some((0, name)) => format!("[kernel] {name}"),
-        Some((_, name)) if !name.is_empty() => name.clone(),
-        Some((pid, _)) => format!("pid {pid}"),
-        None => "[unknown]".to_string(),
-    }
-    .replace(';', ",")
+fn root(sample: &Sample) -> (String, Class) {
+    let (name, class) = match &sample.process {
+        Some((0, name)) if name.is_empty() => ("[kernel]".to_string(), Class::Kernel),
+        Some((0, name)) => (format!("[kernel] {name}"), Class::Kernel),
+        Some((_, name)) if !name.is_empty() => (name.clone(), Class::User),
+        Some((pid, _)) => (format!("pid {pid}"), Class::User),
+        None => ("[unknown]".to_string(), Class::Marker),
+    };
+    (name.replace(';', ","), class)
 }
 
-/// Collapsed stacks (`root;outer;...;inner count`), sorted.
-pub fn collapse(samples: &[Sample], sym: &mut Symbolizer<'_>) -> Vec<String> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for s in samples {
-        let program = s
-            .process
-            .as_ref()
-            .filter(|(pid, _)| *pid != 0)
-            .map(|(_, name)| name.as_str());
-        let mut stack = root(s);
-        for &addr in s.frames.iter().rev() {
-            stack.push(';');
-            stack.push_str(&sym.frame(program, addr));
+/// Collapsed stacks, outermost frame first: the root, the marker of a cut
+/// stack, then the frames. A name that is both a kernel and a user frame
+/// (`memcpy`, say) gets ` [k]` on its kernel side, so each name has one colour.
+pub fn collapse(samples: &[Sample], sym: &mut Symbolizer<'_>) -> Folded {
+    let stacks: Vec<Vec<(String, Class)>> = samples
+        .iter()
+        .map(|s| {
+            let program = s
+                .process
+                .as_ref()
+                .filter(|(pid, _)| *pid != 0)
+                .map(|(_, name)| name.as_str());
+            let mut stack = vec![root(s)];
+            stack.extend(marker(s.stack.end).map(|m| (m, Class::Marker)));
+            for &addr in s.stack.frames.iter().rev() {
+                stack.push(sym.classified(program, addr));
+            }
+            stack
+        })
+        .collect();
+    let mut seen: BTreeMap<&str, Class> = BTreeMap::new();
+    let mut both: std::collections::BTreeSet<&str> = Default::default();
+    for (name, class) in stacks.iter().flatten() {
+        if *seen.entry(name).or_insert(*class) != *class {
+            both.insert(name);
         }
-        *counts.entry(stack).or_default() += 1;
     }
-    counts
+    let mut folded = Folded::default();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for stack in &stacks {
+        let mut line = String::new();
+        for (name, class) in stack {
+            let name = if *class == Class::Kernel && both.contains(name.as_str()) {
+                format!("{name} [k]")
+            } else {
+                name.clone()
+            };
+            if !line.is_empty() {
+                line.push(';');
+            }
+            line.push_str(&name);
+            folded.classes.insert(name, *class);
+        }
+        *counts.entry(line).or_default() += 1;
+    }
+    folded.lines = counts
         .into_iter()
         .map(|(stack, n)| format!("{stack} {n}"))
-        .collect()
+        .collect();
+    folded
 }
 
 /// Writes the collapsed stacks to `path`: as text (one `stack count` per line,
 /// the input format of flamegraph tools and speedscope) when the file name ends
 /// in `.folded` or `.txt`, else as an SVG flamegraph.
-pub fn write(lines: &[String], title: &str, subtitle: &str, path: &Path) -> Result<()> {
-    let folded = path
+pub fn write(folded: &Folded, title: &str, subtitle: &str, path: &Path) -> Result<()> {
+    let as_text = path
         .extension()
         .is_some_and(|e| e == "folded" || e == "txt");
-    if folded {
-        let mut text = lines.join("\n");
+    if as_text {
+        let mut text = folded.lines.join("\n");
         text.push('\n');
         return std::fs::write(path, text)
             .with_context(|| format!("--flamegraph: writing {}", path.display()));
     }
-    render(lines, title, subtitle, path)
+    render(folded, title, subtitle, path)
 }
 
-/// Renders collapsed stacks as an SVG flamegraph at `path`.
-pub fn render(lines: &[String], title: &str, subtitle: &str, path: &Path) -> Result<()> {
+/// Renders collapsed stacks as an SVG flamegraph at `path`, coloured by class.
+pub fn render(folded: &Folded, title: &str, subtitle: &str, path: &Path) -> Result<()> {
+    let lines = &folded.lines;
+    let mut palette = flame_palette::palette(&folded.classes);
     let mut opts = inferno::flamegraph::Options::default();
+    opts.palette_map = Some(&mut palette);
     opts.title = title.to_string();
     opts.subtitle = Some(subtitle.to_string());
     opts.count_name = "samples".to_string();
@@ -157,11 +222,28 @@ mod tests {
     use super::*;
 
     fn sample(process: Option<(u32, &str)>, frames: &[u64]) -> Sample {
+        cut(process, frames, End::Root)
+    }
+
+    fn cut(process: Option<(u32, &str)>, frames: &[u64], end: End) -> Sample {
         Sample {
             process: process.map(|(p, n)| (p, n.to_string())),
             user_mode: false,
-            frames: frames.to_vec(),
+            stack: crate::stack_walk::Stack {
+                frames: frames.to_vec(),
+                end,
+            },
         }
+    }
+
+    /// `fill="rgb(..)"` of the frame titled `name` in an inferno SVG.
+    fn fill_of(svg: &str, name: &str) -> String {
+        let at = svg
+            .find(&format!("<title>{name} ("))
+            .unwrap_or_else(|| panic!("no frame {name}"));
+        let rest = &svg[at..];
+        let f = rest.find("fill=\"").unwrap() + 6;
+        rest[f..f + rest[f..].find('"').unwrap()].to_string()
     }
 
     #[test]
@@ -198,7 +280,8 @@ mod tests {
             sample(Some((0, "idle")), &[0xffff_ffff_8000_0000]),
             sample(None, &[0x10]),
         ];
-        let lines = collapse(&samples, &mut sym);
+        let folded = collapse(&samples, &mut sym);
+        let lines = &folded.lines;
         assert_eq!(lines.len(), 3);
         assert!(
             lines.contains(&"[kernel] idle;[kernel] 1".to_string()),
@@ -213,7 +296,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let svg = dir.path().join("f.svg");
-        render(&lines, "t", "sub", &svg).unwrap();
+        render(&folded, "t", "sub", &svg).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(
             text.starts_with("<?xml"),
@@ -222,11 +305,67 @@ mod tests {
         );
         assert!(text.contains("[kernel] idle"));
         assert!(text.contains("kernel::vm::fault::vm_try_handle_fault"));
-        render(&[], "t", "none", &svg).unwrap();
+        render(&Folded::default(), "t", "none", &svg).unwrap();
         assert!(
             std::fs::read_to_string(&svg)
                 .unwrap()
                 .contains("no samples")
         );
+    }
+
+    #[test]
+    fn cut_stacks_are_marked_and_classes_coloured_apart() {
+        const K: u64 = 0xffff_ffff_8020_0000;
+        let kernel = Symbols::from_entries([
+            (K, 0x100, "trap_stubs".to_string()),
+            (K + 0x100, 0x100, "memcpy".to_string()),
+        ]);
+        let mut sym = Symbolizer::new(&kernel, None);
+        sym.add_program(
+            "prog",
+            Symbols::from_entries([
+                (0x40_1000, 0x100, "prog::main".to_string()),
+                (0x40_2000, 0x100, "memcpy".to_string()),
+            ]),
+        );
+        let p = Some((3, "prog"));
+        let samples = vec![
+            cut(p, &[K + 8, 0x40_1010], End::Root),
+            cut(p, &[K + 8], End::TrapEntry),
+            cut(p, &[0x40_1010], End::Truncated(Cut::Unmapped)),
+            cut(p, &[0x40_1010], End::Truncated(Cut::Depth)),
+            cut(p, &[0x40_2010, 0x40_1010], End::Truncated(Cut::BadLink)),
+            cut(p, &[K + 0x110], End::Root),
+        ];
+        let folded = collapse(&samples, &mut sym);
+        let want = [
+            "prog;[trap entry];trap_stubs 1",
+            "prog;[truncated: 128 frames];prog::main 1",
+            "prog;[truncated: bad frame pointer];prog::main;memcpy 1",
+            "prog;[truncated: unmapped stack page];prog::main 1",
+            "prog;memcpy [k] 1",
+            "prog;prog::main;trap_stubs 1",
+        ];
+        assert_eq!(folded.lines, want);
+        assert_eq!(folded.classes["memcpy"], Class::User);
+        assert_eq!(folded.classes["memcpy [k]"], Class::Kernel);
+        assert_eq!(folded.classes["[trap entry]"], Class::Marker);
+        assert_eq!(folded.classes["prog"], Class::User);
+
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("c.svg");
+        render(&folded, "t", "sub", &svg).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        let rgb = |name: &str, class| {
+            let c = flame_palette::color(name, class);
+            format!("rgb({},{},{})", c.r, c.g, c.b)
+        };
+        for (name, class) in [
+            ("trap_stubs", Class::Kernel),
+            ("prog::main", Class::User),
+            ("[trap entry]", Class::Marker),
+        ] {
+            assert_eq!(fill_of(&text, name), rgb(name, class), "{name}");
+        }
     }
 }

@@ -1,26 +1,10 @@
-//! Reading the guest's call stack from the host: a 4-level page-table walk from
-//! the guest's CR3 (guest-virtual to guest-physical), and the frame-pointer
-//! chain from `rbp`, followed across the kernel's trap frames into the
-//! interrupted code (a user program or kernel code).
-//!
-//! The kernel and user programs are built with frame pointers: every frame
-//! starts with `push rbp; mov rbp, rsp`, so `[rbp]` is the caller's `rbp` and
-//! `[rbp + 8]` the return address. The kernel's trap path (`trap_common` in
-//! `kernel/src/arch/trap.rs`) pushes a `TrapFrame` and calls `trap_dispatch`,
-//! whose return address is the `trap_return` label; the frame then sits just
-//! above `trap_dispatch`'s two words.
+//! Reading guest memory the way the guest sees it: a 4-level page-table walk
+//! from the guest's CR3 (guest-virtual to guest-physical), for the sampler's
+//! stack walks ([`crate::stack_walk`]) and the debugger.
 
 use crate::memory::{self, GuestMem};
 
 use abi::layout::pte::{ADDR_MASK as PTE_ADDR, HUGE as PTE_HUGE, PRESENT as PTE_PRESENT};
-use abi::layout::trap_frame::{RBP as TF_RBP, RIP as TF_RIP};
-
-/// Bytes between `trap_dispatch`'s frame pointer and its `TrapFrame` argument:
-/// its saved `rbp` and its return address.
-const TF_FROM_FP: u64 = 16;
-
-/// Deepest stack recorded.
-pub const MAX_FRAMES: usize = 128;
 
 /// Whether `va` is in the upper (kernel) half of the address space.
 pub fn is_kernel_address(va: u64) -> bool {
@@ -82,63 +66,21 @@ impl<'a> PageWalker<'a> {
     }
 }
 
-/// The call stack at `rip` with frame pointer `rbp`, innermost first, as
-/// addresses to look symbols up with: `rip` itself, then each return address
-/// minus one (which lies inside the call instruction). `trap_return` is the
-/// kernel's `trap_return` label: a frame returning there is a trap, and the
-/// walk continues in the interrupted code at the `rip` and `rbp` saved in the
-/// trap frame.
-pub fn walk(pages: &mut PageWalker<'_>, rip: u64, rbp: u64, trap_return: Option<u64>) -> Vec<u64> {
-    let mut frames = vec![rip];
-    let mut fp = rbp;
-    while frames.len() < MAX_FRAMES {
-        if fp == 0 {
-            break;
-        }
-        let (Some(next), Some(ret)) = (pages.read_u64(fp), pages.read_u64(fp.wrapping_add(8)))
-        else {
-            break;
-        };
-        if ret == 0 {
-            break;
-        }
-        frames.push(ret - 1);
-        if trap_return == Some(ret) {
-            let frame = fp.wrapping_add(TF_FROM_FP);
-            let (Some(rip), Some(rbp)) = (
-                pages.read_u64(frame.wrapping_add(TF_RIP)),
-                pages.read_u64(frame.wrapping_add(TF_RBP)),
-            ) else {
-                break;
-            };
-            if frames.len() < MAX_FRAMES {
-                frames.push(rip);
-            }
-            fp = rbp;
-            continue;
-        }
-        // On one stack, callers' frames lie above their callees'.
-        if next <= fp {
-            break;
-        }
-        fp = next;
-    }
-    frames
-}
-
+/// Guest memory with page tables, for the tests of the stack walkers.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixture {
     use super::*;
     use vm_memory::{Bytes, GuestAddress};
 
-    fn w(mem: &GuestMem, pa: u64, v: u64) {
+    /// Writes `v` at guest-physical `pa`.
+    pub(crate) fn w(mem: &GuestMem, pa: u64, v: u64) {
         mem.write_obj(v, GuestAddress(pa)).unwrap();
     }
 
     /// Tables at 0x10000: user page 0x40_0000 -> 0x5000 and 0x47_47f000 ->
     /// 0x6000 (4 KiB pages), the direct map's first GiB as a 1 GiB page and
     /// the kernel image's first 2 MiB as a 2 MiB page at 0x20_0000.
-    fn tables(mem: &GuestMem) -> u64 {
+    pub(crate) fn tables(mem: &GuestMem) -> u64 {
         let pml4 = 0x10000;
         let (pdpt_lo, pd_lo, pt_lo) = (0x11000, 0x12000, 0x13000);
         let (pdpt_dm, pdpt_k, pd_k) = (0x14000, 0x15000, 0x16000);
@@ -161,6 +103,12 @@ mod tests {
         w(mem, pd_k + 8, 0x20_0000 | f | PTE_HUGE);
         pml4
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::{tables, w};
+    use super::*;
 
     #[test]
     fn translates_4k_2m_and_1g_pages() {
@@ -179,58 +127,5 @@ mod tests {
         assert_eq!(p.read_u64(0x40_0004), None, "unaligned");
         w(&mem, 0x5010, 0xabcd);
         assert_eq!(p.read_u64(0x40_0010), Some(0xabcd));
-    }
-
-    #[test]
-    fn walks_kernel_frames_through_a_trap_into_user_frames() {
-        let mem = memory::create(4 << 20).unwrap();
-        let root = tables(&mem);
-        let mut p = PageWalker::new(&mem, root);
-        const TRAP_RETURN: u64 = 0xffff_ffff_8020_1000;
-        // Kernel stack in the direct map at physical 0x30000.
-        let k = |pa: u64| 0xffff_8880_0000_0000 + pa;
-        // handler frame -> trap_dispatch frame -> trap frame.
-        w(&mem, 0x30000, k(0x30100)); // handler: saved rbp
-        w(&mem, 0x30008, 0xffff_ffff_8020_2345); // return into trap_dispatch
-        w(&mem, 0x30100, 0x4747_ff00); // trap_dispatch: saved rbp (user's)
-        w(&mem, 0x30108, TRAP_RETURN);
-        let tf = 0x30110;
-        w(&mem, tf + TF_RIP, 0x40_0abc); // interrupted user rip
-        w(&mem, tf + TF_RBP, 0x4747_ff00); // interrupted user rbp
-        // User stack at 0x4747_f000 (physical 0x6000): two frames, then 0.
-        w(&mem, 0x6f00, 0x4747_ff40);
-        w(&mem, 0x6f08, 0x40_0100);
-        w(&mem, 0x6f40, 0);
-        w(&mem, 0x6f48, 0x40_0050);
-        let frames = walk(&mut p, 0xffff_ffff_8020_3000, k(0x30000), Some(TRAP_RETURN));
-        assert_eq!(
-            frames,
-            vec![
-                0xffff_ffff_8020_3000,
-                0xffff_ffff_8020_2344,
-                TRAP_RETURN - 1,
-                0x40_0abc,
-                0x40_00ff,
-                0x40_004f,
-            ]
-        );
-        // Without the trap link the walk stops where the stacks change.
-        let frames = walk(&mut p, 0xffff_ffff_8020_3000, k(0x30000), None);
-        assert_eq!(frames.len(), 3);
-    }
-
-    #[test]
-    fn bad_chains_stop() {
-        let mem = memory::create(4 << 20).unwrap();
-        let root = tables(&mem);
-        let mut p = PageWalker::new(&mem, root);
-        // A loop: the frame points at itself.
-        w(&mem, 0x5000, 0x40_0000);
-        w(&mem, 0x5008, 0x40_0777);
-        assert_eq!(walk(&mut p, 1, 0x40_0000, None), vec![1, 0x40_0776]);
-        // Unmapped and unaligned frame pointers.
-        assert_eq!(walk(&mut p, 1, 0x1234_5000, None), vec![1]);
-        assert_eq!(walk(&mut p, 1, 0x40_0003, None), vec![1]);
-        assert_eq!(walk(&mut p, 1, 0, None), vec![1]);
     }
 }

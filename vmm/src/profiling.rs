@@ -17,9 +17,11 @@ use crate::memory::GuestMem;
 use crate::profile::{self, Placement, Profile, RingReader};
 use crate::profile_report;
 use crate::sampler::Sampler;
+use crate::stack_walk::KernelText;
 use crate::stats::Stats;
 use crate::symbols::Symbols;
 use crate::trace;
+use crate::trap_context::TrapText;
 
 /// How often the collector copies new events out of the ring. The ring holds
 /// 4096 events; faults take several µs each, so this keeps well ahead.
@@ -71,7 +73,10 @@ impl Session {
             let mut sampler = Sampler::new(
                 config.sample_hz,
                 self.placement,
-                kernel.address_of("trap_return"),
+                KernelText {
+                    trap_return: kernel.address_of("trap_return"),
+                    trap: TrapText::from_symbols(kernel),
+                },
                 pvm_mode,
             );
             sampler.start(vcpu)?;
@@ -139,19 +144,25 @@ impl Session {
         }
         if let (Some(path), Some(sampler)) = (&config.flamegraph, &self.sampler) {
             let mut sym = Symbolizer::new(kernel, config.user_dir.as_deref());
-            let lines = flamegraph::collapse(&sampler.samples, &mut sym);
+            let folded = flamegraph::collapse(&sampler.samples, &mut sym);
             let title = format!("faultline: {}", config.cmdline);
+            let cut = sampler
+                .samples
+                .iter()
+                .filter(|s| flamegraph::marker(s.stack.end).is_some())
+                .count();
             let subtitle = format!(
-                "{} samples at {} Hz ({} asked for, {} unreadable; {:.1} ms spent sampling)",
+                "{} samples at {} Hz ({} asked for, {} unreadable, {cut} cut short; {:.1} ms spent sampling); {}",
                 sampler.samples.len(),
                 config.sample_hz,
                 sampler.requested,
                 sampler.failed,
-                sampler.sampling_time.as_secs_f64() * 1e3
+                sampler.sampling_time.as_secs_f64() * 1e3,
+                crate::flame_palette::LEGEND,
             );
-            flamegraph::write(&lines, &title, &subtitle, path)?;
+            flamegraph::write(&folded, &title, &subtitle, path)?;
             crate::diagln!(
-                "faultline: flamegraph: {} samples in {}",
+                "faultline: flamegraph: {} samples ({cut} cut short) in {}",
                 sampler.samples.len(),
                 path.display()
             );

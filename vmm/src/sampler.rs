@@ -3,7 +3,7 @@
 //! thread, so `KVM_RUN` returns `EINTR` at once (or, if the thread is serving
 //! an exit, the next `KVM_RUN` does). The vCPU thread then reads the guest's
 //! registers, walks its frame-pointer stack through the guest page tables
-//! ([`crate::guest_stack`]) and notes the running process from the profile
+//! ([`crate::stack_walk`]) and notes the running process from the profile
 //! buffer; symbols are looked up after the run ([`crate::flamegraph`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use kvm_ioctls::VcpuFd;
 
-use crate::guest_stack::{PageWalker, walk};
+use crate::guest_stack::PageWalker;
 use crate::memory::GuestMem;
 use crate::profile::{Placement, read_current};
+use crate::stack_walk::{KernelText, Stack, walk};
+use crate::trap_context::Regs;
 
 /// One sample of the guest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +28,8 @@ pub struct Sample {
     pub process: Option<(u32, String)>,
     /// Whether the vCPU was in user mode.
     pub user_mode: bool,
-    /// Symbol lookup addresses, innermost first (see [`walk`]).
-    pub frames: Vec<u64>,
+    /// The call stack (see [`walk`]).
+    pub stack: Stack,
 }
 
 /// What the vCPU thread needs to take samples.
@@ -37,8 +39,8 @@ pub struct Sampler {
     ticker: Option<Ticker>,
     /// The profile buffer, for the current process.
     placement: Option<Placement>,
-    /// The kernel's `trap_return` label, to follow the stack across traps.
-    trap_return: Option<u64>,
+    /// The kernel's trap path, to follow the stack across traps.
+    kernel: KernelText,
     /// Mask of CR3 that leaves the top-level table: in PVM guest mode CR3
     /// may point at the user half of the 8 KiB pair, and the kernel half
     /// (which maps everything) comes first.
@@ -59,7 +61,7 @@ impl Sampler {
     pub fn new(
         hz: u32,
         placement: Option<Placement>,
-        trap_return: Option<u64>,
+        kernel: KernelText,
         pvm_mode: bool,
     ) -> Sampler {
         Sampler {
@@ -67,7 +69,7 @@ impl Sampler {
             request: Arc::new(AtomicBool::new(false)),
             ticker: None,
             placement,
-            trap_return,
+            kernel,
             cr3_mask: if pvm_mode { !0x1fff } else { !0xfff },
             immediate_exit: None,
             samples: Vec::new(),
@@ -128,11 +130,16 @@ impl Sampler {
         let regs = vcpu.get_regs().ok()?;
         let sregs = vcpu.get_sregs().ok()?;
         let mut pages = PageWalker::new(mem, sregs.cr3 & self.cr3_mask);
-        let frames = walk(&mut pages, regs.rip, regs.rbp, self.trap_return);
+        let at = Regs {
+            rip: regs.rip,
+            rsp: regs.rsp,
+            rbp: regs.rbp,
+            rcx: regs.rcx,
+        };
         Some(Sample {
             process: self.placement.and_then(|p| read_current(mem, p)),
             user_mode: sregs.cs.selector & 3 == 3,
-            frames,
+            stack: walk(&mut pages, at, &self.kernel),
         })
     }
 }

@@ -17,6 +17,10 @@ struct Symbol {
 #[derive(Clone, Debug, Default)]
 pub struct Symbols {
     syms: Vec<Symbol>,
+    /// Untyped symbols named `__...` (linker-script bounds such as
+    /// `__trap_text_start`): found by [`Symbols::address_of`], never used to
+    /// name an address (they share addresses with the code they delimit).
+    bounds: Vec<Symbol>,
 }
 
 /// Where an address falls: a symbol and the offset into it.
@@ -75,7 +79,7 @@ impl Symbols {
         let Ok(file) = object::File::parse(data) else {
             return Symbols::default();
         };
-        let mut syms: Vec<Symbol> = file
+        let (bounds, syms): (Vec<_>, Vec<_>) = file
             .symbols()
             .filter(|s| {
                 s.section_index().is_some()
@@ -87,17 +91,23 @@ impl Symbols {
                 if name.is_empty() {
                     return None;
                 }
-                Some(Symbol {
+                let bound = s.kind() == SymbolKind::Unknown && name.starts_with("__");
+                let sym = Symbol {
                     addr: s.address(),
                     size: s.size(),
                     name: format!("{:#}", rustc_demangle::demangle(name)),
-                })
+                };
+                Some((bound, sym))
             })
-            .collect();
+            .partition(|(bound, _)| *bound);
+        let mut syms: Vec<Symbol> = syms.into_iter().map(|(_, s)| s).collect();
         // Prefer sized symbols when several start at the same address.
         syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
         syms.dedup_by_key(|s| s.addr);
-        Symbols { syms }
+        Symbols {
+            syms,
+            bounds: bounds.into_iter().map(|(_, s)| s).collect(),
+        }
     }
 
     /// A table from `(address, size, name)` entries (names used as given).
@@ -108,12 +118,20 @@ impl Symbols {
             .collect();
         syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
         syms.dedup_by_key(|s| s.addr);
-        Symbols { syms }
+        Symbols {
+            syms,
+            bounds: Vec::new(),
+        }
     }
 
-    /// The address of the symbol named `name` (demangled, without hash).
+    /// The address of the symbol named `name` (demangled, without hash), a
+    /// function, label or linker-script bound; `None` if there is none.
     pub fn address_of(&self, name: &str) -> Option<u64> {
-        self.syms.iter().find(|s| s.name == name).map(|s| s.addr)
+        self.syms
+            .iter()
+            .chain(&self.bounds)
+            .find(|s| s.name == name)
+            .map(|s| s.addr)
     }
 
     /// Number of symbols.
@@ -193,6 +211,7 @@ mod tests {
                     name: "label".into(),
                 },
             ],
+            bounds: Vec::new(),
         };
         assert_eq!(syms.describe(0x1004), "0x1004 a+0x4");
         assert_eq!(syms.describe(0x1010), "0x1010");

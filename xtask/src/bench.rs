@@ -50,7 +50,7 @@ use crate::build;
 use crate::cargo;
 use crate::host_fault::{self, HostFault};
 use crate::paths::Paths;
-use parse::{line_starting, median, number_after, number_before, profile_p50};
+use parse::{line_starting, median, number_after, number_before, profile_row, profile_tsc_ghz};
 
 /// What `cargo xtask bench` was asked for.
 pub struct Options {
@@ -307,15 +307,87 @@ const FAULT_KINDS: [(&str, &str); 3] = [
     ("stack", "stack-growth"),
 ];
 
-/// Sample keys of a fault kind: total cycles, kernel p50 cycles.
-fn fault_keys(kind: &str) -> (&'static str, &'static str) {
+/// Sample keys of a fault kind.
+struct FaultKeys {
+    /// Cycles per page touched, timed by the program around its loop.
+    total: &'static str,
+    /// The kernel's time per page touched: the `--profile` table's
+    /// count x mean of the kind, over the pages the program touched.
+    per_page: &'static str,
+    /// The kernel's p50 latency per fault (trap entry to trap return).
+    p50: &'static str,
+    /// Faults of the kind per page touched (a swap-in brings in a run).
+    faults_per_page: &'static str,
+}
+
+fn fault_keys(kind: &str) -> FaultKeys {
+    let k = |total, per_page, p50, faults_per_page| FaultKeys {
+        total,
+        per_page,
+        p50,
+        faults_per_page,
+    };
     match kind {
-        "zero" => ("zero.total", "zero.kernel"),
-        "file" => ("file.total", "file.kernel"),
-        "stack" => ("stack.total", "stack.kernel"),
-        _ => ("swap.total", "swap.kernel"),
+        "zero" => k("zero.total", "zero.page", "zero.kernel", "zero.fpp"),
+        "file" => k("file.total", "file.page", "file.kernel", "file.fpp"),
+        "stack" => k("stack.total", "stack.page", "stack.kernel", "stack.fpp"),
+        "cow" => k("cow.total", "cow.page", "cow.kernel", "cow.fpp"),
+        _ => k("swap.total", "swap.page", "swap.kernel", "swap.fpp"),
     }
 }
+
+/// Records the figures of fault kind `kind` (`profile_kind` in the profile)
+/// from the program's `bench-fault: KIND N faults, C cycles/fault` line
+/// (N: pages touched) and the `--profile` report of the same run.
+fn push_fault(
+    f: &mut Figures,
+    kind: &str,
+    out: &str,
+    profile: &str,
+    profile_kind: &str,
+) -> Result<()> {
+    let keys = fault_keys(kind);
+    let prefix = format!("bench-fault: {kind} ");
+    let pages = figure(out, &prefix, " faults")?;
+    f.push(keys.total, figure(out, &prefix, " cycles/fault")?);
+    let row = profile_row(profile, profile_kind)
+        .with_context(|| format!("no {profile_kind} row in the profile:\n{profile}"))?;
+    let ghz = profile_tsc_ghz(profile)
+        .with_context(|| format!("no TSC rate in the profile:\n{profile}"))?;
+    f.push(keys.p50, row.p50 as f64);
+    if pages > 0.0 {
+        f.push(keys.per_page, row.total_cycles(ghz) / pages);
+        f.push(keys.faults_per_page, row.count as f64 / pages);
+    }
+    Ok(())
+}
+
+/// The rows of one fault kind: the program's cycles per page touched, the
+/// kernel handler's part of them, and the handler's p50 per fault with the
+/// faults per page that relate the two (see [`FAULT_NOTE`]).
+fn fault_rows(title: &str, keys: &FaultKeys, value: impl Fn(&str, &str, usize) -> Row) -> Vec<Row> {
+    vec![
+        value(&format!("{title}, total per page (cycles)"), keys.total, 0),
+        value(
+            "  of which kernel handler, mean per page (cycles)",
+            keys.per_page,
+            0,
+        ),
+        value("  kernel handler per fault, p50 (cycles)", keys.p50, 0),
+        value("  faults per page", keys.faults_per_page, 2),
+    ]
+}
+
+/// How the fault rows relate, printed under the table.
+const FAULT_NOTE: &str = "\
+faults: `total per page` is the program's loop time over the pages it touched;
+  `of which kernel handler` is the --profile table's count x mean latency (trap
+  entry to trap return) over the same pages, so it is at most the total: the
+  rest is trap delivery and return and shadow-page fills (hypervisor time in the
+  PVM mode) and the loop itself; `per fault, p50` is a median per fault, and a
+  swap-in fault brings in a run of pages (`faults per page` < 1), so it can
+  exceed the total per page.
+";
 
 fn faults(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     let pages = plan.fault_pages.to_string();
@@ -323,12 +395,7 @@ fn faults(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
         let args = ["-q", "--profile", "--", "bench-fault", "all", &pages];
         let (_, out, profile) = faultline(paths, plan.mode, &args)?;
         for (kind, profile_kind) in FAULT_KINDS {
-            let (total, kernel) = fault_keys(kind);
-            let prefix = format!("bench-fault: {kind} ");
-            f.push(total, figure(&out, &prefix, " cycles/fault")?);
-            let p50 = profile_p50(&profile, profile_kind)
-                .with_context(|| format!("no {profile_kind} row in the profile:\n{profile}"))?;
-            f.push(kernel, p50 as f64);
+            push_fault(f, kind, &out, &profile, profile_kind)?;
         }
     }
     Ok(())
@@ -348,14 +415,8 @@ fn swap(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
             "swap",
         ];
         let (_, out, profile) = faultline(paths, plan.mode, &args)?;
-        f.push(
-            "swap.total",
-            figure(&out, "bench-fault: swap ", " cycles/fault")?,
-        );
+        push_fault(f, "swap", &out, &profile, "swap-in")?;
         f.push("swap.pps", figure(&out, "bench-fault: swap ", " pages/s")?);
-        let p50 = profile_p50(&profile, "swap-in")
-            .with_context(|| format!("no swap-in row in the profile:\n{profile}"))?;
-        f.push("swap.kernel", p50 as f64);
     }
     Ok(())
 }
@@ -365,13 +426,7 @@ fn cow(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
     for _ in 0..plan.fault_runs {
         let args = ["-q", "--profile", "--", "bench-fault", "cow", &pages];
         let (_, out, profile) = faultline(paths, plan.mode, &args)?;
-        f.push(
-            "cow.total",
-            figure(&out, "bench-fault: cow ", " cycles/fault")?,
-        );
-        let p50 = profile_p50(&profile, "copy-on-write")
-            .with_context(|| format!("no copy-on-write row in the profile:\n{profile}"))?;
-        f.push("cow.kernel", p50 as f64);
+        push_fault(f, "cow", &out, &profile, "copy-on-write")?;
     }
     Ok(())
 }
@@ -628,12 +683,12 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
         ("zero", "zero-fill fault"),
         ("file", "lazy file fault"),
         ("stack", "stack-growth fault"),
-        ("swap", "swap-in (+ swap-out) per page"),
+        ("swap", "swap-in (+ swap-out)"),
     ];
     for (kind, title) in kinds {
-        let (total, kernel) = fault_keys(kind);
-        rows.push(value(&format!("{title}, total (cycles)"), total, 0));
-        rows.push(value("  kernel share, p50 (cycles)", kernel, 0));
+        let keys = fault_keys(kind);
+        let total = keys.total;
+        rows.extend(fault_rows(title, &keys, value));
         if kind == "swap" {
             rows.push(value("  pages per second (in and out)", "swap.pps", 0));
         }
@@ -643,8 +698,7 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
             ratios(b.get(total), host.cycles, b.get(floors::FAULT)),
         ));
     }
-    rows.push(value("copy-on-write fault, total (cycles)", "cow.total", 0));
-    rows.push(value("  kernel share, p50 (cycles)", "cow.kernel", 0));
+    rows.extend(fault_rows("copy-on-write fault", &fault_keys("cow"), value));
     let over_zero = |f: &Figures| {
         let (Some(cow), Some(zero)) = (f.get("cow.total"), f.get("zero.total")) else {
             return "-".to_string();
@@ -694,6 +748,7 @@ fn table(plans: &[Plan; 2], figures: &[Figures], host: &HostFault) -> String {
     for (name, x, y) in rows {
         s += &format!("{name:<60} {x:>16} {y:>16}\n");
     }
+    s += FAULT_NOTE;
     if let (Some(x), Some(y)) = (a.suite, b.suite) {
         s += &format!(
             "native / {} suite time ratio: {:.1}x\n",
@@ -744,5 +799,44 @@ mod tests {
             .expect("the zero-fill ratio row");
         assert!(ratio.trim_end().ends_with('-'), "{ratio}");
         assert!(t.contains("floor: host Linux minor fault (cycles/page)"));
+    }
+
+    #[test]
+    fn swap_in_figures_add_up_per_page() {
+        // A real run: 8192 pages touched, 1029 swap-in faults of ~8 pages.
+        let out = "bench-fault: swap 8192 faults, 131824 cycles/fault (53906 ns), 18550 pages/s\n";
+        let profile = "\
+faultline: fault profile: 5138 faults, 3607 spans (TSC 2.445 GHz)
+  fault kind        count    p50 cyc        µs    p90 cyc        µs    p99 cyc        µs    max cyc        µs   mean µs
+  lazy-anon          4097       2034      0.83      13411      5.48     685607    280.36   22709760   9286.63     33.12
+  swap-in            1029     327293    133.84     552627    225.98   12582912   5145.49   27197572  11121.81    357.45
+  stage share          entry   lock-wait      lookup frame-alloc    eviction        fill         map      return
+";
+        let mut f = Figures::default();
+        push_fault(&mut f, "swap", out, profile, "swap-in").unwrap();
+        let total = f.get("swap.total").unwrap();
+        let kernel = f.get("swap.page").unwrap();
+        assert!(
+            kernel < total,
+            "{kernel} per page in the kernel > {total} in all"
+        );
+        assert!((kernel - 1029.0 * 357_450.0 * 2.445 / 8192.0).abs() < 1.0);
+        assert_eq!(f.get("swap.kernel"), Some(327_293.0));
+        assert!((f.get("swap.fpp").unwrap() - 1029.0 / 8192.0).abs() < 1e-9);
+        assert!(push_fault(&mut f, "swap", out, "no profile", "swap-in").is_err());
+        let plans = [Plan::auto(21, false), Plan::native(21, false)];
+        let host = HostFault {
+            cycles: 1_000.0,
+            ns: 400.0,
+        };
+        let t = table(&plans, &[f, Figures::default()], &host);
+        for row in [
+            "swap-in (+ swap-out), total per page (cycles)",
+            "  of which kernel handler, mean per page (cycles)",
+            "  faults per page",
+        ] {
+            assert!(t.contains(row), "no `{row}` in\n{t}");
+        }
+        assert!(t.contains(FAULT_NOTE));
     }
 }

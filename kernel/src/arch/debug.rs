@@ -27,6 +27,7 @@ pub fn init(debugger: bool) {
 }
 
 core::arch::global_asm!(
+    ".pushsection .text.trap, \"ax\"",
     ".global debug_trap",
     "debug_trap:",
     super::trap::push_gprs!(),
@@ -40,6 +41,7 @@ core::arch::global_asm!(
     "jnz trap_return",
     "2:",
     "jmp trap_saved",
+    ".popsection",
     vector = const tf::VECTOR,
     port = const DEBUG_PORT,
 );

@@ -98,6 +98,7 @@ core::arch::global_asm!(
     "jmp trap_common",
     ".endif",
     ".endm",
+    ".pushsection .text.trap, \"ax\"",
     ".balign 16",
     ".global trap_stubs",
     "trap_stubs:",
@@ -106,5 +107,6 @@ core::arch::global_asm!(
     "TRAP_STUB %vec",
     ".set vec, vec + 1",
     ".endr",
+    ".popsection",
     ".noaltmacro",
 );

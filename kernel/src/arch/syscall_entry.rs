@@ -70,6 +70,7 @@ unsafe extern "C" {
 }
 
 core::arch::global_asm!(
+    ".pushsection .text.trap, \"ax\"",
     ".global syscall_entry",
     "syscall_entry:",
     "cli",
@@ -85,6 +86,11 @@ core::arch::global_asm!(
     "push 0",
     "push {vector}",
     "jmp trap_common",
+    // Up to here rcx holds the user rip and rbp the user rbp (the VMM's
+    // sampler relies on it to name the interrupted code).
+    ".global syscall_entry_end",
+    "syscall_entry_end:",
+    ".popsection",
     per_cpu = sym PER_CPU,
     user_ds = const USER_DS as u64,
     user_cs = const USER_CS as u64,

@@ -227,6 +227,7 @@ macro_rules! pop_gprs {
 }
 
 core::arch::global_asm!(
+    ".pushsection .text.trap, \"ax\"",
     ".global trap_common",
     ".global trap_saved",
     ".global trap_return",
@@ -257,6 +258,10 @@ core::arch::global_asm!(
     "mov [rsp + {r11}], rax",
     pop_gprs!(),
     "mov rsp, [rsp + {rsp_} - {vector}]",
+    // Here every register is the user's (rcx: where it resumes); the
+    // VMM's sampler knows this label.
+    ".global trap_pvm_sysret",
+    "trap_pvm_sysret:",
     "int 0x19",
     // PVM guest mode, back to user otherwise: `int $0x17` takes the iret frame at rsp.
     "6:",
@@ -287,7 +292,13 @@ core::arch::global_asm!(
     "5:",
     pop_gprs!(),
     "mov rsp, [rsp]",
+    // [rsp] = rflags, [rsp + 8] = rip (then [rsp] = rip at the `ret`), every
+    // other register the interrupted code's; the VMM's sampler knows these labels.
+    ".global trap_pvm_popfq",
+    "trap_pvm_popfq:",
     "popfq",
+    ".global trap_pvm_ret",
+    "trap_pvm_ret:",
     "ret",
     // PVM guest mode, back to ring 0 with the trap flag set (a debugger's
     // single step): `popfq; ret` would trap after the `ret`, before the
@@ -305,6 +316,7 @@ core::arch::global_asm!(
     pop_gprs!(),
     "add rsp, 16",
     "iretq",
+    ".popsection",
     pvm_mode = sym super::pvm::PVM_MODE,
     vif = sym super::pvm::VIF_PTR,
     cs = const tf::CS,
