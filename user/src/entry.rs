@@ -1,11 +1,11 @@
 //! Program start-up: `_start`, the argument vector and the program name.
 //!
-//! The kernel enters `_start` with `rsp` at a fake return address 0, `rdi = argc`
-//! and `rsi = argv` (DESIGN.md, "User ABI"). [`entry!`](crate::entry!) defines
-//! `_start` for a program: it clears the frame pointer, aligns the stack to 16
-//! bytes and calls [`start`], which turns `argv` into a `&[&str]` without
-//! allocating, records `argv[0]` as the program name and calls
-//! `exit(main(args))`.
+//! The kernel enters `_start` with `rsp` at a fake return address 0,
+//! `rdi = argc` and `rsi = argv` (docs/DESIGN.md, "User ABI").
+//! [`entry!`](crate::entry!) defines `_start` for a program: it clears the
+//! frame pointer, aligns the stack to 16 bytes and calls [`start`], which
+//! turns `argv` into a `&[&str]` without allocating, records `argv[0]` as the
+//! program name and calls `exit(main(args))`.
 
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};

@@ -1,6 +1,8 @@
-//! Detection of a PVM host (see `reference/pvm-guest.md`): on such hosts KVM
-//! answers a read of MSR 0x4b564d11 with "PVM" (0x4d5650). The probe runs on a
-//! throwaway VM so that nothing is registered on the real one.
+//! Detection of a PVM host, and the registration of the VIF page that puts a
+//! vCPU in the PVM guest mode (docs/DESIGN.md, "The PVM guest interface"): on
+//! such hosts KVM answers a read of MSR 0x4b564d11 with "PVM" (0x4d5650).
+//! [`detect_pvm`] probes a throwaway VM (for `--host-info`); a run probes its
+//! own vCPU ([`detect_pvm_on`]) before it registers anything on it.
 
 use anyhow::{Context, Result, bail};
 use kvm_bindings::{Msrs, kvm_msr_entry};
@@ -70,8 +72,8 @@ mod tests {
         };
         let first = detect_pvm(&kvm).unwrap();
         assert_eq!(detect_pvm(&kvm).unwrap(), first);
-        // The machines this project targets are PVM hosts; the reference notes
-        // document the signature there. Report rather than assume elsewhere.
+        // The machines this project targets are PVM hosts (docs/DESIGN.md,
+        // "The PVM guest interface"). Report rather than assume elsewhere.
         eprintln!("PVM host: {first}");
     }
 }

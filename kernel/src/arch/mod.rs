@@ -3,8 +3,8 @@
 //!
 //! Generic kernel code (scheduler, processes, file system, VM) calls the
 //! functions here and never learns which CPU mode ([`Mode`]) it runs in: the
-//! native x86 mode of VT-x/AMD-V hosts or the PVM guest mode (DESIGN.md, "two
-//! CPU modes").
+//! native x86 mode of VT-x/AMD-V hosts or the PVM guest mode (docs/DESIGN.md,
+//! "The two CPU modes").
 
 pub mod context;
 pub mod cpu;

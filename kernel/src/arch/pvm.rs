@@ -1,6 +1,6 @@
-//! The PVM guest mode's paravirtual interface (reference/pvm-guest.md): the
-//! per-vCPU VIF page (virtual interrupt flag, pending flag, fault address) and
-//! hypercalls (`int $0x1b`, ring 0 only).
+//! The PVM guest mode's paravirtual interface (docs/DESIGN.md, "The PVM
+//! guest interface"): the per-vCPU VIF page (virtual interrupt flag, pending
+//! flag, fault address) and hypercalls (`int $0x1b`, ring 0 only).
 use core::arch::asm;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 

@@ -3,8 +3,9 @@
 //! [`TrapFrame`] on the kernel stack and leaves through `trap_return`.
 //!
 //! [`trap_dispatch`] turns the raw vector into a [`Trap`] (recognising the two
-//! system-call signatures of the emulated native mode, DESIGN.md) and hands it to
-//! the generic handlers in `userprog` and `sched`.
+//! system-call signatures of the emulated native mode: docs/DESIGN.md, "A
+//! system call") and hands it to the generic handlers in `userprog` and
+//! `sched`.
 use super::cpu;
 use abi::layout::gdt::{USER_CS, USER_DS};
 use abi::layout::trap_frame as tf;

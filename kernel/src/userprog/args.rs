@@ -1,9 +1,10 @@
 //! Command-line splitting and the initial user stack of a new program.
 //!
-//! The layout follows DESIGN.md "User ABI" and Pintos argument passing: from
-//! `USER_STACK` down, the argument strings (the last argument highest), zero
-//! padding, `argv[argc] = NULL`, `argv[argc - 1]` .. `argv[0]`, a pointer to
-//! `argv[0]`, `argc`, and a fake return address 0 where `rsp` points.
+//! The layout follows docs/DESIGN.md ("User ABI") and Pintos argument
+//! passing: from `USER_STACK` down, the argument strings (the last argument
+//! highest), zero padding, `argv[argc] = NULL`, `argv[argc - 1]` ..
+//! `argv[0]`, a pointer to `argv[0]`, `argc`, and a fake return address 0
+//! where `rsp` points.
 //!
 //! Pure logic, unit-tested on the host.
 

@@ -13,6 +13,8 @@
 //! counts as one failure, and so does a failed build.
 
 mod doc_commands;
+#[cfg(test)]
+mod doc_links;
 mod filter;
 mod guest;
 mod host_suites;
