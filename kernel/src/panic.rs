@@ -68,9 +68,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     if let Some(loc) = info.location() {
         let _ = writeln!(Serial, "  at {}:{}", loc.file(), loc.line());
     }
-    // SAFETY: only the first panicking context gets here (PANICKING), with
-    // interrupts off on a single CPU.
     let report: *mut PanicReport = &raw mut REPORT;
+    // SAFETY: only the first panicking context gets here (PANICKING), with
+    // interrupts off on a single CPU: this is the only reference to REPORT.
     let report = unsafe { &mut *report };
     report.rip = FAULT_RIP.load(Ordering::Relaxed);
     backtrace(report);
