@@ -118,6 +118,7 @@ impl Profile {
         &self.buf
     }
 
+    /// The buffer's header: format marks and totals.
     pub fn header(&self) -> &Header {
         &self.buf.header
     }
@@ -180,7 +181,9 @@ pub fn zeroed_buf() -> Box<ProfileBuf> {
 /// A decoded ring event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventType {
+    /// A page fault of this kind.
     Fault(FaultKind),
+    /// Timed kernel work of this kind.
     Span(SpanKind),
 }
 
@@ -203,6 +206,7 @@ pub struct RingReader {
 }
 
 impl RingReader {
+    /// A reader of the ring at `placement` that has copied nothing yet.
     pub fn new(placement: Placement) -> RingReader {
         RingReader {
             placement,

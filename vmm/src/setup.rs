@@ -35,9 +35,13 @@ use crate::virtio::block::{BlockDevice, Disk};
 
 /// The KVM objects of a run.
 pub struct Vm {
+    /// The open `/dev/kvm`.
     pub kvm: Kvm,
+    /// The VM.
     pub vm: VmFd,
+    /// Its one vCPU.
     pub vcpu: VcpuFd,
+    /// The CPU mode the kernel was booted in.
     pub mode: CpuMode,
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
