@@ -38,6 +38,7 @@ pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 #[repr(C, align(4096))]
 pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
 
+/// The boot stack itself; `_start` points `rsp` at its top.
 #[unsafe(no_mangle)]
 pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
 

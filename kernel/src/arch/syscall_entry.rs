@@ -31,6 +31,7 @@ pub struct PerCpu {
     pub user_rsp: u64,
 }
 
+/// The one CPU's block; the entry assembly reaches it by name.
 pub static mut PER_CPU: PerCpu = PerCpu {
     kernel_stack: 0,
     user_rsp: 0,

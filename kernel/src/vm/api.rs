@@ -87,6 +87,7 @@ impl AddressSpace {
         })
     }
 
+    /// The space's id in the VM's tables.
     pub fn id(&self) -> SpaceId {
         self.id
     }

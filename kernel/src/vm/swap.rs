@@ -5,6 +5,7 @@
 use super::addr::{PageRef, SwapSlot};
 use alloc::vec::Vec;
 
+/// Which swap slots are taken: a bit per slot.
 #[derive(Debug, Default)]
 pub struct SlotBitmap {
     bits: Vec<u64>,
@@ -15,6 +16,7 @@ pub struct SlotBitmap {
 }
 
 impl SlotBitmap {
+    /// A bitmap of no slots (no swap disk, or before boot).
     pub const fn empty() -> SlotBitmap {
         SlotBitmap {
             bits: Vec::new(),
@@ -24,6 +26,7 @@ impl SlotBitmap {
         }
     }
 
+    /// A bitmap of `total` free slots (boot time).
     pub fn new(total: u32) -> SlotBitmap {
         SlotBitmap {
             bits: alloc::vec![0; (total as usize).div_ceil(64)],
@@ -33,10 +36,12 @@ impl SlotBitmap {
         }
     }
 
+    /// The number of slots.
     pub fn total(&self) -> u32 {
         self.total
     }
 
+    /// The number of slots taken.
     pub fn used(&self) -> u32 {
         self.used
     }
@@ -109,6 +114,7 @@ impl SlotBitmap {
 pub struct SlotShare(SwapSlot);
 
 impl SlotShare {
+    /// The slot this share is of.
     pub fn slot(&self) -> SwapSlot {
         self.0
     }
@@ -129,6 +135,7 @@ pub struct Swap {
 }
 
 impl Swap {
+    /// A table of no slots (before boot).
     pub const fn empty() -> Swap {
         Swap {
             slots: SlotBitmap::empty(),
