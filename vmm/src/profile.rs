@@ -58,9 +58,11 @@ pub fn reserve(mem: &GuestMem, free_start: u64, mem_size: u64) -> Result<(Placem
 unsafe trait Plain: Copy {}
 // SAFETY: abi::profile declares these `repr(C)` with u64/u32/u8 fields only.
 unsafe impl Plain for Event {}
-// SAFETY: as above.
+// SAFETY: abi::profile declares `Current` `repr(C)` with u32 and u8 fields
+// only: every bit pattern is a value.
 unsafe impl Plain for Current {}
-// SAFETY: as above.
+// SAFETY: abi::profile declares `Header` `repr(C)` with u64 and u32 fields
+// only: every bit pattern is a value.
 unsafe impl Plain for Header {}
 
 /// Reads a `T` at guest-physical `addr`.

@@ -222,7 +222,7 @@ fn measure_tsc_khz() -> u64 {
     // SAFETY: rdtsc has no memory effects; every x86-64 CPU has it.
     let c0 = unsafe { _rdtsc() };
     std::thread::sleep(Duration::from_millis(20));
-    // SAFETY: as above.
+    // SAFETY: rdtsc only reads the time-stamp counter, as for `c0`.
     let c1 = unsafe { _rdtsc() };
     let us = t0.elapsed().as_micros().max(1) as u64;
     c1.wrapping_sub(c0) * 1000 / us

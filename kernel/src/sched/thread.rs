@@ -67,7 +67,9 @@ pub struct Thread {
 // SAFETY: the UnsafeCells are touched only by the scheduler with interrupts off
 // (saved_rsp, fpu) on a single CPU.
 unsafe impl Sync for Thread {}
-// SAFETY: as above.
+// SAFETY: a Thread owns nothing tied to the CPU or thread that made it: its
+// UnsafeCells hold plain values (a stack pointer, an FPU image) reached only
+// as said above, and its other fields are atomics, locks and Arcs.
 unsafe impl Send for Thread {}
 
 /// Out of kernel memory for a thread.
@@ -182,7 +184,9 @@ impl Thread {
     /// runs may use it.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn fpu(&self) -> &mut FpuState {
-        // SAFETY: per the function contract.
+        // SAFETY: the caller is the scheduler with interrupts off, or the
+        // thread before it first runs (the contract above); on one CPU no
+        // other reference to the save area exists while this one lives.
         unsafe { &mut *self.fpu.get() }
     }
 
