@@ -28,8 +28,6 @@ pub mod sync;
 pub mod userprog;
 pub mod vm;
 
-use abi::boot::{BOOT_MAGIC, BootInfo};
-
 /// Size of the stack `_start` runs `kmain` on.
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 
@@ -38,6 +36,7 @@ pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 #[repr(C, align(4096))]
 pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
 
+/// The boot stack itself; `_start` points `rsp` at its top.
 #[unsafe(no_mangle)]
 pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
 
@@ -49,16 +48,10 @@ pub fn boot_tsc() -> u64 {
 }
 
 /// Kernel entry, called by `_start` on the boot stack with the guest-physical
-/// address of the [`BootInfo`].
+/// address of the [`abi::boot::BootInfo`].
 pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
     BOOT_TSC.store(arch::rdtsc(), core::sync::atomic::Ordering::Relaxed);
-    // SAFETY: the VMM placed a BootInfo at this guest-physical address; the boot
-    // page tables map all RAM at DIRECT_MAP_BASE. The block is never written by
-    // the kernel, so a shared 'static reference is sound.
-    let boot: &'static BootInfo = unsafe { &*(mm::phys_to_virt(boot_info_pa) as *const BootInfo) };
-    if boot.magic != BOOT_MAGIC {
-        panic!("bad boot-info magic {:#x}", boot.magic);
-    }
+    let boot = mm::boot::info(boot_info_pa);
     let Some(mode) = boot.mode() else {
         panic!("unknown CPU mode {}", boot.cpu_mode);
     };
@@ -76,7 +69,7 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
         refuse_disk(e);
     }
     vm::init();
-    let cmdline = boot_cmdline(boot);
+    let cmdline = mm::boot::cmdline(boot);
     let status = userprog::run_initial(cmdline);
     arch::power_off(status)
 }
@@ -95,12 +88,4 @@ fn refuse_disk(e: fs::MountError) -> ! {
     loop {
         arch::cpu::halt_forever_step();
     }
-}
-
-/// The initial command line from the boot information.
-fn boot_cmdline(boot: &'static BootInfo) -> &'static [u8] {
-    let len = (boot.cmdline_len as usize).min(abi::syscall::CMDLINE_MAX);
-    // SAFETY: the VMM wrote `cmdline_len` bytes at `cmdline_addr` in guest RAM,
-    // which the direct map covers; they are never modified.
-    unsafe { core::slice::from_raw_parts(mm::phys_to_virt(boot.cmdline_addr) as *const u8, len) }
 }

@@ -34,25 +34,7 @@ pub fn set_fault_rip(rip: u64) {
 
 /// Walks the frame-pointer chain from the caller's frame.
 fn backtrace(report: &mut PanicReport) {
-    let mut rbp: u64;
-    // SAFETY: reading rbp has no side effects.
-    unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp) };
-    let mut n = 0;
-    while n < PANIC_FRAMES_MAX && rbp >= abi::layout::DIRECT_MAP_BASE && rbp.is_multiple_of(8) {
-        // SAFETY: the kernel is built with frame pointers; each frame holds the
-        // caller's rbp and the return address. The chain ends at rbp = 0 (set
-        // by `_start` and the thread trampoline) or at a non-kernel address.
-        let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
-        if ret == 0 {
-            break;
-        }
-        report.frames[n] = ret;
-        n += 1;
-        if next <= rbp {
-            break;
-        }
-        rbp = next;
-    }
+    let n = arch::backtrace::return_addresses(&mut report.frames);
     report.n_frames = n as u64;
 }
 
@@ -68,9 +50,9 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     if let Some(loc) = info.location() {
         let _ = writeln!(Serial, "  at {}:{}", loc.file(), loc.line());
     }
-    // SAFETY: only the first panicking context gets here (PANICKING), with
-    // interrupts off on a single CPU.
     let report: *mut PanicReport = &raw mut REPORT;
+    // SAFETY: only the first panicking context gets here (PANICKING), with
+    // interrupts off on a single CPU: this is the only reference to REPORT.
     let report = unsafe { &mut *report };
     report.rip = FAULT_RIP.load(Ordering::Relaxed);
     backtrace(report);

@@ -74,11 +74,14 @@ impl Filter {
 /// One accepted result: the console lines and the VMM's exit status.
 #[derive(Clone, Debug)]
 pub struct Expected {
+    /// The console lines, in order.
     pub lines: Vec<String>,
+    /// The VMM's exit status.
     pub status: i32,
 }
 
 impl Expected {
+    /// The result of `lines` on the console and exit `status`.
     pub fn new<S: AsRef<str>>(lines: &[S], status: i32) -> Expected {
         Expected {
             lines: lines.iter().map(|l| l.as_ref().to_owned()).collect(),

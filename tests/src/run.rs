@@ -22,7 +22,9 @@ const GRACE: Duration = Duration::from_secs(30);
 /// What one VM run produced.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The VMM's standard output: the guest's console.
     pub stdout: String,
+    /// The VMM's standard error: its `faultline:` messages and reports.
     pub stderr: String,
     /// The VMM's exit status, or -1 if it died from a signal.
     pub status: i32,

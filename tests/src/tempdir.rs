@@ -24,6 +24,7 @@ impl TempDir {
         TempDir(path)
     }
 
+    /// The directory's path.
     pub fn path(&self) -> &Path {
         &self.0
     }

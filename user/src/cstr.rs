@@ -11,6 +11,7 @@ pub struct CBuf<const N: usize> {
 }
 
 impl<const N: usize> CBuf<N> {
+    /// The empty string.
     pub const fn new() -> Self {
         CBuf {
             buf: [0; N],

@@ -3,31 +3,41 @@
 //! host tests that check a disk image after the run (`tests/tests/filesys.rs`
 //! includes this file). Contents come from [`crate::vmtest::pattern_byte`].
 
-/// `syn-read`: the shared file, its size and its contents.
+/// `syn-read`: the shared file's name.
 pub const SYN_READ_NAME: &str = "data";
+/// `syn-read`: the file's size in bytes.
 pub const SYN_READ_SIZE: usize = 1024;
+/// `syn-read`: the seed of the file's contents.
 pub const SYN_READ_SEED: u64 = 0x5e4d;
 /// Children that read it at once, one byte per `read`.
 pub const SYN_READ_CHILDREN: usize = 10;
 
-/// `syn-write`: the shared file; child `i` writes chunk `i`, one byte per
-/// `write` at first and the rest in one.
+/// `syn-write`: the shared file's name; child `i` writes chunk `i`, one byte
+/// per `write` at first and the rest in one.
 pub const SYN_WRITE_NAME: &str = "stuff";
+/// `syn-write`: the bytes of each child's chunk.
 pub const SYN_WRITE_CHUNK: usize = 512;
+/// `syn-write`: the children, one chunk each.
 pub const SYN_WRITE_CHILDREN: usize = 10;
+/// `syn-write`: the seed of the file's contents.
 pub const SYN_WRITE_SEED: u64 = 0x5e4e;
 
 /// `cache-persist`: the file a child writes before it exits (the parent then
-/// waits for the VM's timeout), its size and contents.
+/// waits for the VM's timeout).
 pub const PERSIST_CACHE_NAME: &str = "exited.dat";
+/// `cache-persist`: the file's size in bytes.
 pub const PERSIST_CACHE_SIZE: usize = 3 * 4096 + 700;
+/// `cache-persist`: the seed of the file's contents.
 pub const PERSIST_CACHE_SEED: u64 = 0xe417;
 
 /// `cache-evict`: a file larger than the largest block cache (1 MiB), written
 /// in pieces that do not line up with sectors, then read back.
 pub const EVICT_NAME: &str = "big.dat";
+/// `cache-evict`: the file's size in bytes.
 pub const EVICT_SIZE: usize = 1536 * 1024 + 300;
+/// `cache-evict`: the bytes of each `write` and `read`.
 pub const EVICT_PIECE: usize = 1000;
+/// `cache-evict`: the seed of the file's contents.
 pub const EVICT_SEED: u64 = 0xb16;
 
 /// Byte `offset` of `syn-write`'s file once every child has written.

@@ -16,6 +16,7 @@ pub struct LineBuf<const N: usize> {
 }
 
 impl<const N: usize> LineBuf<N> {
+    /// An empty buffer.
     pub const fn new() -> Self {
         LineBuf {
             buf: [0; N],
@@ -30,6 +31,7 @@ impl<const N: usize> LineBuf<N> {
         self.len += n;
     }
 
+    /// The bytes held so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }

@@ -128,6 +128,7 @@ pub struct Cksum {
 }
 
 impl Cksum {
+    /// The sum of no data.
     pub const fn new() -> Cksum {
         Cksum { crc: 0, len: 0 }
     }
@@ -169,10 +170,12 @@ pub fn cksum(data: &[u8]) -> u32 {
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator whose sequence `seed` determines.
     pub const fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
+    /// The next number of the sequence.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix(self.0)

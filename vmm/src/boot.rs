@@ -141,16 +141,25 @@ pub fn write_gdt(mem: &GuestMem) -> Result<()> {
 /// What goes into the `BootInfo` block.
 #[derive(Clone, Debug)]
 pub struct BootParams {
+    /// Bytes of guest RAM.
     pub mem_size: u64,
+    /// First free byte after the kernel image (page-aligned).
     pub free_start: u64,
+    /// Most frames of the user pool (`--user-mem`); 0 for the kernel's default.
     pub user_pool_pages: u64,
+    /// The CPU mode the kernel runs in.
     pub cpu_mode: CpuMode,
+    /// The devices, at most `abi::boot::MAX_DEVICES`.
     pub devices: Vec<DeviceInfo>,
+    /// TSC frequency in kHz.
     pub tsc_khz: u64,
+    /// The initial command line (program and arguments).
     pub cmdline: String,
+    /// Guest-physical address of the kernel half of the boot PML4 pair.
     pub boot_pml4: u64,
-    /// The fault-profile buffer (guest-physical address, bytes), 0/0 when off.
+    /// The fault-profile buffer's guest-physical address, 0 when off.
     pub profile_buf: u64,
+    /// The fault-profile buffer's size in bytes, 0 when off.
     pub profile_len: u64,
     /// A debugger may attach (`--gdb`).
     pub debugger: bool,

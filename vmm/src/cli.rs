@@ -12,8 +12,11 @@ use crate::config::{self, Config, CpuModeChoice, SwapConfig};
 /// `--cpu-mode` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum CpuModeArg {
+    /// The PVM guest mode on a PVM host, else the native mode.
     Auto,
+    /// Ordinary x86 supervisor mode.
     Native,
+    /// The PVM guest mode (only on a PVM host).
     Pvm,
 }
 

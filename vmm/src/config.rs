@@ -42,7 +42,12 @@ pub enum SwapConfig {
     /// A disk of this many bytes held in host memory.
     Memory(u64),
     /// A disk backed by a host file, created or extended to `size` bytes.
-    File { path: PathBuf, size: u64 },
+    File {
+        /// The host file.
+        path: PathBuf,
+        /// The disk's size in bytes.
+        size: u64,
+    },
 }
 
 impl SwapConfig {

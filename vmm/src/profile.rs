@@ -58,9 +58,11 @@ pub fn reserve(mem: &GuestMem, free_start: u64, mem_size: u64) -> Result<(Placem
 unsafe trait Plain: Copy {}
 // SAFETY: abi::profile declares these `repr(C)` with u64/u32/u8 fields only.
 unsafe impl Plain for Event {}
-// SAFETY: as above.
+// SAFETY: abi::profile declares `Current` `repr(C)` with u32 and u8 fields
+// only: every bit pattern is a value.
 unsafe impl Plain for Current {}
-// SAFETY: as above.
+// SAFETY: abi::profile declares `Header` `repr(C)` with u64 and u32 fields
+// only: every bit pattern is a value.
 unsafe impl Plain for Header {}
 
 /// Reads a `T` at guest-physical `addr`.
@@ -118,6 +120,7 @@ impl Profile {
         &self.buf
     }
 
+    /// The buffer's header: format marks and totals.
     pub fn header(&self) -> &Header {
         &self.buf.header
     }
@@ -180,7 +183,9 @@ pub fn zeroed_buf() -> Box<ProfileBuf> {
 /// A decoded ring event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventType {
+    /// A page fault of this kind.
     Fault(FaultKind),
+    /// Timed kernel work of this kind.
     Span(SpanKind),
 }
 
@@ -203,6 +208,7 @@ pub struct RingReader {
 }
 
 impl RingReader {
+    /// A reader of the ring at `placement` that has copied nothing yet.
     pub fn new(placement: Placement) -> RingReader {
         RingReader {
             placement,

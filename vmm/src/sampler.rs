@@ -47,6 +47,7 @@ pub struct Sampler {
     cr3_mask: u64,
     /// `immediate_exit` in the vCPU's `kvm_run` page.
     immediate_exit: Option<*const AtomicU8>,
+    /// The samples taken so far, oldest first.
     pub samples: Vec<Sample>,
     /// Samples whose registers could not be read.
     pub failed: u64,

@@ -35,9 +35,13 @@ use crate::virtio::block::{BlockDevice, Disk};
 
 /// The KVM objects of a run.
 pub struct Vm {
+    /// The open `/dev/kvm`.
     pub kvm: Kvm,
+    /// The VM.
     pub vm: VmFd,
+    /// Its one vCPU.
     pub vcpu: VcpuFd,
+    /// The CPU mode the kernel was booted in.
     pub mode: CpuMode,
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
@@ -218,7 +222,7 @@ fn measure_tsc_khz() -> u64 {
     // SAFETY: rdtsc has no memory effects; every x86-64 CPU has it.
     let c0 = unsafe { _rdtsc() };
     std::thread::sleep(Duration::from_millis(20));
-    // SAFETY: as above.
+    // SAFETY: rdtsc only reads the time-stamp counter, as for `c0`.
     let c1 = unsafe { _rdtsc() };
     let us = t0.elapsed().as_micros().max(1) as u64;
     c1.wrapping_sub(c0) * 1000 / us

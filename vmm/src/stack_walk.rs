@@ -63,7 +63,9 @@ pub enum End {
 /// instruction), and how the walk ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stack {
+    /// The lookup addresses, innermost first.
     pub frames: Vec<u64>,
+    /// How the walk ended (its root, a cut, or a trap stub alone).
     pub end: End,
 }
 

@@ -9,19 +9,33 @@ use std::time::Duration;
 /// Kinds of VM exit the run loop tells apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
+    /// A console write (`out` to `abi::device::CONSOLE_PORT`).
     ConsoleOut,
+    /// A console input request (`out` to `abi::device::CONSOLE_IN_PORT`).
     ConsoleIn,
+    /// An access to the serial port (the kernel's early and panic output).
     Serial,
+    /// The guest ending the VM (`abi::device::EXIT_PORT`).
     ExitPort,
+    /// The kernel's panic report (`abi::device::PANIC_PORT`).
     PanicPort,
+    /// A boot milestone (`abi::device::MARKER_PORT`).
     MarkerPort,
+    /// An `out` to a port no device serves.
     OtherPortOut,
+    /// An `in` from a port no device serves.
     OtherPortIn,
+    /// A read of a virtio-mmio register.
     VirtioMmioRead,
+    /// A write of a virtio-mmio register.
     VirtioMmioWrite,
+    /// An access to an MMIO address no device serves.
     OtherMmio,
+    /// The guest halted (native mode idle).
     Hlt,
+    /// `KVM_RUN` returned early for a signal or a kick.
     Interrupted,
+    /// Any other exit reason.
     Other,
 }
 
@@ -68,6 +82,7 @@ impl ExitKind {
 /// Counters of one block device.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DiskStats {
+    /// The disk's name in the report (`fs`, `swap`).
     pub name: String,
     /// Queue notifications served.
     pub notifies: u64,
@@ -142,6 +157,7 @@ pub struct Stats {
     pub unknown_ports: BTreeMap<u16, u64>,
     /// Accesses to MMIO addresses no device serves, by address (first 16 addresses).
     pub unknown_mmio: BTreeMap<u64, u64>,
+    /// Each block device's counters.
     pub disks: Vec<DiskStats>,
     /// Boot milestones the guest wrote to the marker port, with the time since
     /// the first `KVM_RUN`.

@@ -26,7 +26,9 @@ pub struct Symbols {
 /// Where an address falls: a symbol and the offset into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location<'a> {
+    /// The symbol's (demangled) name.
     pub name: &'a str,
+    /// Bytes from the symbol's start to the address.
     pub offset: u64,
 }
 

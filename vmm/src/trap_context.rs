@@ -74,16 +74,22 @@ impl TrapText {
 /// The vCPU registers a sample needs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Regs {
+    /// The instruction pointer.
     pub rip: u64,
+    /// The stack pointer (where a trap stub's frame is).
     pub rsp: u64,
+    /// The frame pointer.
     pub rbp: u64,
+    /// `rcx`: the interrupted user rip in the syscall entry.
     pub rcx: u64,
 }
 
 /// Where the code a trap interrupted was: its rip and its frame pointer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interrupted {
+    /// Where the interrupted code was.
     pub rip: u64,
+    /// Its frame pointer, where its rbp chain starts.
     pub rbp: u64,
 }
 

@@ -126,7 +126,12 @@ pub enum DebugEvent {
     /// The kernel reported #BP or #DB through the debugger port
     /// (`abi::debug`); the vCPU waits in the `in`, whose answer is
     /// `abi::debug::NOT_MINE` unless [`set_pending_in`] changes it.
-    Kernel { vector: u64, frame: u64 },
+    Kernel {
+        /// The exception: `abi::debug::VECTOR_DEBUG` or `VECTOR_BREAKPOINT`.
+        vector: u64,
+        /// The kernel virtual address of the saved trap frame.
+        frame: u64,
+    },
     /// The kernel's #BP and #DB handlers now report to the debugger.
     Ready,
     /// `KVM_RUN` was interrupted (a kick).
@@ -136,7 +141,9 @@ pub enum DebugEvent {
 /// Why [`Machine::run_until`] returned.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pause {
+    /// The run is over.
     Stop(Stop),
+    /// A debug event; the vCPU may run on.
     Debug(DebugEvent),
 }
 
@@ -166,12 +173,19 @@ pub fn set_pending_in(vcpu: &mut VcpuFd, value: u32) {
 
 /// What the run loop serves.
 pub struct Machine<'a> {
+    /// Guest RAM.
     pub mem: &'a GuestMem,
+    /// The block devices, whose registers MMIO exits reach.
     pub disks: &'a [Disk],
+    /// The console device (program output and input).
     pub console: Console,
+    /// The serial port (the kernel's early boot and panic output).
     pub serial: Serial,
+    /// Where console output goes (stdout, or a capture in tests).
     pub out: Box<dyn Write + Send>,
+    /// The kernel's symbols, read on first use (backtraces, crash reports).
     pub symbols: &'a LazySymbols,
+    /// The run's counters, which every exit updates.
     pub stats: &'a mut Stats,
     /// When the run loop started (set by [`Machine::run`]).
     pub started: Option<Instant>,

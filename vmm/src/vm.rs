@@ -35,6 +35,7 @@ pub struct Outcome {
     pub stop: Stop,
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
+    /// Counts of the run's exits, faults and device work.
     pub stats: Stats,
     /// The fault profile, when profiling was asked for and the kernel recorded.
     pub profile: Option<Profile>,

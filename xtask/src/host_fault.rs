@@ -76,7 +76,7 @@ fn one_run(pages: usize) -> Result<HostFault> {
         // SAFETY: page `i` lies inside the writable mapping of `pages` pages.
         unsafe { map.base.add(i * PAGE).write_volatile(i as u8 | 1) };
     }
-    // SAFETY: as above.
+    // SAFETY: `rdtsc` only reads the time-stamp counter, as for `tsc`.
     let cycles = unsafe { core::arch::x86_64::_rdtsc() } - tsc;
     let ns = start.elapsed().as_nanos();
     Ok(HostFault {

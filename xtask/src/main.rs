@@ -9,8 +9,8 @@
 //!   the guest packages;
 //! - `bench [--runs N] [--quick] [--no-suite]` builds, then prints the
 //!   benchmark table (docs/PERFORMANCE.md);
-//! - `test [--cpu-mode auto|native|pvm|both] [-j N] [FILTER]` builds, then
-//!   runs the host unit tests, the guest test suite (by default twice: in the
+//! - `test [--cpu-mode auto|native|pvm|both] [-j N] [--no-lint] [FILTER]`
+//!   runs the lint as one test, builds, then runs the host unit tests, the guest test suite (by default twice: in the
 //!   mode `auto` picks, and in the native mode) and the docs' commands.
 //!
 //! Every output lands under the workspace's `target/` directory (or under
@@ -71,7 +71,8 @@ enum Command {
         args: Vec<std::ffi::OsString>,
     },
     /// Check formatting and run clippy (warnings denied) over the host
-    /// workspace and the guest packages `kernel/` and `user/`.
+    /// workspace and the guest packages `kernel/`, `user/` and
+    /// `vmm/floor-guest/`.
     Lint,
     /// Build, then measure boot, system calls, faults, fork/exit, the floors
     /// and the suite in both CPU modes, and print one table (docs/PERFORMANCE.md).
@@ -87,7 +88,8 @@ enum Command {
         #[arg(long)]
         no_suite: bool,
     },
-    /// Build, then run the host unit tests, the guest test suite and the
+    /// Run the lint (as `cargo xtask lint`, counted as one test, `lint`),
+    /// build, then run the host unit tests, the guest test suite and the
     /// docs' commands; the last line is `xtask test: N passed, M failed, K skipped`.
     Test {
         /// CPU modes to run the guest suite in: `both` (default) runs it with
@@ -97,9 +99,13 @@ enum Command {
         /// Tests run at once [default: one per CPU].
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
+        /// Leave out the lint (`cargo fmt --check` and clippy) for a quick
+        /// loop; a full run, and CI, include it.
+        #[arg(long)]
+        no_lint: bool,
         /// Run only the tests whose name contains FILTER, a `-` matching a `_`
         /// (`args-single`, `args_single` and `vm::page_linear` each select
-        /// their test); an error when nothing matches.
+        /// their test; `lint` the lint); an error when nothing matches.
         filter: Option<String>,
     },
 }
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         Command::Test {
             cpu_mode,
             jobs,
+            no_lint,
             filter,
         } => test::run(
             &paths,
@@ -143,6 +150,7 @@ fn main() -> ExitCode {
                 modes: cpu_mode.modes(),
                 filter,
                 jobs,
+                lint: !no_lint,
             },
         ),
     };
@@ -198,5 +206,17 @@ mod tests {
             panic!("not the test subcommand");
         };
         assert_eq!(jobs, Some(3));
+        let Command::Test { no_lint, .. } = parse(&["test"]).unwrap().command else {
+            panic!("not the test subcommand");
+        };
+        assert!(!no_lint, "the lint is part of a plain `cargo xtask test`");
+        let Command::Test {
+            no_lint, filter, ..
+        } = parse(&["test", "--no-lint", "args"]).unwrap().command
+        else {
+            panic!("not the test subcommand");
+        };
+        assert!(no_lint);
+        assert_eq!(filter.as_deref(), Some("args"));
     }
 }

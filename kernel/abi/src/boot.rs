@@ -23,6 +23,7 @@ pub enum CpuMode {
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceKind {
+    /// An unused slot of [`BootInfo::devices`].
     None = 0,
     /// virtio-mmio block device holding the file system.
     FsDisk = 1,
@@ -34,6 +35,7 @@ pub enum DeviceKind {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceInfo {
+    /// What the device is.
     pub kind: DeviceKind,
     /// GSI the device's irqfd raises. The VMM's split irqchip has no in-kernel
     /// IOAPIC, so no interrupt reaches the guest: the kernel polls its queues.
@@ -43,6 +45,7 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
+    /// An unused slot.
     pub const NONE: DeviceInfo = DeviceInfo {
         kind: DeviceKind::None,
         irq: 0,
@@ -69,18 +72,21 @@ pub struct BootInfo {
     pub cpu_mode: u32,
     /// Number of valid entries in `devices`.
     pub n_devices: u32,
+    /// The devices, the first `n_devices` valid, the rest [`DeviceInfo::NONE`].
     pub devices: [DeviceInfo; MAX_DEVICES],
     /// TSC frequency in kHz.
     pub tsc_khz: u64,
-    /// The initial command line (NUL-terminated) and its length without the NUL.
+    /// The initial command line (NUL-terminated).
     pub cmdline_addr: u64,
+    /// The command line's length in bytes, without the NUL.
     pub cmdline_len: u64,
     /// The VIF page (PVM guest mode only, else 0).
     pub vif_page: u64,
     /// Kernel half of the boot PML4 pair (the user half follows it).
     pub boot_pml4: u64,
-    /// Fault-profile buffer (0 when profiling is off) and its size in bytes.
+    /// Fault-profile buffer (0 when profiling is off).
     pub profile_buf: u64,
+    /// The profile buffer's size in bytes (0 when profiling is off).
     pub profile_len: u64,
     /// Nonzero when a debugger may attach (`--gdb`): the kernel's #BP and #DB
     /// handlers then report to [`crate::debug::DEBUG_PORT`].

@@ -33,6 +33,8 @@ pub const NOT_MINE: u32 = 0;
 /// The debugger's answer: its event; return to the (possibly changed) frame.
 pub const HANDLED: u32 = 1;
 
-/// The exceptions that reach the debugger.
+/// The exceptions that reach the debugger: #DB (single step, hardware
+/// breakpoints).
 pub const VECTOR_DEBUG: u64 = 1;
+/// The exceptions that reach the debugger: #BP (`int3`, software breakpoints).
 pub const VECTOR_BREAKPOINT: u64 = 3;

@@ -33,8 +33,12 @@ pub const KIND_PANIC: u32 = 2;
 /// reports it as [`STATUS_VMM_ERROR`], like a bad image it refuses itself.
 pub const KIND_BAD_DISK: u32 = 3;
 
+/// `faultline`'s status after a kernel panic or a triple fault.
 pub const STATUS_PANIC: u8 = 250;
+/// `faultline`'s status when `--timeout` expired or the debugger killed the VM.
 pub const STATUS_TIMEOUT: u8 = 251;
+/// `faultline`'s status when the VMM refused to run or failed (its stderr
+/// says why, after `faultline: error:`).
 pub const STATUS_VMM_ERROR: u8 = 252;
 /// What a program status in the reserved range is reported as.
 pub const STATUS_CLAMPED: u8 = 249;

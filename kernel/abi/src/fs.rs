@@ -29,6 +29,7 @@ pub const DIRENT_IN_USE: u32 = 1;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SuperBlock {
+    /// [`FS_MAGIC`]: marks a faultline file system of this format version.
     pub magic: u64,
     /// Sectors on the disk.
     pub total_sectors: u64,
@@ -52,6 +53,7 @@ pub struct DirEntry {
     pub size: u32,
     /// [`DIRENT_IN_USE`] and nothing else.
     pub flags: u32,
+    /// Zero; a checked image refuses anything else.
     pub reserved: u32,
 }
 
@@ -67,7 +69,9 @@ pub const DIRENTS_PER_SECTOR: usize = SECTOR / DIRENT_SIZE;
 /// Why a file name is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameError {
+    /// The name has no bytes.
     Empty,
+    /// The name is longer than [`crate::syscall::NAME_MAX`] bytes.
     TooLong,
     /// Contains a NUL, '/' or a space.
     BadChar,
@@ -147,6 +151,7 @@ impl DirEntry {
         }
     }
 
+    /// Whether the entry names a file (else it is a free slot).
     pub fn in_use(&self) -> bool {
         self.flags & DIRENT_IN_USE != 0
     }
@@ -161,6 +166,7 @@ impl DirEntry {
         &self.name[..len]
     }
 
+    /// The entry as it is stored on disk (little-endian fields).
     pub fn to_bytes(&self) -> [u8; DIRENT_SIZE] {
         let mut b = [0u8; DIRENT_SIZE];
         b[..16].copy_from_slice(&self.name);
@@ -171,6 +177,10 @@ impl DirEntry {
         b
     }
 
+    /// Reads an entry from its on-disk bytes, the first [`DIRENT_SIZE`] of
+    /// `b`; any bytes form an entry (checking it is
+    /// [`crate::fs::check`]'s job). Panics if `b` is shorter than
+    /// [`DIRENT_SIZE`]: callers pass one entry's slot of a sector.
     pub fn from_bytes(b: &[u8]) -> DirEntry {
         let w = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
         let mut name = [0u8; 16];

@@ -46,11 +46,19 @@ pub mod phys {
 /// GDT selectors (the Linux layout, required by the PVM guest mode and used in
 /// both modes).
 pub mod gdt {
+    /// The kernel's 64-bit code segment.
     pub const KERNEL_CS: u16 = 0x10;
+    /// The kernel's data segment.
     pub const KERNEL_DS: u16 = 0x18;
+    /// The 32-bit user code segment (no 32-bit code runs; it is the base
+    /// `STAR` names, from which `sysret` takes [`USER_DS`] at +8 and
+    /// [`USER_CS`] at +16).
     pub const USER_CS32: u16 = 0x23;
+    /// The user data and stack segment (RPL 3).
     pub const USER_DS: u16 = 0x2b;
+    /// The 64-bit user code segment (RPL 3).
     pub const USER_CS: u16 = 0x33;
+    /// The task-state segment (a 16-byte system descriptor).
     pub const TSS: u16 = 0x40;
 }
 
@@ -58,10 +66,15 @@ pub mod gdt {
 /// address spaces) and the VMM (which builds the boot tables and walks the
 /// guest's tables to sample its stacks).
 pub mod pte {
+    /// The entry maps something; without it the rest is free for software.
     pub const PRESENT: u64 = 1 << 0;
+    /// Writes are allowed.
     pub const WRITABLE: u64 = 1 << 1;
+    /// User mode (ring 3) may access the page.
     pub const USER: u64 = 1 << 2;
+    /// Set by the CPU when the page is read or written.
     pub const ACCESSED: u64 = 1 << 5;
+    /// Set by the CPU when the page is written (leaf entries only).
     pub const DIRTY: u64 = 1 << 6;
     /// A 2 MiB (level 2) or 1 GiB (level 3) page.
     pub const HUGE: u64 = 1 << 7;
@@ -76,13 +89,22 @@ pub mod pte {
 /// The kernel's trap assembly uses them, and the VMM follows frame-pointer
 /// chains across trap frames when it samples the guest's stacks.
 pub mod trap_frame {
+    /// The saved r11 (the user RFLAGS after a `syscall`).
     pub const R11: u64 = 4 * 8;
+    /// The saved rbp: the interrupted code's frame pointer.
     pub const RBP: u64 = 8 * 8;
+    /// The saved rcx (the user return address after a `syscall`).
     pub const RCX: u64 = 12 * 8;
+    /// The trap's vector number.
     pub const VECTOR: u64 = 15 * 8;
+    /// The interrupted instruction's address (iret frame).
     pub const RIP: u64 = 17 * 8;
+    /// The interrupted code's code segment (iret frame); its low two bits are
+    /// the privilege level it ran at.
     pub const CS: u64 = 18 * 8;
+    /// The interrupted code's RFLAGS (iret frame).
     pub const RFLAGS: u64 = 19 * 8;
+    /// The interrupted code's stack pointer (iret frame).
     pub const RSP: u64 = 20 * 8;
     /// Size of the whole frame.
     pub const SIZE: u64 = 22 * 8;

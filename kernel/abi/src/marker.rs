@@ -30,8 +30,11 @@ pub const DESC_SIZE: usize = 16;
 #[repr(C, align(4))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KernelNote {
+    /// The ELF note header's name size: [`NOTE_NAME`]'s bytes and its NUL.
     pub namesz: u32,
+    /// The ELF note header's descriptor size: [`DESC_SIZE`].
     pub descsz: u32,
+    /// The ELF note header's type: [`NOTE_TYPE`].
     pub note_type: u32,
     /// [`NOTE_NAME`], NUL-terminated and padded to a multiple of 4.
     pub name: [u8; 12],
@@ -39,6 +42,7 @@ pub struct KernelNote {
     pub magic: [u8; 8],
     /// [`ABI_VERSION`] of the kernel, little-endian.
     pub abi_version: u32,
+    /// Zero; pads the descriptor to [`DESC_SIZE`].
     pub reserved: u32,
 }
 
@@ -59,7 +63,10 @@ pub enum MarkError {
     /// Shorter than [`DESC_SIZE`] or without [`KERNEL_MAGIC`].
     BadDescriptor,
     /// A faultline kernel of another contract version.
-    Version { found: u32 },
+    Version {
+        /// The contract version the kernel was built with.
+        found: u32,
+    },
 }
 
 impl core::fmt::Display for MarkError {

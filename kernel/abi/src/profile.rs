@@ -269,8 +269,11 @@ pub struct Current {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Latency {
+    /// How many were timed.
     pub count: u64,
+    /// Their latencies' sum, in TSC cycles.
     pub total_cycles: u64,
+    /// The largest latency, in TSC cycles.
     pub max_cycles: u64,
     /// Counts by [`bucket`] of the latency in cycles.
     pub hist: [u64; HIST_BUCKETS],
@@ -348,6 +351,7 @@ pub struct KindStats {
 }
 
 impl KindStats {
+    /// Nothing recorded yet.
     pub const ZERO: KindStats = KindStats {
         latency: Latency::ZERO,
         stage_cycles: [0; N_STAGES],
@@ -360,6 +364,7 @@ impl KindStats {
 pub struct ProcStats {
     /// Process id; 0 marks a free slot.
     pub pid: u32,
+    /// Zero; aligns `name` and the counters after it.
     pub _pad: u32,
     /// The executable's file name (NUL-padded).
     pub name: [u8; NAME_LEN],
@@ -385,11 +390,13 @@ pub struct Event {
     pub va: u64,
     /// Cycles of each [`Stage`] (faults only; they add up to `end - start`).
     pub stages: [u64; N_STAGES],
+    /// The process the event happened in (0 = a kernel thread).
     pub pid: u32,
     /// [`EventKind`].
     pub kind: u32,
     /// [`FaultKind`] or [`SpanKind`], by `kind`.
     pub sub: u32,
+    /// Zero; pads the entry to a multiple of 8 bytes.
     pub _pad: u32,
 }
 
@@ -397,11 +404,17 @@ pub struct Event {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ProfileBuf {
+    /// Format marks and the totals the VMM checks first.
     pub header: Header,
+    /// The process running now (the VMM's sampler attributes samples to it).
     pub current: Current,
+    /// Faults by [`FaultKind`].
     pub kinds: [KindStats; N_KINDS],
+    /// Timed kernel work other than faults, by [`SpanKind`].
     pub span_kinds: [Latency; N_SPAN_KINDS],
+    /// Per-process fault counts, a slot per recent process.
     pub procs: [ProcStats; MAX_PROCS],
+    /// The most recent events, oldest overwritten first.
     pub ring: [Event; RING_LEN],
 }
 

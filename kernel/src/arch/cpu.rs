@@ -276,8 +276,10 @@ pub fn init_fpu() {
 impl FpuState {
     /// The state of a freshly initialized FPU.
     pub fn initial() -> FpuState {
-        // SAFETY: FPU_INIT is written once in init_fpu before any thread is created.
         let init: *const FpuState = &raw const FPU_INIT;
+        // SAFETY: FPU_INIT is written once, by init_fpu at boot before any
+        // thread is created, and only read afterwards: no write can overlap
+        // this read.
         unsafe { (*init).clone() }
     }
 

@@ -11,10 +11,15 @@ use core::sync::atomic::{AtomicU64, Ordering};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
 pub enum Op {
+    /// A load of CR3 (an address-space switch).
     SetCr3 = 0,
+    /// A flush of the whole TLB.
     FlushAll = 1,
+    /// A flush of one page's TLB entry.
     FlushPage = 2,
+    /// An MSR write.
     WriteMsr = 3,
+    /// A halt until the next interrupt.
     Halt = 4,
 }
 

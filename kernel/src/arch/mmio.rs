@@ -3,8 +3,7 @@
 //! Device register windows (the virtio-mmio windows of the VMM) are reached
 //! through the direct map: [`read32`]/[`write32`] take a guest-physical
 //! address, translate it with [`crate::mm::phys_to_virt`] and do one volatile
-//! 32-bit access, which the VMM sees as one MMIO exit (or one ioeventfd
-//! signal). The fences order the kernel's accesses to memory shared with a
+//! 32-bit access, which the VMM sees as one MMIO exit. The fences order the kernel's accesses to memory shared with a
 //! device (virtqueue rings) against each other and against these registers.
 
 use core::sync::atomic::{Ordering, fence};

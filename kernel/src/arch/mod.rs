@@ -6,6 +6,7 @@
 //! native x86 mode of VT-x/AMD-V hosts or the PVM guest mode (docs/DESIGN.md,
 //! "The two CPU modes").
 
+pub mod backtrace;
 pub mod context;
 pub mod cpu;
 pub mod debug;

@@ -31,9 +31,13 @@ pub struct OutOfMemory;
 /// What a user virtual page maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mapping {
+    /// The physical address of the frame.
     pub pa: u64,
+    /// Whether user writes are allowed.
     pub writable: bool,
+    /// The CPU's accessed bit: the page was read or written since it was cleared.
     pub accessed: bool,
+    /// The CPU's dirty bit: the page was written since it was cleared.
     pub dirty: bool,
 }
 

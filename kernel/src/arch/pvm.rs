@@ -4,13 +4,19 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-/// Hypercall numbers.
+/// Hypercall: load CR3 (the kernel and user page-table roots).
 pub const HC_SET_CR3: u64 = 0x1001;
+/// Hypercall: write an MSR.
 pub const HC_WRMSR: u64 = 0x1003;
+/// Hypercall: load the GDT.
 pub const HC_LOAD_GDT: u64 = 0x1004;
+/// Hypercall: load the IDT.
 pub const HC_LOAD_IDT: u64 = 0x1005;
+/// Hypercall: flush the whole TLB.
 pub const HC_FLUSH_ALL: u64 = 0x1007;
+/// Hypercall: flush one page's TLB entry.
 pub const HC_FLUSH_PAGE: u64 = 0x1008;
+/// Hypercall: halt until an event is pending.
 pub const HC_HALT: u64 = 0x1009;
 
 /// Direct-map address of the VIF page (0 until `init`; read by the trap-return assembly).

@@ -31,6 +31,7 @@ pub struct PerCpu {
     pub user_rsp: u64,
 }
 
+/// The one CPU's block; the entry assembly reaches it by name.
 pub static mut PER_CPU: PerCpu = PerCpu {
     kernel_stack: 0,
     user_rsp: 0,
@@ -58,9 +59,10 @@ pub fn init() {
 
 /// Records the kernel stack the next `syscall` switches to.
 pub fn set_kernel_stack(top: u64) {
-    // SAFETY: single CPU; written during a context switch with interrupts off,
-    // read only by the syscall entry of the thread that owns the stack.
     let per_cpu: *mut PerCpu = &raw mut PER_CPU;
+    // SAFETY: single CPU; written during a context switch with interrupts off,
+    // read only by the syscall entry of the thread that owns the stack, so no
+    // other access overlaps this write.
     unsafe { (*per_cpu).kernel_stack = top };
 }
 

@@ -10,9 +10,13 @@ use super::cpu;
 use abi::layout::gdt::{USER_CS, USER_DS};
 use abi::layout::trap_frame as tf;
 
-/// Registers saved on entry, in stack order (lowest address first).
+/// Registers saved on entry, in stack order (lowest address first): the
+/// general-purpose registers (each field holds the register it is named
+/// after), the vector and error code, then the CPU's iret frame (`rip`, `cs`,
+/// `rflags`, `rsp`, `ss`). `abi::layout::trap_frame` gives the offsets.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
+#[allow(missing_docs, reason = "each field is the register it is named after")]
 pub struct TrapFrame {
     pub r15: u64,
     pub r14: u64,
@@ -97,11 +101,15 @@ pub enum Trap {
     GetPhysAddr,
     /// A page fault at `addr`.
     PageFault {
+        /// The faulting address (CR2, or the VIF page's copy in PVM mode).
         addr: u64,
+        /// The access was a write.
         write: bool,
         /// An instruction fetch (the page was not executable, or not there).
         fetch: bool,
+        /// The page was present: a protection fault, not a missing page.
         present: bool,
+        /// The access came from user mode.
         user: bool,
         /// TSC at trap entry (for the fault profile).
         entry_tsc: u64,
@@ -109,7 +117,10 @@ pub enum Trap {
     /// The LAPIC timer.
     Timer,
     /// Any other exception.
-    Exception { vector: u64 },
+    Exception {
+        /// The exception's vector number.
+        vector: u64,
+    },
     /// A spurious or unexpected interrupt.
     Spurious,
 }

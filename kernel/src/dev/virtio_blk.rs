@@ -7,9 +7,10 @@
 //! descriptor), so one request can carry several separate buffers; transfers
 //! too large for one chain are split into several requests.
 //!
-//! The notify is served on a VMM thread (ioeventfd), so completion is
-//! asynchronous: the driver polls the used ring, yielding the CPU between
-//! polls. Requests are serialized by a sleeping [`Mutex`] around the queue.
+//! The VMM normally serves the request at the notify exit, but completion is
+//! not promised then: the driver polls the used ring, yielding the CPU
+//! between polls, and asks for no interrupts. Requests are serialized by a
+//! sleeping [`Mutex`] around the queue.
 //!
 //! A request never allocates: the header and status live in the queue
 //! page's spare bytes (one request runs at a time) and the chain is built in

@@ -41,6 +41,7 @@ pub struct InodeTable {
 }
 
 impl InodeTable {
+    /// A table with no open inode.
     pub const fn new() -> InodeTable {
         InodeTable { slots: Vec::new() }
     }
@@ -64,10 +65,12 @@ impl InodeTable {
         Ok(self.slots.len() - 1)
     }
 
+    /// The open inode `id`, or `None` if that slot is free.
     pub fn get(&self, id: InodeId) -> Option<&OpenInode> {
         self.slots.get(id)?.as_ref()
     }
 
+    /// The open inode `id` to change, or `None` if that slot is free.
     pub fn get_mut(&mut self, id: InodeId) -> Option<&mut OpenInode> {
         self.slots.get_mut(id)?.as_mut()
     }

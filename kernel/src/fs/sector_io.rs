@@ -61,6 +61,7 @@ pub struct MemDisk(pub std::sync::Mutex<Vec<u8>>);
 
 #[cfg(test)]
 impl MemDisk {
+    /// A zeroed disk of `sectors` sectors.
     pub fn new(sectors: u64) -> MemDisk {
         MemDisk(std::sync::Mutex::new(vec![0; sectors as usize * 512]))
     }
@@ -94,14 +95,19 @@ impl SectorIo for MemDisk {
 /// A [`MemDisk`] that counts requests and fails them while `failing` is set.
 #[cfg(test)]
 pub struct CountingDisk {
+    /// The disk's bytes.
     pub mem: MemDisk,
+    /// Read requests so far.
     pub reads: std::cell::Cell<u64>,
+    /// Write requests so far.
     pub writes: std::cell::Cell<u64>,
+    /// While set, every request fails with `FsError::Io`.
     pub failing: std::cell::Cell<bool>,
 }
 
 #[cfg(test)]
 impl CountingDisk {
+    /// A zeroed disk of `sectors` sectors that has served no request.
     pub fn new(sectors: u64) -> CountingDisk {
         CountingDisk {
             mem: MemDisk::new(sectors),
@@ -111,6 +117,8 @@ impl CountingDisk {
         }
     }
 
+    /// The bytes of sector `s` as stored (not counted as a read). Panics
+    /// if `s` is past the end (a test's own mistake).
     pub fn sector(&self, s: u64) -> Vec<u8> {
         let mut buf = vec![0; abi::fs::SECTOR];
         self.mem.read_sectors(s, &mut buf).unwrap();

@@ -1,7 +1,8 @@
 //! Physical memory: the kernel and user frame pools ([`palloc`]), the kernel
 //! heap ([`heap`]), fallible allocation for what user programs can make the
-//! kernel allocate ([`fallible`]), and the translations between
-//! guest-physical addresses and the kernel's virtual addresses.
+//! kernel allocate ([`fallible`]), the boot information the VMM leaves in
+//! RAM ([`boot`]), and the translations between guest-physical addresses and
+//! the kernel's virtual addresses.
 //!
 //! Kernel memory is one pool: the heap grows from it and gives back to it,
 //! page tables and kernel stacks come from it. A part of it, the reserve
@@ -11,6 +12,7 @@
 //! [`alloc_charged_pages`]) fail before they would take it, and that failure
 //! becomes the system call's error (`fork` -1, `open` -1, `mmap` NULL, ...)
 //! or kills the process that faulted.
+pub mod boot;
 pub mod fallible;
 pub mod frames;
 pub mod heap;

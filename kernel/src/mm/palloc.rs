@@ -228,11 +228,12 @@ pub fn init(boot: &BootInfo) {
     }
     let kernel = (free - user).min(WORDS / 2 * 64);
     let user = user.min(WORDS / 2 * 64);
-    // SAFETY: init runs once at boot, before any allocation; afterwards the
-    // bitmaps are reached only through the pool locks.
     let (kbits, ubits): (*mut [u64; WORDS / 2], *mut [u64; WORDS / 2]) =
         (&raw mut KERNEL_BITS, &raw mut USER_BITS);
     let uzero: *mut [u64; WORDS / 2] = &raw mut USER_ZERO;
+    // SAFETY: init runs once at boot, before any allocation; afterwards the
+    // bitmaps are reached only through the pool locks, so these three
+    // references are the only ones while they live.
     let (kbits, ubits, uzero) = unsafe { (&mut *kbits, &mut *ubits, &mut *uzero) };
     // Every user frame is fresh guest memory: zero.
     let zero_words = user.div_ceil(64);

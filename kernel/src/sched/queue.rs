@@ -27,6 +27,7 @@ impl Default for ThreadQueue {
 }
 
 impl ThreadQueue {
+    /// An empty queue.
     pub const fn new() -> ThreadQueue {
         ThreadQueue {
             head: None,
@@ -40,6 +41,7 @@ impl ThreadQueue {
         self.len
     }
 
+    /// Whether no thread is queued.
     pub fn is_empty(&self) -> bool {
         self.head.is_none()
     }

@@ -9,7 +9,9 @@ use alloc::sync::Arc;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
+/// A thread's id, unique for the kernel's lifetime (never reused).
 pub type Tid = u64;
+/// A shared handle to a thread (the scheduler's queues, the process, waiters).
 pub type ThreadRef = Arc<Thread>;
 
 /// Pages of each kernel stack.
@@ -21,17 +23,26 @@ const STACK_CANARY: u64 = 0x5354_4143_4b5f_454e;
 
 static NEXT_TID: AtomicU64 = AtomicU64::new(1);
 
+/// Where a thread is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ThreadState {
+    /// On the CPU.
     Running = 0,
+    /// In the ready queue, waiting for the CPU.
     Ready = 1,
+    /// Waiting for an event (a semaphore, a sleep, I/O).
     Blocked = 2,
+    /// Exited; its stack is freed once the scheduler has switched away.
     Dying = 3,
 }
 
+/// A kernel thread: its saved context, kernel stack and FPU state, and the
+/// user process it runs, if any.
 pub struct Thread {
+    /// The thread's id.
     pub tid: Tid,
+    /// Its name (NUL-padded), for panics and the profile.
     pub name: [u8; 16],
     state: AtomicU8,
     saved_rsp: UnsafeCell<u64>,
@@ -56,7 +67,9 @@ pub struct Thread {
 // SAFETY: the UnsafeCells are touched only by the scheduler with interrupts off
 // (saved_rsp, fpu) on a single CPU.
 unsafe impl Sync for Thread {}
-// SAFETY: as above.
+// SAFETY: a Thread owns nothing tied to the CPU or thread that made it: its
+// UnsafeCells hold plain values (a stack pointer, an FPU image) reached only
+// as said above, and its other fields are atomics, locks and Arcs.
 unsafe impl Send for Thread {}
 
 /// Out of kernel memory for a thread.
@@ -118,6 +131,7 @@ impl Thread {
         thread.map_err(|_| OutOfMemory)
     }
 
+    /// The thread's state now.
     pub fn state(&self) -> ThreadState {
         match self.state.load(Ordering::Relaxed) {
             0 => ThreadState::Running,
@@ -140,6 +154,8 @@ impl Thread {
         self.saved_rsp.get()
     }
 
+    /// The address just above the thread's kernel stack (where traps from
+    /// user mode land).
     pub fn kernel_stack_top(&self) -> u64 {
         self.stack_top
     }
@@ -168,10 +184,13 @@ impl Thread {
     /// runs may use it.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn fpu(&self) -> &mut FpuState {
-        // SAFETY: per the function contract.
+        // SAFETY: the caller is the scheduler with interrupts off, or the
+        // thread before it first runs (the contract above); on one CPU no
+        // other reference to the save area exists while this one lives.
         unsafe { &mut *self.fpu.get() }
     }
 
+    /// The address-space token the thread runs in (0: the kernel's only).
     pub fn page_root(&self) -> u64 {
         self.page_root.load(Ordering::Relaxed)
     }

@@ -4,6 +4,8 @@ use super::{MutexGuard, SpinLock};
 use crate::arch;
 use crate::sched::{self, ThreadQueue};
 
+/// A condition variable: threads wait on it with a [`MutexGuard`] and are
+/// woken by [`Condvar::signal`] or [`Condvar::broadcast`].
 pub struct Condvar {
     waiters: SpinLock<ThreadQueue>,
 }
@@ -15,6 +17,7 @@ impl Default for Condvar {
 }
 
 impl Condvar {
+    /// A condition variable no thread waits on.
     pub const fn new() -> Condvar {
         Condvar {
             waiters: SpinLock::new(ThreadQueue::new()),

@@ -4,6 +4,7 @@ use super::Semaphore;
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 
+/// A sleeping lock around a `T`: [`Mutex::lock`] sleeps until it is free.
 pub struct Mutex<T> {
     sema: Semaphore,
     data: UnsafeCell<T>,
@@ -14,11 +15,13 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 // SAFETY: moving the mutex moves the data.
 unsafe impl<T: Send> Send for Mutex<T> {}
 
+/// A held [`Mutex`]: gives access to the data; dropping it releases the lock.
 pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
 }
 
 impl<T> Mutex<T> {
+    /// An unlocked mutex around `value`.
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
             sema: Semaphore::new(1),

@@ -8,6 +8,7 @@
 use super::SpinLock;
 use crate::sched::{self, ThreadQueue};
 
+/// A counting semaphore with FIFO hand-off to its waiters.
 pub struct Semaphore {
     inner: SpinLock<Inner>,
 }
@@ -18,6 +19,7 @@ struct Inner {
 }
 
 impl Semaphore {
+    /// A semaphore whose count starts at `value`.
     pub const fn new(value: usize) -> Semaphore {
         Semaphore {
             inner: SpinLock::new(Inner {

@@ -5,6 +5,7 @@ use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicBool, Ordering};
 
+/// A lock around a `T` that keeps interrupts off while it is held.
 pub struct SpinLock<T> {
     locked: AtomicBool,
     data: UnsafeCell<T>,
@@ -15,12 +16,15 @@ unsafe impl<T: Send> Sync for SpinLock<T> {}
 // SAFETY: moving the lock moves the data.
 unsafe impl<T: Send> Send for SpinLock<T> {}
 
+/// A held [`SpinLock`]: gives access to the data; dropping it releases the
+/// lock and turns interrupts back on if they were on before.
 pub struct SpinLockGuard<'a, T> {
     lock: &'a SpinLock<T>,
     intr_was_enabled: bool,
 }
 
 impl<T> SpinLock<T> {
+    /// An unlocked lock around `value`.
     pub const fn new(value: T) -> SpinLock<T> {
         SpinLock {
             locked: AtomicBool::new(false),

@@ -14,8 +14,11 @@ use alloc::vec::Vec;
 
 /// What a descriptor refers to.
 pub enum OpenFile {
+    /// The console's input.
     Stdin,
+    /// The console's output.
     Stdout,
+    /// An open file of the file system, with its own position.
     File(Mutex<File>),
 }
 

@@ -16,21 +16,30 @@ use alloc::sync::Arc;
 
 /// A loaded program, ready to enter.
 pub struct Loaded {
+    /// The new address space, the program's pages registered in it.
     pub space: AddressSpace,
     /// The executable, open with writes denied (shared with its pages' regions).
     pub file: Arc<File>,
+    /// The program's entry point.
     pub entry: u64,
+    /// The initial user stack pointer, below the arguments.
     pub rsp: u64,
+    /// The number of arguments (`main`'s first argument).
     pub argc: u64,
+    /// The user address of the `argv` array (`main`'s second argument).
     pub argv: u64,
 }
 
+/// Why a program could not be loaded (`exec` then returns -1).
 #[derive(Debug)]
 pub enum LoadError {
     /// The executable could not be opened.
     Open,
+    /// The file is not a valid executable.
     Elf(ElfError),
+    /// The command line is empty, too long, or has too many arguments.
     Args(ArgsError),
+    /// The address space could not be built (out of memory, or I/O).
     Vm(VmError),
 }
 

@@ -19,6 +19,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
+/// A process id: positive, never reused; -1 is the failure value of `fork`
+/// and `exec`.
 pub type Pid = i64;
 
 static NEXT_PID: AtomicI64 = AtomicI64::new(1);
@@ -64,6 +66,7 @@ pub fn process_limit() -> usize {
 /// What a parent keeps of a child: its pid and, once it exits, its status
 /// (the parent waits on the condition variable until it is there).
 pub struct ChildRecord {
+    /// The child's pid.
     pub pid: Pid,
     status: Mutex<Option<i32>>,
     exited: Condvar,
@@ -110,7 +113,10 @@ impl Drop for ChildRecord {
     }
 }
 
+/// A user process: its address space, descriptors, children and the record
+/// its parent waits on.
 pub struct Process {
+    /// The process's id.
     pub pid: Pid,
     /// Name used in `NAME: exit(STATUS)`: the program name as started, or the fork name.
     pub name: [u8; 16],
@@ -124,12 +130,15 @@ pub struct Process {
     pub trap_bench: AtomicBool,
     /// [`vm::reaps`] when this process last checked whether it was killed.
     seen_reaps: AtomicU64,
+    /// The open file descriptors.
     pub fds: Mutex<FdTable>,
     /// The running executable, kept open with writes denied.
     pub exec_file: Mutex<Option<Arc<File>>>,
     /// The running executable's file name (the exit line uses `name`).
     pub program: SpinLock<[u8; 16]>,
+    /// The records of the children not yet waited for.
     pub children: Mutex<Vec<Arc<ChildRecord>>>,
+    /// This process's own record, shared with its parent.
     pub record: Arc<ChildRecord>,
 }
 

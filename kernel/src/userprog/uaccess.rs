@@ -72,6 +72,7 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), BadAddress> {
 /// Why a user string could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrError {
+    /// The string reaches an address the process may not read.
     Bad(BadAddress),
     /// No NUL within the limit.
     TooLong,

@@ -82,7 +82,9 @@ pub struct SpaceId(pub u32);
 /// the swap table name the pages that hold a frame or a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageRef {
+    /// The address space.
     pub space: SpaceId,
+    /// The page in it.
     pub page: UserPage,
 }
 

@@ -21,6 +21,7 @@ pub enum AnonPage {
 }
 
 impl AnonPage {
+    /// The page's frame, if it is in memory.
     pub fn resident(&self) -> Option<&Resident> {
         match self {
             AnonPage::Resident(r) => Some(r),
@@ -28,6 +29,7 @@ impl AnonPage {
         }
     }
 
+    /// The page's frame to change, if it is in memory.
     pub fn resident_mut(&mut self) -> Option<&mut Resident> {
         match self {
             AnonPage::Resident(r) => Some(r),

@@ -97,6 +97,7 @@ impl AddressSpace {
         })
     }
 
+    /// The space's id in the VM's tables.
     pub fn id(&self) -> SpaceId {
         self.id
     }

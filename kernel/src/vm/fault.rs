@@ -53,6 +53,7 @@ pub enum Invalid {
 /// The access that faulted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Access {
+    /// A write.
     pub write: bool,
     /// An instruction fetch.
     pub fetch: bool,

@@ -40,6 +40,7 @@ pub struct Mapping {
     pub offset: u64,
     /// The file's length when it was mapped (files keep their size).
     pub file_len: u64,
+    /// Whether the mapping may be written (its dirty pages are written back).
     pub writable: bool,
 }
 
@@ -95,6 +96,7 @@ pub enum FilePage {
 }
 
 impl FilePage {
+    /// The page's frame, if it is in memory.
     pub fn resident(&self) -> Option<&Resident> {
         match self {
             FilePage::Resident(r) => Some(r),
@@ -102,6 +104,7 @@ impl FilePage {
         }
     }
 
+    /// The page's frame to change, if it is in memory.
     pub fn resident_mut(&mut self) -> Option<&mut Resident> {
         match self {
             FilePage::Resident(r) => Some(r),

@@ -23,6 +23,7 @@ pub struct FrameId(u32);
 pub struct Frame(FrameId);
 
 impl Frame {
+    /// The frame this share is of.
     pub fn id(&self) -> FrameId {
         self.0
     }
@@ -45,6 +46,8 @@ struct Entry {
     head: Option<PageRef>,
 }
 
+/// The user pool's frames: each one's shares, pin and reverse map (the
+/// pages that map it), and the eviction clock's hand.
 #[derive(Debug, Default)]
 pub struct FrameTable {
     base: u64,
@@ -76,6 +79,7 @@ impl FrameTable {
         self.entries.len()
     }
 
+    /// Whether the table has no frames (before the VM starts).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -156,10 +160,12 @@ impl FrameTable {
         Some(self.pa(id))
     }
 
+    /// Keeps the clock from choosing frame `id` (while it is filled or copied).
     pub fn pin(&mut self, id: FrameId) {
         self.entry_mut(id).pinned = true;
     }
 
+    /// Lets the clock choose frame `id` again.
     pub fn unpin(&mut self, id: FrameId) {
         self.entry_mut(id).pinned = false;
     }

@@ -11,7 +11,9 @@ use crate::mm::OutOfMemory;
 /// Access rights of a user page.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Prot {
+    /// User writes are allowed.
     pub write: bool,
+    /// Instruction fetches are allowed.
     pub exec: bool,
 }
 
@@ -39,9 +41,13 @@ impl Prot {
 /// A present page-table entry as the hardware left it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pte {
+    /// The frame it maps.
     pub pa: PhysAddr,
+    /// Writable.
     pub write: bool,
+    /// The CPU's accessed bit.
     pub accessed: bool,
+    /// The CPU's dirty bit.
     pub dirty: bool,
 }
 
@@ -72,6 +78,7 @@ pub trait Table {
 
 /// The machine under the VM.
 pub trait Hw {
+    /// The machine's user page table.
     type Table: Table;
 
     /// A new, empty user page table, or `OutOfMemory`.

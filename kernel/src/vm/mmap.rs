@@ -13,26 +13,36 @@ use alloc::sync::Arc;
 /// Why an mmap request is refused (the call returns NULL; the process goes on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MmapError {
+    /// `addr` is 0.
     NullAddress,
+    /// `addr` is not page-aligned.
     MisalignedAddress,
+    /// `offset` is negative or not page-aligned.
     MisalignedOffset,
+    /// `length` is 0.
     ZeroLength,
     /// The range wraps around or reaches kernel space.
     OutOfUserSpace,
     /// fd 0 or 1 (console), or not an open file.
     BadFd,
+    /// The file is empty.
     EmptyFile,
     /// Some page of the range already exists.
     Overlap,
+    /// No kernel memory for the region.
     OutOfMemory,
 }
 
 /// The arguments of `mmap` besides the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MmapArgs {
+    /// Where the mapping starts (page-aligned, nonzero).
     pub addr: u64,
+    /// Its length in bytes (the last page is partly the file, partly zeros).
     pub length: u64,
+    /// Whether it may be written.
     pub writable: bool,
+    /// The file offset of its first page (page-aligned).
     pub offset: i64,
 }
 

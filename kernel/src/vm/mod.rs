@@ -88,6 +88,7 @@ impl From<crate::mm::OutOfMemory> for VmError {
 /// The VM state: every address space, the frame table, the swap table and
 /// the memory-pressure tracker, over the machine `H`.
 pub struct Vm<H: Hw> {
+    /// The machine: frames, page tables, swap and file I/O.
     pub hw: H,
     spaces: alloc::vec::Vec<Option<Space<H::Table>>>,
     frames: FrameTable,

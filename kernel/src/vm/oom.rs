@@ -35,6 +35,7 @@ pub struct Pressure {
 }
 
 impl Pressure {
+    /// No eviction seen yet.
     pub const fn new() -> Pressure {
         Pressure {
             scanned: 0,

@@ -16,6 +16,7 @@ use super::swap::{SlotShare, Swap};
 /// A page that is in memory: one share of its frame.
 #[derive(Debug)]
 pub struct Resident {
+    /// The page's share of its frame.
     pub frame: Frame,
     /// The bytes differ from what the page would be rebuilt from (its
     /// executable bytes or zeros for anonymous pages, the file for file
@@ -53,7 +54,9 @@ pub enum State {
 /// One page of a process's address space.
 #[derive(Debug)]
 pub struct Page {
+    /// What user mode may do with the page.
     pub prot: Prot,
+    /// Where its bytes are.
     pub state: State,
 }
 

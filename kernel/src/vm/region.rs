@@ -13,7 +13,9 @@ use alloc::vec::Vec;
 
 /// A loaded executable: its file and its validated segments.
 pub struct Image {
+    /// The executable, open with writes denied.
     pub file: Arc<dyn Backing>,
+    /// Its entry point and segments.
     pub elf: ElfImage,
 }
 
@@ -33,8 +35,11 @@ pub enum Kind {
 /// One region: pages `start..end` and their source.
 #[derive(Clone)]
 pub struct Region {
+    /// The first page.
     pub start: UserPage,
+    /// The page after the last.
     pub end: UserPage,
+    /// Where the pages come from.
     pub kind: Kind,
 }
 
@@ -48,6 +53,7 @@ impl Region {
         }
     }
 
+    /// Whether `page` is one of the region's.
     pub fn contains(&self, page: UserPage) -> bool {
         (self.start..self.end).contains(&page)
     }
@@ -105,6 +111,7 @@ pub struct Regions {
 }
 
 impl Regions {
+    /// No region.
     pub const fn new() -> Regions {
         Regions { list: Vec::new() }
     }
@@ -157,6 +164,7 @@ impl Regions {
         self.list = Vec::new();
     }
 
+    /// The regions, by address.
     pub fn iter(&self) -> impl Iterator<Item = &Region> {
         self.list.iter()
     }

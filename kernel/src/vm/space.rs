@@ -25,9 +25,13 @@ pub struct Space<T> {
     pub pid: u32,
     /// The program name (for the OOM message).
     pub name: [u8; 16],
+    /// Being built, live, or reaped.
     pub life: Life,
+    /// Its hardware page table.
     pub pt: T,
+    /// Its supplemental page table: every page touched so far.
     pub spt: Spt,
+    /// Its regions: executable, stack and file mappings.
     pub regions: super::region::Regions,
 }
 

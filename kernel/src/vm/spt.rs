@@ -5,6 +5,7 @@ use super::addr::UserPage;
 use super::page::Page;
 use hashbrown::HashMap;
 
+/// One address space's pages, by page.
 #[derive(Debug, Default)]
 pub struct Spt {
     pages: HashMap<UserPage, Page>,
@@ -20,6 +21,7 @@ pub enum InsertError {
 }
 
 impl Spt {
+    /// A table with no page.
     pub fn new() -> Spt {
         Spt::default()
     }
@@ -29,6 +31,7 @@ impl Spt {
         self.pages.get(&page)
     }
 
+    /// `spt_find_page`, to change the entry.
     pub fn find_mut(&mut self, page: UserPage) -> Option<&mut Page> {
         self.pages.get_mut(&page)
     }
@@ -64,14 +67,17 @@ impl Spt {
         self.pages.remove(&page)
     }
 
+    /// Whether `page` has an entry.
     pub fn contains(&self, page: UserPage) -> bool {
         self.pages.contains_key(&page)
     }
 
+    /// The number of pages with an entry.
     pub fn len(&self) -> usize {
         self.pages.len()
     }
 
+    /// Whether no page has an entry.
     pub fn is_empty(&self) -> bool {
         self.pages.is_empty()
     }

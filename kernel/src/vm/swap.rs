@@ -5,6 +5,7 @@
 use super::addr::{PageRef, SwapSlot};
 use alloc::vec::Vec;
 
+/// Which swap slots are taken: a bit per slot.
 #[derive(Debug, Default)]
 pub struct SlotBitmap {
     bits: Vec<u64>,
@@ -15,6 +16,7 @@ pub struct SlotBitmap {
 }
 
 impl SlotBitmap {
+    /// A bitmap of no slots (no swap disk, or before boot).
     pub const fn empty() -> SlotBitmap {
         SlotBitmap {
             bits: Vec::new(),
@@ -38,10 +40,12 @@ impl SlotBitmap {
         })
     }
 
+    /// The number of slots.
     pub fn total(&self) -> u32 {
         self.total
     }
 
+    /// The number of slots taken.
     pub fn used(&self) -> u32 {
         self.used
     }
@@ -114,6 +118,7 @@ impl SlotBitmap {
 pub struct SlotShare(SwapSlot);
 
 impl SlotShare {
+    /// The slot this share is of.
     pub fn slot(&self) -> SwapSlot {
         self.0
     }
@@ -138,6 +143,7 @@ pub struct Swap {
 }
 
 impl Swap {
+    /// A table of no slots (before boot).
     pub const fn empty() -> Swap {
         Swap {
             slots: SlotBitmap::empty(),

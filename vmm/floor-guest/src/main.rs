@@ -39,7 +39,9 @@ static FAULTLINE_NOTE: abi::marker::KernelNote = abi::marker::KERNEL_NOTE;
 /// The boot and kernel stack (the TSS sends user-mode events here too).
 #[repr(C, align(4096))]
 pub struct Stack(pub [u8; STACK_SIZE]);
+/// Bytes of [`STACK`].
 pub const STACK_SIZE: usize = 16384;
+/// The one stack: `_start` points `rsp` at its top.
 #[unsafe(no_mangle)]
 pub static mut STACK: Stack = Stack([0; STACK_SIZE]);
 

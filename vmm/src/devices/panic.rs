@@ -12,7 +12,9 @@ use crate::symbols::Symbols;
 /// A report read from guest memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// The faulting or panicking instruction.
     pub rip: u64,
+    /// Return addresses from the frame-pointer chain, innermost first.
     pub frames: Vec<u64>,
 }
 

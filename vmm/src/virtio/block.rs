@@ -35,15 +35,21 @@ pub const ID_LEN: usize = 20;
 
 /// Request types.
 pub mod req {
+    /// Read sectors into the chain's writable buffers (`VIRTIO_BLK_T_IN`).
     pub const IN: u32 = 0;
+    /// Write the chain's buffers to sectors (`VIRTIO_BLK_T_OUT`).
     pub const OUT: u32 = 1;
+    /// Write the device's id string (`VIRTIO_BLK_T_GET_ID`).
     pub const GET_ID: u32 = 8;
 }
 
 /// Request status byte values.
 pub mod status {
+    /// The request succeeded.
     pub const OK: u8 = 0;
+    /// The request failed: a bad chain, a sector out of range, a host I/O error.
     pub const IOERR: u8 = 1;
+    /// The device does not support the request type.
     pub const UNSUPP: u8 = 2;
 }
 
@@ -53,7 +59,9 @@ const SECTOR: u64 = abi::device::SECTOR_SIZE;
 /// byte) and the number of bytes the device wrote into the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Completion {
+    /// The [`status`] byte to write, `None` when the chain has no place for it.
     pub status: Option<u8>,
+    /// Bytes the device wrote into the chain (the used ring's length).
     pub used_len: u32,
 }
 
@@ -211,9 +219,13 @@ pub fn handle_chain(
 /// Counters shared between the device thread and the stats report.
 #[derive(Debug, Default)]
 pub struct Counters {
+    /// Queue notifications received.
     pub notifies: AtomicU64,
+    /// Requests completed (any status).
     pub requests: AtomicU64,
+    /// Requests completed with an error status.
     pub errors: AtomicU64,
+    /// Interrupts raised.
     pub interrupts: AtomicU64,
 }
 
@@ -230,9 +242,11 @@ pub struct Drain {
 
 /// A virtio block device: transport registers, storage and id.
 pub struct BlockDevice {
+    /// The virtio-mmio registers the driver programs.
     pub transport: MmioTransport,
     backend: Box<dyn Backend>,
     id: [u8; ID_LEN],
+    /// Counters the stats report reads.
     pub counters: Arc<Counters>,
 }
 
@@ -324,9 +338,13 @@ fn interrupts_off(mem: &GuestMem, avail_ring: u64) -> bool {
 /// A block device plugged into the VM: its registers (for the vCPU loop), and
 /// the thread that serves its queue.
 pub struct Disk {
+    /// The disk's name (`fs`, `swap`), as reports give it.
     pub name: String,
+    /// Guest-physical base of its register window.
     pub mmio_base: u64,
+    /// The GSI its irqfd raises.
     pub irq: u32,
+    /// The device, shared by the vCPU (registers) and the queue thread.
     pub device: Arc<Mutex<BlockDevice>>,
     notify: EventFd,
     /// The irqfd, for requests served on the vCPU thread.

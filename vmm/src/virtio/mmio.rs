@@ -18,39 +18,69 @@ pub const QUEUE_SIZE_MAX: u16 = 256;
 
 /// Register offsets.
 pub mod reg {
+    /// `"virt"` (0x74726976), read-only.
     pub const MAGIC: u64 = 0x000;
+    /// The transport version: 2 (modern virtio-mmio).
     pub const VERSION: u64 = 0x004;
+    /// The device type (2 for a block device).
     pub const DEVICE_ID: u64 = 0x008;
+    /// The vendor id (ours reads 0).
     pub const VENDOR_ID: u64 = 0x00c;
+    /// 32 bits of the device's features, the half `DEVICE_FEATURES_SEL` picks.
     pub const DEVICE_FEATURES: u64 = 0x010;
+    /// Which 32-bit half of the device's features `DEVICE_FEATURES` shows.
     pub const DEVICE_FEATURES_SEL: u64 = 0x014;
+    /// 32 bits of the features the driver accepts, the half `DRIVER_FEATURES_SEL` picks.
     pub const DRIVER_FEATURES: u64 = 0x020;
+    /// Which 32-bit half of the driver's features `DRIVER_FEATURES` sets.
     pub const DRIVER_FEATURES_SEL: u64 = 0x024;
+    /// The queue the `QUEUE_*` registers refer to.
     pub const QUEUE_SEL: u64 = 0x030;
+    /// The largest size the selected queue may have (0: no such queue).
     pub const QUEUE_NUM_MAX: u64 = 0x034;
+    /// The size the driver chose for the selected queue.
     pub const QUEUE_NUM: u64 = 0x038;
+    /// 1 once the driver has set the selected queue up; 0 to stop it.
     pub const QUEUE_READY: u64 = 0x044;
+    /// Written with a queue's index when it has new buffers.
     pub const QUEUE_NOTIFY: u64 = 0x050;
+    /// Why the device interrupted ([`super::INT_VRING`]).
     pub const INTERRUPT_STATUS: u64 = 0x060;
+    /// Written to acknowledge the bits of `INTERRUPT_STATUS`.
     pub const INTERRUPT_ACK: u64 = 0x064;
+    /// The driver's progress ([`super::status`]); writing 0 resets the device.
     pub const STATUS: u64 = 0x070;
+    /// Low 32 bits of the selected queue's descriptor table address.
     pub const QUEUE_DESC_LOW: u64 = 0x080;
+    /// High 32 bits of the descriptor table address.
     pub const QUEUE_DESC_HIGH: u64 = 0x084;
+    /// Low 32 bits of the selected queue's available (driver) ring address.
     pub const QUEUE_DRIVER_LOW: u64 = 0x090;
+    /// High 32 bits of the available ring address.
     pub const QUEUE_DRIVER_HIGH: u64 = 0x094;
+    /// Low 32 bits of the selected queue's used (device) ring address.
     pub const QUEUE_DEVICE_LOW: u64 = 0x0a0;
+    /// High 32 bits of the used ring address.
     pub const QUEUE_DEVICE_HIGH: u64 = 0x0a4;
+    /// Changes when the device configuration changes (ours never does).
     pub const CONFIG_GENERATION: u64 = 0x0fc;
+    /// Start of the device-specific configuration (a disk's capacity in sectors).
     pub const CONFIG: u64 = 0x100;
 }
 
 /// Device status bits.
 pub mod status {
+    /// The driver has found the device.
     pub const ACKNOWLEDGE: u32 = 1;
+    /// The driver knows how to drive it.
     pub const DRIVER: u32 = 2;
+    /// The driver is ready: the device may use its queues.
     pub const DRIVER_OK: u32 = 4;
+    /// The driver has accepted the features it wrote.
     pub const FEATURES_OK: u32 = 8;
+    /// The device hit an error it cannot recover from without a reset.
     pub const NEEDS_RESET: u32 = 0x40;
+    /// The driver gave up on the device.
     pub const FAILED: u32 = 0x80;
 }
 
@@ -60,6 +90,7 @@ pub const INT_VRING: u32 = 1;
 /// What a register write asks of the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteEffect {
+    /// Nothing beyond the register's new value.
     None,
     /// The driver notified queue 0 (normally this arrives through the ioeventfd).
     Notify,

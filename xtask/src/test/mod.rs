@@ -1,5 +1,5 @@
-//! `cargo xtask test [--cpu-mode MODE] [-j N] [FILTER]`: build, then run the
-//! host unit tests, the kernel's pure logic on the host, the guest suite in
+//! `cargo xtask test [--cpu-mode MODE] [-j N] [--no-lint] [FILTER]`: run the
+//! lint ([`lint_suite`], one test), build, then run the host unit tests, the kernel's pure logic on the host, the guest suite in
 //! each requested CPU mode and the documentation's commands, and end with the
 //! line CI reads: `xtask test: N passed, M failed, K skipped`.
 //!
@@ -18,6 +18,7 @@ mod doc_links;
 mod filter;
 mod guest;
 mod host_suites;
+mod lint_suite;
 mod outcome;
 mod pool;
 mod tally;
@@ -72,6 +73,8 @@ pub struct Options {
     pub filter: Option<String>,
     /// Tests run at once (default: one per CPU).
     pub jobs: Option<usize>,
+    /// Whether the lint runs (`--no-lint` turns it off).
+    pub lint: bool,
 }
 
 /// One failure, reported after the last test.
@@ -93,6 +96,9 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
     let filter = options.filter.as_deref().map(NameFilter::new);
     let workers = options.jobs.unwrap_or_else(default_jobs).max(1);
     let mut report = Report::default();
+    if lint_suite::selected(options.lint, filter.as_ref()) {
+        lint_suite::run(paths, &mut report);
+    }
     let built = match build::all(paths) {
         Ok(()) => true,
         Err(err) => {

@@ -27,18 +27,31 @@ pub enum FormatError {
     TooManyEntries(u64),
     /// The directory does not lie between sector 1 and the first data
     /// sector, or the data start is past the end of the file system.
-    BadLayout { dir_start: u64, data_start: u64 },
+    BadLayout {
+        /// The superblock's first directory sector.
+        dir_start: u64,
+        /// The superblock's first data sector.
+        data_start: u64,
+    },
     /// The file system is larger than the format allows (2^32 sectors).
-    TooLarge { total_sectors: u64 },
+    TooLarge {
+        /// The sectors the superblock claims.
+        total_sectors: u64,
+    },
     /// The superblock claims more sectors than the disk has.
     LargerThanDisk {
+        /// The sectors the superblock claims.
         total_sectors: u64,
+        /// The sectors the disk has.
         disk_sectors: u64,
     },
     /// Directory entry `index` is bad.
     Entry {
+        /// The entry's number in the directory.
         index: u64,
+        /// Its name field as stored (for the message).
         name: [u8; 16],
+        /// What is wrong with it.
         problem: EntryProblem,
     },
     /// The caller's scratch slice is shorter than the directory (a bug in
@@ -58,11 +71,22 @@ pub enum EntryProblem {
     /// The reserved word is not zero.
     Reserved(u32),
     /// The file's sectors `start..end` are not inside the data area.
-    OutsideData { start: u64, end: u64 },
+    OutsideData {
+        /// The file's first sector.
+        start: u64,
+        /// The sector after its last.
+        end: u64,
+    },
     /// The file's sectors overlap those of entry `other`.
-    Overlaps { other: u64 },
+    Overlaps {
+        /// The number of the entry it overlaps.
+        other: u64,
+    },
     /// Entry `other` has the same name.
-    DuplicateName { other: u64 },
+    DuplicateName {
+        /// The number of the entry with the same name.
+        other: u64,
+    },
 }
 
 /// Parses sector 0 (`sector`, at least 40 bytes) of a disk of `disk_sectors`

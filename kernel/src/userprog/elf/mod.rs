@@ -38,11 +38,17 @@ const LOWEST_USER_ADDRESS: u64 = PAGE_SIZE;
 /// then zeros up to `mem_size`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment {
+    /// The user address the segment starts at.
     pub vaddr: u64,
+    /// Its size in memory (at least `file_size`).
     pub mem_size: u64,
+    /// Where its bytes start in the file.
     pub file_offset: u64,
+    /// How many bytes come from the file.
     pub file_size: u64,
+    /// Mapped writable (`PF_W`).
     pub writable: bool,
+    /// Mapped executable (`PF_X`); otherwise no-execute.
     pub executable: bool,
 }
 
@@ -50,7 +56,9 @@ pub struct Segment {
 /// by address, non-empty, pairwise disjoint, inside the user address space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ElfImage {
+    /// The user address execution starts at.
     pub entry: u64,
+    /// The `PT_LOAD` segments, sorted by address.
     pub segments: Vec<Segment>,
 }
 

@@ -11,8 +11,11 @@ use super::{ElfImage, MAX_LOAD_SEGMENTS};
 /// `page_offset`; the rest of the page is zero.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PagePart {
+    /// Where in the page the bytes go.
     pub page_offset: u16,
+    /// Where in the file they come from.
     pub file_offset: u64,
+    /// How many bytes.
     pub len: u16,
 }
 
@@ -36,10 +39,12 @@ impl PageParts {
         p
     }
 
+    /// The parts, sorted by `page_offset`.
     pub fn as_slice(&self) -> &[PagePart] {
         &self.parts[..self.len]
     }
 
+    /// Whether the page takes nothing from the file (all zeros).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
