@@ -49,7 +49,18 @@ static RECORDER: SpinLock<Option<Recorder>> = SpinLock::new(None);
 /// Whether faults are being recorded.
 #[inline]
 pub fn enabled() -> bool {
+    #[cfg(test)]
+    if !INSTALLED_HERE.with(core::cell::Cell::get) {
+        return false;
+    }
     ENABLED.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+std::thread_local! {
+    /// Host tests run on several threads: only the test that installed the
+    /// recorder records, so the other tests' faults do not land in its counts.
+    static INSTALLED_HERE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
 /// Installs the buffer the VMM described in `boot` (nothing happens when it
@@ -108,6 +119,8 @@ unsafe fn install(buf: *mut ProfileBuf, tsc_khz: u64) {
         pending: None,
         last_proc: 0,
     });
+    #[cfg(test)]
+    INSTALLED_HERE.with(|c| c.set(true));
     ENABLED.store(true, Ordering::Release);
 }
 
