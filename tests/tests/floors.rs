@@ -35,9 +35,23 @@ fn the_floor_guest_measures_every_event_of_its_mode() {
         _ => panic!("no mode line:\n{stdout}"),
     };
     let kinds: &[&str] = if pvm {
-        &["hypercall", "int3", "page-fault", "shadow-fill", "syscall"]
+        &[
+            "hypercall",
+            "port-exit",
+            "mmio-exit",
+            "int3",
+            "page-fault",
+            "shadow-fill",
+            "syscall",
+        ]
     } else {
-        &["int3", "page-fault", "shadow-fill"]
+        &[
+            "port-exit",
+            "mmio-exit",
+            "int3",
+            "page-fault",
+            "shadow-fill",
+        ]
     };
     assert_eq!(lines.len(), 1 + kinds.len(), "{stdout}");
     for (line, kind) in lines[1..].iter().zip(kinds) {

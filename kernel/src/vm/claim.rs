@@ -8,7 +8,7 @@ use super::addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
 use super::evict::EvictError;
 use super::hw::{Hw, Table};
 use super::page::{Resident, Source};
-use super::{EVICT_BATCH, SWAP_READAHEAD, Vm, VmError};
+use super::{EVICT_BATCH_MIN, SWAP_READAHEAD, Vm, VmError};
 use crate::profile::{self, FaultTimer, SpanKind, Stage};
 
 impl<H: Hw> Vm<H> {
@@ -21,7 +21,7 @@ impl<H: Hw> Vm<H> {
     pub(super) fn get_frame(&mut self, requester: SpaceId) -> Result<(PhysAddr, bool), VmError> {
         // Each round either returns or kills a process (there are finitely
         // many) or evicts a batch; bound the rounds all the same.
-        let rounds = 2 * (self.frames.len() / EVICT_BATCH + self.spaces.len() + 2);
+        let rounds = 2 * (self.frames.len() / EVICT_BATCH_MIN + self.spaces.len() + 2);
         for _ in 0..rounds {
             if let Some(got) = self.hw.alloc_frame() {
                 return Ok(got);
@@ -143,8 +143,9 @@ impl<H: Hw> Vm<H> {
     }
 
     /// `anon_swap_in` with read-ahead: reads the page from `slot` into `pa`
-    /// together with the pages of the same space held alone in the slots
-    /// right after it (up to [`SWAP_READAHEAD`] in all, each into a free
+    /// together with the pages of the same space swapped to the slots right
+    /// after it (a slot's single page, or for a slot shared since a fork the
+    /// page as far after `page` as the slot is after `slot`) (up to [`SWAP_READAHEAD`] in all, each into a free
     /// frame: read-ahead never evicts), in one disk request, and maps them
     /// all. Pages read ahead are mapped not accessed, so the clock takes them
     /// back first if they stay unused.
@@ -159,17 +160,33 @@ impl<H: Hw> Vm<H> {
         let mut n = 1;
         while n < SWAP_READAHEAD {
             let next = SwapSlot(slot.0 + n as u32);
-            let Some(owner) = self.swap.owner(next) else {
+            // A slot with one page names it; a slot shared since a fork names
+            // none, and the pages of this space `n` pages above and below are
+            // tried (a batch written in address order, up or down: arrays and
+            // stacks).
+            let swapped_there = |vm: &Self, r: PageRef| {
+                r.space == id
+                    && vm
+                        .page(r)
+                        .is_some_and(|p| p.fill_source() == Source::Swap(next))
+            };
+            let candidates = match self.swap.owner(next) {
+                Some(owner) => [Some(owner), None],
+                None => [
+                    Some(page.add(n as u32)),
+                    page.number()
+                        .checked_sub(n as u32)
+                        .map(UserPage::from_number),
+                ]
+                .map(|p| p.map(|page| PageRef { space: id, page })),
+            };
+            let Some(owner) = candidates
+                .into_iter()
+                .flatten()
+                .find(|&r| swapped_there(self, r))
+            else {
                 break;
             };
-            // The owner must still be a page of this space swapped to that slot.
-            let swapped_there = owner.space == id
-                && self
-                    .page(owner)
-                    .is_some_and(|p| p.fill_source() == Source::Swap(next));
-            if !swapped_there {
-                break;
-            }
             let Some((frame, _)) = self.hw.alloc_frame() else {
                 break;
             };

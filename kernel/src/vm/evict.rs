@@ -11,7 +11,7 @@ use super::hw::{Hw, Table};
 use super::page::SwapOut;
 use super::region::Kind;
 use super::rmap::for_each_sharer;
-use super::{EVICT_BATCH, Vm, VmError};
+use super::{EVICT_BATCH, EVICT_BATCH_MIN, Vm, VmError};
 use crate::profile::{self, SpanKind};
 use arrayvec::ArrayVec;
 
@@ -101,11 +101,19 @@ impl<H: Hw> Vm<H> {
         freed
     }
 
+    /// Frames one eviction takes: a sixteenth of the user pool, at least
+    /// [`EVICT_BATCH_MIN`] and at most [`EVICT_BATCH`], so a small pool keeps
+    /// most of its pages while a large one pays one disk request per many.
+    fn evict_batch_size(&self) -> usize {
+        (self.frames.len() / 16).clamp(EVICT_BATCH_MIN, EVICT_BATCH)
+    }
+
     /// Evicts up to [`EVICT_BATCH`] frames chosen by the clock; keeps one
     /// freed frame for the caller and returns it with the page it held.
     pub(super) fn evict_batch(&mut self) -> Result<(PhysAddr, PageRef), EvictError> {
         let mut victims: ArrayVec<FrameId, EVICT_BATCH> = ArrayVec::new();
-        while !victims.is_full() {
+        let batch = self.evict_batch_size();
+        while victims.len() < batch {
             let Some(id) = self.clock_next() else {
                 break;
             };

@@ -12,7 +12,7 @@ use super::file::Backing;
 use super::hw::{Hw, Table};
 use super::mmap::{MmapArgs, MmapError};
 use super::region::{Image, Kind, Region};
-use super::{EVICT_BATCH, Vm, VmError};
+use super::{EVICT_BATCH_MIN, Vm, VmError};
 use crate::mm::test_budget;
 use crate::profile::FaultTimer;
 use crate::userprog::elf::{ElfImage, Segment};
@@ -164,7 +164,7 @@ fn the_clock_keeps_recently_used_pages() {
     for i in 8..16 {
         assert!(mapped(&vm, id, stack(i)).is_none(), "idle page {i} stayed");
     }
-    assert_eq!(vm.swap_usage().0, EVICT_BATCH as u32);
+    assert_eq!(vm.swap_usage().0, EVICT_BATCH_MIN as u32);
     assert_eq!(vm.hw.swap_writes, 1, "one request for the batch");
     teardown(vm, 16);
 }
@@ -255,6 +255,59 @@ fn fork_shares_frames_until_a_write_copies_them() {
     );
     assert_eq!(read(&mut vm, parent, stack(1)), 8);
     teardown(vm, 32);
+}
+
+#[test]
+fn pages_swapped_before_a_fork_are_read_ahead_in_the_child() {
+    let mut vm = machine(16, 64);
+    let parent = process(&mut vm, 1);
+    for i in 0..12 {
+        write(&mut vm, parent, stack(i), 1 + i as u8);
+    }
+    let (pa, _) = vm.evict_batch().unwrap();
+    vm.hw.free_frame(pa);
+    let swapped: Vec<u64> = (0..12)
+        .filter(|&i| mapped(&vm, parent, stack(i)).is_none())
+        .collect();
+    assert_eq!(swapped.len(), EVICT_BATCH_MIN);
+    let child = vm.new_space(2, b"child").unwrap();
+    vm.fork_space(parent, child).unwrap();
+    vm.activate(child).unwrap();
+    // Every slot is shared by parent and child now: no slot names its page.
+    let reads = vm.hw.swap_reads;
+    for &i in &swapped {
+        assert_eq!(read(&mut vm, child, stack(i)), 1 + i as u8, "page {i}");
+    }
+    assert!(
+        vm.hw.swap_reads - reads < 3,
+        "{} reads for {} shared pages",
+        vm.hw.swap_reads - reads,
+        swapped.len()
+    );
+    // The parent still reads its own values from the slots it keeps.
+    vm.activate(parent).unwrap();
+    for &i in &swapped {
+        assert_eq!(read(&mut vm, parent, stack(i)), 1 + i as u8, "page {i}");
+    }
+    teardown(vm, 16);
+}
+
+#[test]
+fn a_large_pool_evicts_in_large_batches() {
+    let mut vm = machine(1024, 64);
+    let id = process(&mut vm, 1);
+    for i in 0..40 {
+        write(&mut vm, id, stack(i), 1);
+    }
+    for e in vm.space_mut(id).unwrap().pt.entries.values_mut() {
+        e.accessed = false;
+    }
+    let writes = vm.hw.swap_writes;
+    let (pa, _) = vm.evict_batch().unwrap();
+    vm.hw.free_frame(pa);
+    assert_eq!(vm.swap_usage().0, super::EVICT_BATCH as u32);
+    assert_eq!(vm.hw.swap_writes - writes, 1, "one request for the batch");
+    teardown(vm, 1024);
 }
 
 #[test]

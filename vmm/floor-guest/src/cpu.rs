@@ -207,3 +207,25 @@ pub fn time_hypercalls(n: u64) -> u64 {
     }
     rdtsc() - start
 }
+
+/// Cycles of `n` port writes the VMM serves and ignores (port 0x80): one exit
+/// to the VMM process each.
+pub fn time_port_exits(n: u64) -> u64 {
+    let start = rdtsc();
+    for _ in 0..n {
+        outl(0x80, 0);
+    }
+    rdtsc() - start
+}
+
+/// Cycles of `n` reads of the 32-bit device register at kernel address `va`
+/// (a virtio-mmio magic register): one MMIO exit to the VMM process each.
+pub fn time_mmio_exits(n: u64, va: u64) -> u64 {
+    let start = rdtsc();
+    for _ in 0..n {
+        // SAFETY: `va` is a device register window of the VMM, mapped by the
+        // boot page tables; reading its magic register has no side effects.
+        unsafe { core::ptr::read_volatile(va as *const u32) };
+    }
+    rdtsc() - start
+}

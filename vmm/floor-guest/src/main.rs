@@ -5,6 +5,9 @@
 //!
 //! - a null hypercall (PVM guest mode only; hypercall 0x1008, the flush of
 //!   a page that is not mapped), timed in ring 0;
+//! - an exit to the VMM process: a write to port 0x80 and a read of the
+//!   first virtio device's magic register (both ignored by the VMM), timed
+//!   in ring 0: the cost every virtio request and console write pays;
 //! - an `int3` round trip from user mode to a handler that only returns;
 //! - a user page fault whose handler writes the page-table entry and returns
 //!   (the access then retries and succeeds);
@@ -15,7 +18,8 @@
 //!
 //! The command line is `floor N`: N repetitions of each (at most
 //! [`user::MAX_PAGES`] for the two page kinds). Output, one line each:
-//! `floor: KIND N times, C cycles each` (KIND: `hypercall`, `int3`,
+//! `floor: KIND N times, C cycles each` (KIND: `hypercall`, `port-exit`,
+//! `mmio-exit`, `int3`,
 //! `page-fault`, `shadow-fill`, `syscall`), then exit status 0; any unexpected
 //! exception prints `floor: unexpected exception` and exits with 1.
 #![no_std]
@@ -149,6 +153,11 @@ extern "C" fn floor_main(boot_pa: u64) -> ! {
     ));
     if pvm {
         report("hypercall", n, cpu::time_hypercalls(n));
+    }
+    report("port-exit", n, cpu::time_port_exits(n));
+    if boot.n_devices > 0 {
+        let va = phys_virt(boot.devices[0].mmio_base);
+        report("mmio-exit", n, cpu::time_mmio_exits(n, va));
     }
     user::run(boot, pvm, n)
 }

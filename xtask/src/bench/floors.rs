@@ -1,5 +1,7 @@
 //! The floors from the minimal guest (`vmm/floor-guest`), measured in the
-//! same run as the kernel's figures they judge: a null hypercall, an `int3`
+//! same run as the kernel's figures they judge: a null hypercall, an exit to
+//! the VMM process (a port write and an MMIO read: what every virtio request
+//! and console write pays), an `int3`
 //! round trip from user mode, a user page fault with a handler that only
 //! writes the entry, the first touch of an already-mapped page (the
 //! hypervisor's shadow fill) and a null system call. The costs of the
@@ -13,8 +15,10 @@ use super::{Figures, Plan, Row, cell, faultline_with};
 use crate::paths::Paths;
 
 /// The guest's kinds and the sample keys they go to.
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 7] = [
     ("hypercall", "floor.hypercall"),
+    ("port-exit", "floor.port_exit"),
+    ("mmio-exit", "floor.mmio_exit"),
     ("int3", "floor.int3"),
     ("page-fault", "floor.fault"),
     ("shadow-fill", "floor.shadow"),
@@ -52,6 +56,8 @@ pub fn measure(paths: &Paths, plan: &Plan, f: &mut Figures) -> Result<()> {
 pub fn rows(a: &Figures, b: &Figures) -> Vec<Row> {
     let titles = [
         "null hypercall",
+        "exit to the VMM process, port write",
+        "exit to the VMM process, MMIO read",
         "int3 round trip from user",
         "user page fault, minimal handler",
         "first touch of a mapped page (shadow fill)",
