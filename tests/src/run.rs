@@ -222,6 +222,16 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String
     })
 }
 
+/// Runs `faultline` with exactly `args` (stdin empty) and returns its raw
+/// output, for tests of the command line itself. Panics when it cannot start.
+pub fn run_args(args: &[String]) -> std::process::Output {
+    Command::new(vmm_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("faultline runs")
+}
+
 #[cfg(test)]
 mod tests {
     use super::shell_quote;

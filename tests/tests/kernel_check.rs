@@ -3,27 +3,17 @@
 //! and `faultline: error: --kernel PATH: ...`; the real kernel still boots
 //! afterwards.
 
+use faultline_tests::{RunOpts, TempDir, command_args, run_args, still_works, user_dir};
 use std::fs;
 use std::path::Path;
-use std::process::Stdio;
-
-use faultline_tests::{RunOpts, TempDir, command, still_works, user_dir};
 
 /// Runs `echo hi` with `--kernel kernel` and checks the refusal.
 fn refused(kernel: &Path, reason: &str) {
-    let args: Vec<String> = command("echo hi", &RunOpts::new())
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let mut args = command_args("echo hi", &RunOpts::new());
     // Replace the suite's --kernel with `kernel`.
     let at = args.iter().position(|a| a == "--kernel").expect("--kernel");
-    let mut args = args;
     args[at + 1] = kernel.to_string_lossy().into_owned();
-    let out = std::process::Command::new(faultline_tests::vmm_bin())
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("faultline runs");
+    let out = run_args(&args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(252), "{err}");
     assert!(out.stdout.is_empty(), "nothing may boot");

@@ -3,26 +3,17 @@
 //! an unknown option, an option that would do nothing, an output file whose
 //! directory is missing — and a good command still runs afterwards.
 
-use std::process::Stdio;
-
-use faultline_tests::{RunOpts, command, still_works};
+use faultline_tests::{RunOpts, command_args, run_args, still_works};
 
 /// Runs `echo hi` with `extra` options put before the `--` and checks the
 /// refusal: status 252, nothing on stdout, one line on stderr starting `want`.
 fn refused(extra: &[&str], want: &str) {
-    let mut args: Vec<String> = command("echo hi", &RunOpts::new())
-        .get_args()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let mut args = command_args("echo hi", &RunOpts::new());
     let at = args.iter().position(|a| a == "--").expect("--");
     for (i, a) in extra.iter().enumerate() {
         args.insert(at + i, a.to_string());
     }
-    let out = std::process::Command::new(faultline_tests::vmm_bin())
-        .args(&args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("faultline runs");
+    let out = run_args(&args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(252), "{extra:?}: {err}");
     assert!(out.stdout.is_empty(), "{extra:?}: nothing may boot");
