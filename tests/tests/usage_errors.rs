@@ -1,7 +1,8 @@
 //! Usage errors on faultline's command line: each is refused before anything
 //! boots, on one stderr line starting `faultline: error:`, with status 252 —
 //! an unknown option, an option that would do nothing, an output file whose
-//! directory is missing — and a good command still runs afterwards.
+//! directory is missing, a `--put` that is not a regular file — and a good
+//! command still runs afterwards.
 
 use faultline_tests::{RunOpts, command_args, run_args, still_works};
 
@@ -53,6 +54,20 @@ fn output_files_are_checked_before_the_run() {
     refused(
         &["--get", &format!("sample.txt:{missing}")],
         "faultline: error: --get sample.txt: ",
+    );
+    still_works();
+}
+
+#[test]
+fn a_put_file_that_is_not_a_regular_file_is_refused() {
+    // /dev/zero never ends: read whole it would exhaust the host's memory.
+    refused(
+        &["--put", "/dev/zero:zero"],
+        "faultline: error: --put: reading /dev/zero: not a regular file",
+    );
+    refused(
+        &["--put", "/tmp:tmp"],
+        "faultline: error: --put: reading /tmp: not a regular file",
     );
     still_works();
 }

@@ -8,9 +8,10 @@
 //! the kernel will check it before the VM boots.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::config::Config;
 use crate::cow_view::CowView;
@@ -122,7 +123,7 @@ fn prepare_file(config: &Config, path: &Path) -> Result<(FsDisk, Source)> {
     if let Some(dir) = &config.user_dir {
         let user = UserDir::scan(dir)?;
         image
-            .put_all(&user.read_all()?)
+            .put_all(&user.read_all(config.fs_size)?)
             .with_context(|| format!("--user-dir: copying {}", dir.display()))?;
     }
     put_files(&mut image, config)?;
@@ -130,10 +131,33 @@ fn prepare_file(config: &Config, path: &Path) -> Result<(FsDisk, Source)> {
     Ok((FsDisk::File(path.to_path_buf()), Source::Disk))
 }
 
+/// The contents of the regular file at `path`, read only if it has at most
+/// `limit` bytes. Fails if it cannot be opened or read, is not a regular file
+/// (a directory, a device such as `/dev/zero`, a pipe) or is larger than
+/// `limit` (checked on the bytes read too, for a file that grows meanwhile).
+pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        bail!("not a regular file");
+    }
+    let too_large = || anyhow!("larger than the {limit}-byte file system (use a larger --fs-size)");
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut data = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut data)?;
+    if data.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(data)
+}
+
 /// Copies the `--put` files into `image`.
 fn put_files<S: ImageStore>(image: &mut FsImage<S>, config: &Config) -> Result<()> {
     for (host, name) in &config.puts {
-        let data = fs::read(host).with_context(|| format!("--put: reading {}", host.display()))?;
+        let data = read_file(host, config.fs_size)
+            .with_context(|| format!("--put: reading {}", host.display()))?;
         image
             .put(name, &data)
             .with_context(|| format!("--put {}", host.display()))?;
@@ -150,4 +174,25 @@ fn copy_out<S: ImageStore>(image: &FsImage<S>, gets: &[(String, PathBuf)]) -> Re
             .with_context(|| format!("--get {name}: writing {}", host.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_file;
+    use std::path::Path;
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let e = read_file(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert_eq!(e.to_string(), "not a regular file");
+        let e = read_file(&std::env::temp_dir(), 1 << 20).unwrap_err();
+        assert_eq!(e.to_string(), "not a regular file");
+        let path = std::env::temp_dir().join(format!("faultline-read-file-{}", std::process::id()));
+        std::fs::write(&path, [7u8; 100]).unwrap();
+        assert_eq!(read_file(&path, 100).unwrap(), vec![7u8; 100]);
+        let e = read_file(&path, 99).unwrap_err();
+        assert!(e.to_string().starts_with("larger than the 99-byte"), "{e}");
+        std::fs::remove_file(&path).unwrap();
+        assert!(read_file(&path, 100).is_err());
+    }
 }

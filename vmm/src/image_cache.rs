@@ -29,7 +29,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::cow_view::CowView;
 use crate::fsimage::FsImage;
@@ -129,12 +129,21 @@ impl UserDir {
         })
     }
 
-    /// Every file's name and contents. Fails if one cannot be read.
-    pub fn read_all(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Every file's name and contents. Fails if one cannot be read, or if
+    /// together they are larger than `limit` bytes (the file system's size:
+    /// they could not fit, and nothing larger is read into memory).
+    pub fn read_all(&self, limit: u64) -> Result<Vec<(String, Vec<u8>)>> {
+        let total: u64 = self.files.iter().map(|(_, _, m)| m.len()).sum();
+        if total > limit {
+            bail!(
+                "--user-dir: the files of {} ({total} bytes) do not fit in a {limit}-byte file system (use a larger --fs-size)",
+                self.dir.display()
+            );
+        }
         self.files
             .iter()
             .map(|(name, path, _)| {
-                let data = fs::read(path)
+                let data = crate::fs_disk::read_file(path, limit)
                     .with_context(|| format!("--user-dir: reading {}", path.display()))?;
                 Ok((name.clone(), data))
             })
@@ -150,7 +159,7 @@ impl UserDir {
         let label = format!("the image of {}", self.dir.display());
         let mut image = FsImage::format(store, fs_size, label)?;
         image
-            .put_all(&self.read_all()?)
+            .put_all(&self.read_all(fs_size)?)
             .with_context(|| format!("--user-dir: copying {}", self.dir.display()))?;
         image.check()?;
         Ok(image)
