@@ -48,20 +48,13 @@ impl core::fmt::Display for MountError {
     }
 }
 
-/// `n` zeroed elements, allocated fallibly.
-fn try_zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, MountError> {
+/// `n` zeroed elements, allocated fallibly; `None` when the kernel heap is
+/// short (callers turn it into their own out-of-memory error).
+fn try_zeroed<T: Clone + Default>(n: usize) -> Option<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| MountError::NoMemory)?;
+    v.try_reserve_exact(n).ok()?;
     v.resize(n, T::default());
-    Ok(v)
-}
-
-/// `len` zero bytes, or `FsError::NoMemory` when the kernel heap is short.
-fn zeroed_bytes(len: usize) -> Result<Vec<u8>, FsError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| FsError::NoMemory)?;
-    v.resize(len, 0);
-    Ok(v)
+    Some(v)
 }
 
 /// A mounted file system on disk `D`.
@@ -82,7 +75,7 @@ impl<D: SectorIo> Volume<D> {
     /// image, a disk error, or [`MountError::NoMemory`] when the heap cannot
     /// hold the directory; never panics, whatever the disk holds.
     pub fn mount(disk: D) -> Result<Volume<D>, MountError> {
-        let mut sector = try_zeroed::<u8>(SECTOR)?;
+        let mut sector = try_zeroed::<u8>(SECTOR).ok_or(MountError::NoMemory)?;
         disk.read_sectors(0, &mut sector)
             .map_err(|_| MountError::Io)?;
         let sb = check_superblock(&sector, disk.sectors()).map_err(MountError::Format)?;
@@ -92,7 +85,8 @@ impl<D: SectorIo> Volume<D> {
         dir.try_reserve_exact(entries)
             .map_err(|_| MountError::NoMemory)?;
         let mut batch =
-            try_zeroed::<u8>(MOUNT_BATCH_SECTORS.min(sb.dir_sectors()) as usize * SECTOR)?;
+            try_zeroed::<u8>(MOUNT_BATCH_SECTORS.min(sb.dir_sectors()) as usize * SECTOR)
+                .ok_or(MountError::NoMemory)?;
         let mut next = sb.dir_start;
         while dir.len() < entries {
             let sectors = (sb.dir_sectors() - (next - sb.dir_start)).min(MOUNT_BATCH_SECTORS);
@@ -108,7 +102,7 @@ impl<D: SectorIo> Volume<D> {
             next += sectors;
         }
         drop(batch);
-        let mut scratch = try_zeroed::<u32>(entries)?;
+        let mut scratch = try_zeroed::<u32>(entries).ok_or(MountError::NoMemory)?;
         check_directory(&sb, &dir, &mut scratch).map_err(MountError::Format)?;
         Ok(Volume {
             disk,
@@ -149,7 +143,8 @@ impl<D: SectorIo> Volume<D> {
         // `total_sectors` fits in u32 (the superblock check), so `start` does.
         let start32 = u32::try_from(start).map_err(|_| FsError::NoSpace)?;
 
-        let zeros = zeroed_bytes((sectors.min(ZERO_CHUNK_SECTORS) as usize) * SECTOR)?;
+        let zeros = try_zeroed::<u8>((sectors.min(ZERO_CHUNK_SECTORS) as usize) * SECTOR)
+            .ok_or(FsError::NoMemory)?;
         let mut done = 0;
         while done < sectors {
             let n = (sectors - done).min(ZERO_CHUNK_SECTORS);
