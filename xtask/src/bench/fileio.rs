@@ -9,8 +9,10 @@ use std::fs;
 
 use anyhow::{Context, Result};
 
+use super::faultline;
 use super::parse::{line_starting, number_after};
-use super::{Figures, Plan, Row, cell, faultline};
+use super::plan::{Figures, Plan, Row};
+use super::table::cell;
 use crate::paths::Paths;
 
 /// Pages of the file read: at most half of the largest cache (1 MiB).

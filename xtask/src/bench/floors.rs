@@ -10,8 +10,10 @@
 
 use anyhow::{Context, Result};
 
+use super::faultline_with;
 use super::parse::{line_starting, number_before};
-use super::{Figures, Plan, Row, cell, faultline_with};
+use super::plan::{Figures, Plan, Row};
+use super::table::cell;
 use crate::paths::Paths;
 
 /// The guest's kinds and the sample keys they go to.
