@@ -3,13 +3,13 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::{self, BufReader, ErrorKind};
+use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
-use cargo_metadata::{Message, TargetKind};
+use cargo_metadata::TargetKind;
 
 use crate::cargo::{self, KERNEL_RUSTFLAGS, USER_RUSTFLAGS, run_checked};
 use crate::paths::{GUEST_TARGET, Paths};
@@ -112,26 +112,8 @@ fn user_programs(paths: &Paths) -> Result<()> {
             GUEST_TARGET,
             "--bins",
             "--message-format=json-render-diagnostics",
-        ])
-        .stdout(Stdio::piped());
-    let mut child = cmd.spawn().context("cannot start the user-program build")?;
-    let stdout = child.stdout.take().context("no pipe from cargo")?;
-    let mut programs = Vec::new();
-    for message in Message::parse_stream(BufReader::new(stdout)) {
-        let message = message.context("cannot read cargo's build messages")?;
-        if let Message::CompilerArtifact(artifact) = message
-            && artifact.target.kind.contains(&TargetKind::Bin)
-            && let Some(executable) = artifact.executable
-        {
-            programs.push(PathBuf::from(executable));
-        }
-    }
-    let status = child
-        .wait()
-        .context("cannot wait for the user-program build")?;
-    if !status.success() {
-        bail!("the user-program build failed ({status})");
-    }
+        ]);
+    let programs = cargo::artifacts(cmd, TargetKind::Bin, "the user-program build")?;
     for program in programs {
         let name = program
             .file_name()

@@ -3,10 +3,12 @@
 
 use std::env;
 use std::ffi::OsString;
-use std::path::Path;
-use std::process::Command;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use cargo_metadata::{Message, TargetKind};
 
 use crate::paths::Paths;
 
@@ -75,4 +77,33 @@ pub fn run_checked(cmd: &mut Command, what: &str) -> Result<()> {
         bail!("{what} failed ({status})");
     }
     Ok(())
+}
+
+/// Runs the cargo build `cmd` (which must ask for
+/// `--message-format=json-render-diagnostics`) and returns the executables it
+/// built for targets of `kind`; cargo's diagnostics still reach the terminal.
+/// Fails, naming `what`, if cargo cannot be started or read, or the build fails.
+pub fn artifacts(mut cmd: Command, kind: TargetKind, what: &str) -> Result<Vec<PathBuf>> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {what}"))?;
+    let stdout = child.stdout.take().context("no pipe from cargo")?;
+    let mut exes = Vec::new();
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        let message = message.context("cannot read cargo's build messages")?;
+        if let Message::CompilerArtifact(artifact) = message
+            && artifact.target.kind.contains(&kind)
+            && let Some(exe) = artifact.executable
+        {
+            exes.push(PathBuf::from(exe));
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(exes)
 }

@@ -241,9 +241,7 @@ fn report_if_oom(vm: &mut Vm<KernelHw>, id: SpaceId, result: Result<FaultKind, I
     if result == Err(Invalid::OutOfMemory)
         && let Ok(space) = vm.space(id)
     {
-        let (pid, name) = (space.pid, space.name);
-        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        crate::userprog::process::report_oom_kill(pid, &name[..len], vm.swap_usage());
+        crate::userprog::process::report_oom_kill(space.pid, space.name(), vm.swap_usage());
     }
 }
 

@@ -101,13 +101,13 @@ impl<H: Hw> Vm<H> {
         if victim == requester || self.footprint(victim) == 0 {
             return Err(VmError::OutOfMemory);
         }
-        let (pid, name) = match self.space(victim) {
-            Ok(s) => (s.pid, s.name),
-            Err(_) => return Err(VmError::OutOfMemory),
+        let Vm {
+            spaces, hw, swap, ..
+        } = self;
+        let Some(space) = spaces.get(victim.0 as usize).and_then(Option::as_ref) else {
+            return Err(VmError::OutOfMemory);
         };
-        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        let swap = self.swap.usage();
-        self.hw.report_oom_kill(pid, &name[..len], swap);
+        hw.report_oom_kill(space.pid, space.name(), swap.usage());
         self.reap(victim);
         self.pressure.reset();
         Ok(())

@@ -1,12 +1,11 @@
 //! The guest suite's executables and tests: building them, listing every
 //! test, and the command that runs one test in its own process.
 
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use cargo_metadata::{Message, TargetKind};
+use cargo_metadata::TargetKind;
 
 use crate::cargo;
 use crate::paths::Paths;
@@ -35,36 +34,17 @@ pub fn build_and_list(paths: &Paths) -> Result<Vec<GuestTest>> {
 
 /// Builds the integration-test executables of `faultline-tests`.
 fn executables(paths: &Paths) -> Result<Vec<PathBuf>> {
-    let mut child = cargo::host(paths)
-        .args([
-            "test",
-            "-p",
-            "faultline-tests",
-            "--test",
-            "*",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot start the guest suite's build")?;
-    let stdout = child.stdout.take().context("no pipe from cargo")?;
-    let mut exes = Vec::new();
-    for message in Message::parse_stream(BufReader::new(stdout)) {
-        let message = message.context("cannot read cargo's build messages")?;
-        if let Message::CompilerArtifact(artifact) = message
-            && artifact.target.kind.contains(&TargetKind::Test)
-            && let Some(exe) = artifact.executable
-        {
-            exes.push(PathBuf::from(exe));
-        }
-    }
-    let status = child
-        .wait()
-        .context("cannot wait for the guest suite's build")?;
-    if !status.success() {
-        bail!("the guest suite's build failed ({status})");
-    }
+    let mut cmd = cargo::host(paths);
+    cmd.args([
+        "test",
+        "-p",
+        "faultline-tests",
+        "--test",
+        "*",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    let mut exes = cargo::artifacts(cmd, TargetKind::Test, "the guest suite's build")?;
     exes.sort();
     Ok(exes)
 }
