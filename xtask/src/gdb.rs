@@ -86,13 +86,9 @@ pub fn run(paths: &Paths, args: &[OsString]) -> Result<ExitCode> {
             return Err(e).context("cannot run gdb (install it, e.g. `apt-get install gdb`)");
         }
     };
-    // gdb quit: if it left the VM stopped, the VM would wait forever.
-    match vm.try_wait() {
-        Ok(Some(_)) => {}
-        _ => {
-            let _ = vm.wait();
-        }
-    }
+    // gdb is gone: its `kill` ended the VM, or the stub took the closed
+    // connection as a detach and the guest runs on to its end.
+    let _ = vm.wait();
     Ok(if status.success() {
         ExitCode::SUCCESS
     } else {
