@@ -11,6 +11,14 @@ pub fn is_kernel_address(va: u64) -> bool {
     va >= 0xffff_8000_0000_0000
 }
 
+/// The top-level table of the address space the vCPU runs in: CR3 without
+/// its flag bits; in PVM guest mode, the kernel half of the 8 KiB pair (CR3
+/// may point at the user half; the kernel half maps the kernel and the
+/// current process).
+pub fn root(cr3: u64, pvm_mode: bool) -> u64 {
+    cr3 & if pvm_mode { !0x1fff } else { !0xfff }
+}
+
 /// Translates guest-virtual addresses through one address space.
 pub struct PageWalker<'a> {
     mem: &'a GuestMem,

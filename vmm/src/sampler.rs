@@ -41,10 +41,9 @@ pub struct Sampler {
     placement: Option<Placement>,
     /// The kernel's trap path, to follow the stack across traps.
     kernel: KernelText,
-    /// Mask of CR3 that leaves the top-level table: in PVM guest mode CR3
-    /// may point at the user half of the 8 KiB pair, and the kernel half
-    /// (which maps everything) comes first.
-    cr3_mask: u64,
+    /// Whether the vCPU is in PVM guest mode (where CR3 names a pair of
+    /// tables: [`crate::guest_stack::root`]).
+    pvm_mode: bool,
     /// `immediate_exit` in the vCPU's `kvm_run` page.
     immediate_exit: Option<*const AtomicU8>,
     /// The samples taken so far, oldest first.
@@ -71,7 +70,7 @@ impl Sampler {
             ticker: None,
             placement,
             kernel,
-            cr3_mask: if pvm_mode { !0x1fff } else { !0xfff },
+            pvm_mode,
             immediate_exit: None,
             samples: Vec::new(),
             failed: 0,
@@ -130,7 +129,7 @@ impl Sampler {
     fn capture(&self, vcpu: &VcpuFd, mem: &GuestMem) -> Option<Sample> {
         let regs = vcpu.get_regs().ok()?;
         let sregs = vcpu.get_sregs().ok()?;
-        let mut pages = PageWalker::new(mem, sregs.cr3 & self.cr3_mask);
+        let mut pages = PageWalker::new(mem, crate::guest_stack::root(sregs.cr3, self.pvm_mode));
         let at = Regs {
             rip: regs.rip,
             rsp: regs.rsp,

@@ -9,12 +9,7 @@ use crate::memory::GuestMem;
 
 const PAGE: u64 = 4096;
 
-/// The top-level table of the address space the vCPU runs in: CR3 without
-/// its flag bits; in PVM guest mode, the kernel half of the 8 KiB pair (it
-/// maps the kernel and the current process).
-pub fn root(cr3: u64, pvm_mode: bool) -> u64 {
-    cr3 & if pvm_mode { !0x1fff } else { !0xfff }
-}
+pub use crate::guest_stack::root;
 
 /// The guest-physical address of `va`, if mapped.
 pub fn translate(mem: &GuestMem, root: u64, va: u64) -> Option<u64> {
