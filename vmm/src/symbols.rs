@@ -17,10 +17,12 @@ struct Symbol {
 #[derive(Clone, Debug, Default)]
 pub struct Symbols {
     syms: Vec<Symbol>,
-    /// Untyped symbols named `__...` (linker-script bounds such as
-    /// `__trap_text_start`): found by [`Symbols::address_of`], never used to
-    /// name an address (they share addresses with the code they delimit).
-    bounds: Vec<Symbol>,
+    /// Symbols found by [`Symbols::address_of`] but never used to name an
+    /// address: untyped `__...` ones (linker-script bounds such as
+    /// `__trap_text_start`, which share addresses with the code they
+    /// delimit) and labels at an address another symbol names (such as
+    /// `syscall_entry_end`, where `trap_common` starts).
+    aliases: Vec<Symbol>,
 }
 
 /// Where an address falls: a symbol and the offset into it.
@@ -102,27 +104,34 @@ impl Symbols {
                 Some((bound, sym))
             })
             .partition(|(bound, _)| *bound);
-        let mut syms: Vec<Symbol> = syms.into_iter().map(|(_, s)| s).collect();
-        // Prefer sized symbols when several start at the same address.
-        syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
-        syms.dedup_by_key(|s| s.addr);
-        Symbols {
-            syms,
-            bounds: bounds.into_iter().map(|(_, s)| s).collect(),
-        }
+        let bounds = bounds.into_iter().map(|(_, s)| s).collect();
+        Symbols::sorted(syms.into_iter().map(|(_, s)| s).collect(), bounds)
     }
 
     /// A table from `(address, size, name)` entries (names used as given).
     pub fn from_entries(entries: impl IntoIterator<Item = (u64, u64, String)>) -> Symbols {
-        let mut syms: Vec<Symbol> = entries
+        let syms = entries
             .into_iter()
             .map(|(addr, size, name)| Symbol { addr, size, name })
             .collect();
+        Symbols::sorted(syms, Vec::new())
+    }
+
+    /// The table of `syms` sorted by address, one symbol naming each address
+    /// (a sized one where several start there); the others join `aliases`,
+    /// where [`Symbols::address_of`] still finds them.
+    fn sorted(mut syms: Vec<Symbol>, mut aliases: Vec<Symbol>) -> Symbols {
         syms.sort_by(|a, b| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)));
-        syms.dedup_by_key(|s| s.addr);
+        let mut named: Vec<Symbol> = Vec::with_capacity(syms.len());
+        for sym in syms {
+            match named.last() {
+                Some(last) if last.addr == sym.addr => aliases.push(sym),
+                _ => named.push(sym),
+            }
+        }
         Symbols {
-            syms,
-            bounds: Vec::new(),
+            syms: named,
+            aliases,
         }
     }
 
@@ -131,7 +140,7 @@ impl Symbols {
     pub fn address_of(&self, name: &str) -> Option<u64> {
         self.syms
             .iter()
-            .chain(&self.bounds)
+            .chain(&self.aliases)
             .find(|s| s.name == name)
             .map(|s| s.addr)
     }
@@ -213,7 +222,7 @@ mod tests {
                     name: "label".into(),
                 },
             ],
-            bounds: Vec::new(),
+            aliases: Vec::new(),
         };
         assert_eq!(syms.describe(0x1004), "0x1004 a+0x4");
         assert_eq!(syms.describe(0x1010), "0x1010");
@@ -222,10 +231,17 @@ mod tests {
         assert_eq!(syms.describe_return(0x1010), "0x1010 a+0x10");
         assert_eq!(syms.address_of("label"), Some(0x2000));
         assert_eq!(syms.address_of("nope"), None);
-        let built =
-            Symbols::from_entries([(0x2000, 0, "label".into()), (0x1000, 0x10, "a".into())]);
+        let built = Symbols::from_entries([
+            (0x2000, 0, "label".into()),
+            (0x1000, 0x10, "a".into()),
+            (0x1010, 0, "a_end".into()),
+            (0x1010, 0x8, "b".into()),
+        ]);
         assert_eq!(built.describe(0x1004), "0x1004 a+0x4");
         assert_eq!(built.address_of("label"), Some(0x2000));
+        // A label where another symbol starts names nothing but is found.
+        assert_eq!(built.describe(0x1012), "0x1012 b+0x2");
+        assert_eq!(built.address_of("a_end"), Some(0x1010));
     }
 
     #[test]
