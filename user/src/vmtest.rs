@@ -417,9 +417,11 @@ pub mod guest {
         }
     }
 
-    /// User frames plus swap slots in use, from the kernel's accounting.
+    /// User frames plus swap slots in use, from the kernel's accounting
+    /// (slots only the swap cache holds are not counted: they are the
+    /// copies of resident pages, given back when swap runs out).
     pub fn memory_in_use() -> Option<u64> {
-        sys::memstats().map(|m| m.user_frames_used + m.swap_slots_used)
+        sys::memstats().map(|m| m.user_frames_used + m.swap_slots_used - m.swap_slots_cached)
     }
 
     /// Swap slots in use, from the kernel's accounting.

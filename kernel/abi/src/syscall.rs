@@ -162,4 +162,8 @@ pub struct MemStats {
     pub swap_slots_total: u64,
     /// Live processes.
     pub processes: u64,
+    /// Of `swap_slots_used`, the slots held only by the swap cache: pages
+    /// read back from swap into memory keep their slot while unwritten, and
+    /// give it back when the swap disk runs out.
+    pub swap_slots_cached: u64,
 }

@@ -221,6 +221,7 @@ fn memstats(ptr: u64) -> i64 {
     let (user_used, user_total) = crate::mm::palloc::user_usage();
     let (kernel_used, _) = crate::mm::palloc::kernel_usage();
     let (swap_slots_used, swap_slots_total) = crate::vm::swap_usage();
+    let swap_slots_cached = crate::vm::cached_slots();
     let stats = MemStats {
         user_frames_used: user_used as u64,
         user_frames_total: user_total as u64,
@@ -228,6 +229,7 @@ fn memstats(ptr: u64) -> i64 {
         swap_slots_used,
         swap_slots_total,
         processes: process::live_processes(),
+        swap_slots_cached,
     };
     copy_struct_to_user(ptr, &stats)
 }

@@ -208,21 +208,6 @@ impl Drop for AddressSpace {
     }
 }
 
-impl<H: super::hw::Hw> Vm<H> {
-    /// Marks `page` as modified by the kernel (which writes user pages
-    /// through the direct map, so the hardware dirty bit stays clear).
-    fn mark_written(&mut self, id: SpaceId, page: UserPage) {
-        if let Some(res) = self
-            .space_mut(id)
-            .ok()
-            .and_then(|s| s.spt.find_mut(page))
-            .and_then(|p| p.resident_mut())
-        {
-            res.dirty = true;
-        }
-    }
-}
-
 /// The physical address `va` maps to now, or 0 (Pintos `get_phys_addr`).
 pub fn phys_addr(id: SpaceId, va: u64) -> u64 {
     let Some(page) = UserPage::containing(va) else {
@@ -334,4 +319,9 @@ pub fn swap_usage() -> (u64, u64) {
 /// (user frames holding pages, swap slots in use).
 pub fn usage() -> (usize, u32) {
     lock().usage()
+}
+
+/// Swap slots held only by the swap cache (see [`Vm::cached_slots`]).
+pub fn cached_slots() -> u64 {
+    u64::from(lock().cached_slots())
 }

@@ -1,7 +1,8 @@
 //! `vm_do_claim_page`: gives a page that is not in memory a frame, fills it
 //! (`swap_in`: from its origin, or from its swap slot with read-ahead of the
-//! slots after it), maps it, and only then records it as resident, so a
-//! failure at any step leaves the page as it was. Also `vm_get_frame`: a
+//! slots after it, keeping the slot while the page stays clean), maps it,
+//! and only then records it as resident, so a failure at any step leaves the
+//! page as it was. Also `vm_get_frame`: a
 //! frame from the user pool, by eviction, or after the out-of-memory killer
 //! freed one.
 use super::addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
@@ -106,39 +107,25 @@ impl<H: Hw> Vm<H> {
                 crate::arch::rdtsc(),
             );
         }
-        self.install(id, page, pa, false)
+        self.install(id, page, pa)
     }
 
     /// Maps the filled frame `pa` at `page` with the page's rights and
-    /// records the page as resident (`dirty`: its bytes exist nowhere else);
-    /// releases the swap slot it came from. Nothing changes on failure.
-    fn install(
-        &mut self,
-        id: SpaceId,
-        page: UserPage,
-        pa: PhysAddr,
-        dirty: bool,
-    ) -> Result<(), VmError> {
+    /// records the page as resident and clean (a page read from swap keeps
+    /// its slot as the swap cache). Nothing changes on failure.
+    fn install(&mut self, id: SpaceId, page: UserPage, pa: PhysAddr) -> Result<(), VmError> {
         let r = PageRef { space: id, page };
-        let Vm {
-            spaces,
-            frames,
-            swap,
-            ..
-        } = self;
+        let Vm { spaces, frames, .. } = self;
         let space = spaces[id.0 as usize].as_mut().ok_or(VmError::Killed)?;
         let entry = space.spt.find_mut(page).ok_or(VmError::NoPage)?;
         space.pt.map(page, pa, entry.prot)?;
         let frame = frames.take(pa, r);
         frames.unpin(frame.id());
-        let resident = Resident {
+        entry.swapped_in(Resident {
             frame,
-            dirty,
+            dirty: false,
             next: None,
-        };
-        if let Some(slot) = entry.swapped_in(resident) {
-            swap.release(slot);
-        }
+        });
         Ok(())
     }
 
@@ -148,7 +135,8 @@ impl<H: Hw> Vm<H> {
     /// page as far after `page` as the slot is after `slot`) (up to [`SWAP_READAHEAD`] in all, each into a free
     /// frame: read-ahead never evicts), in one disk request, and maps them
     /// all. Pages read ahead are mapped not accessed, so the clock takes them
-    /// back first if they stay unused.
+    /// back first if they stay unused; every page read keeps its slot (the
+    /// swap cache), so one evicted again unwritten costs no disk write.
     fn swap_in_run(
         &mut self,
         id: SpaceId,
@@ -215,9 +203,9 @@ impl<H: Hw> Vm<H> {
         }
         // The faulting page first: its failure fails the fault. A page read
         // ahead that cannot be mapped stays in its slot.
-        let first = self.install(id, page, pa, true);
+        let first = self.install(id, page, pa);
         for &(ahead, frame) in &run[1..n] {
-            if self.install(id, ahead, frame, true).is_err() {
+            if self.install(id, ahead, frame).is_err() {
                 self.hw.free_frame(frame);
             }
         }

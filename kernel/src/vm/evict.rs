@@ -1,9 +1,10 @@
 //! Eviction (`swap_out` for a batch): the clock chooses up to
 //! [`EVICT_BATCH`] frames; each is unmapped from every page sharing it (one
 //! TLB flush for the batch, before anything is written, so no process can
-//! change a page being saved); then, by kind, clean pages are dropped, dirty
-//! file pages written back, and dirty anonymous pages written to consecutive
-//! swap slots in one disk request. One freed frame is kept for the caller;
+//! change a page being saved); then, by kind, clean pages are dropped (an
+//! anonymous page read from swap goes back to its slot, the swap cache),
+//! dirty file pages written back, and dirty anonymous pages written to
+//! consecutive swap slots in one disk request. One freed frame is kept for the caller;
 //! the rest go back to the pool. A page that cannot be saved is mapped again.
 use super::addr::{PageRef, PhysAddr, SwapSlot};
 use super::frame::FrameId;
@@ -44,13 +45,22 @@ impl<H: Hw> Vm<H> {
     fn unmap_all(&mut self, id: FrameId) -> (bool, bool) {
         let mut dirty = false;
         let mut loaded = false;
-        let head = self.frames.head(id);
-        for_each_sharer(&mut self.spaces, head, |r, pt, page| {
+        let Vm {
+            spaces,
+            frames,
+            swap,
+            ..
+        } = self;
+        for_each_sharer(spaces, frames.head(id), |r, pt, page| {
             loaded |= pt.is_loaded();
             let pte = pt.clear(r.page);
             if let Some(res) = page.resident_mut() {
                 res.dirty |= pte.is_some_and(|p| p.dirty);
                 dirty |= res.dirty;
+            }
+            // A written page's cached slot is stale: free it for the batch.
+            if let Some(stale) = page.take_stale_cache() {
+                swap.release(stale);
             }
         });
         (dirty, loaded)
@@ -74,8 +84,8 @@ impl<H: Hw> Vm<H> {
     }
 
     /// Every page sharing frame `id` leaves memory (to `slot`, one share
-    /// each, when given; else to be rebuilt from its origin); the frame is
-    /// freed. Returns its address.
+    /// each, when given; else back to its cached slot or to be rebuilt from
+    /// its origin); the frame is freed. Returns its address.
     fn drop_all(&mut self, id: FrameId, slot: Option<SwapSlot>) -> Option<PhysAddr> {
         let mut freed = None;
         let mut first = true;
@@ -94,8 +104,12 @@ impl<H: Hw> Vm<H> {
                     swap.add_share(slot)
                 }
             });
-            if let Some(frame) = page.swapped_out(share) {
+            let (frame, stale) = page.swapped_out(share);
+            if let Some(frame) = frame {
                 freed = frames.release(frame).or(freed);
+            }
+            if let Some(stale) = stale {
+                swap.release(stale);
             }
         });
         freed
@@ -211,6 +225,9 @@ impl<H: Hw> Vm<H> {
             .and_then(|r| self.space(r.space).ok())
             .map_or(0, |s| s.pid);
         let start = crate::arch::rdtsc();
+        if (self.swap.free_slots() as usize) < ids.len() {
+            self.drop_swap_cache();
+        }
         match self.swap.alloc_run(ids.len() as u32) {
             Some(run) => {
                 let ok = self.hw.swap_write(run, &pas).is_ok();

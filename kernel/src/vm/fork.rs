@@ -31,8 +31,9 @@ impl<H: Hw> Vm<H> {
     /// writable pages now being mapped read-only (their next write takes the
     /// frame back or copies it).
     pub fn fork_space(&mut self, src: SpaceId, dst: SpaceId) -> Result<(), VmError> {
-        let free = self.hw.free_frames() + self.swap.free_slots() as usize;
-        if free < fork_headroom(self.frames.len()) {
+        let headroom = fork_headroom(self.frames.len());
+        let free = |vm: &Self| vm.hw.free_frames() + vm.swap.free_slots() as usize;
+        if free(self) < headroom && (self.drop_swap_cache() == 0 || free(self) < headroom) {
             return Err(VmError::OutOfMemory);
         }
         let mut child = self.spaces[dst.0 as usize].take().ok_or(VmError::Killed)?;

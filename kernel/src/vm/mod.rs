@@ -4,7 +4,8 @@
 //! first touch; lazy UNINIT pages ([`uninit`]) become anonymous ([`anon`]) or
 //! file-backed ([`file`]) pages on their first fault ([`fault`], [`claim`]);
 //! a frame table with share counts and a reverse map ([`frame`]) and a clock
-//! ([`clock`]) choose what to evict ([`evict`]) to a swap disk ([`swap`]);
+//! ([`clock`]) choose what to evict ([`evict`]) to a swap disk ([`swap`]),
+//! where a page read back keeps its slot while clean ([`swap_cache`]);
 //! `fork` shares frames copy-on-write ([`fork`], [`cow`]); exit and exec tear
 //! a space down ([`teardown`]); `mmap`/`munmap` ([`mmap`]); and when memory
 //! runs out for good, a process is chosen and killed ([`oom`]).
@@ -39,11 +40,14 @@ pub mod rmap;
 pub mod space;
 pub mod spt;
 pub mod swap;
+pub mod swap_cache;
 pub mod teardown;
 pub mod uninit;
 
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod swap_cache_tests;
 #[cfg(test)]
 mod tests;
 

@@ -18,10 +18,11 @@ use super::swap::{SlotShare, Swap};
 pub struct Resident {
     /// The page's share of its frame.
     pub frame: Frame,
-    /// The bytes differ from what the page would be rebuilt from (its
-    /// executable bytes or zeros for anonymous pages, the file for file
-    /// pages): set from the page table's dirty bit, by kernel writes and
-    /// by swap-in. A dirty anonymous page goes to swap; a dirty file page is
+    /// The bytes differ from what the page would be rebuilt from (the swap
+    /// slot it was read from, else its executable bytes or zeros, for
+    /// anonymous pages; the file for file pages): set from the page table's
+    /// dirty bit, by kernel writes, and when the swap cache gives up the
+    /// slot. A dirty anonymous page goes to swap; a dirty file page is
     /// written back.
     pub dirty: bool,
     /// The next page sharing the frame (the frame table's reverse map).
@@ -123,15 +124,12 @@ impl Page {
         }
     }
 
-    /// Makes the page resident in `frame` (filled from `fill_source`);
-    /// returns the swap-slot share it held, if any, for the caller to release.
-    pub fn swapped_in(&mut self, resident: Resident) -> Option<SlotShare> {
+    /// Makes the page resident in `frame` (filled from `fill_source`; a
+    /// page read from swap keeps its slot share as the swap cache).
+    pub fn swapped_in(&mut self, resident: Resident) {
         match &mut self.state {
             State::Anon(a) => a.swapped_in(resident),
-            State::File(f) => {
-                f.swapped_in(resident);
-                None
-            }
+            State::File(f) => f.swapped_in(resident),
         }
     }
 
@@ -145,23 +143,48 @@ impl Page {
     }
 
     /// `swap_out`'s last step: the page leaves memory (its bytes are in
-    /// `slot` when one is given, else rebuilt from the origin later);
-    /// returns its frame share for the caller to release.
-    pub fn swapped_out(&mut self, slot: Option<SlotShare>) -> Option<Frame> {
+    /// `slot` when one is given, else in its cached slot or rebuilt from
+    /// the origin later); returns its frame share and a slot share that is
+    /// no longer needed, for the caller to release.
+    pub fn swapped_out(&mut self, slot: Option<SlotShare>) -> (Option<Frame>, Option<SlotShare>) {
         match &mut self.state {
             State::Anon(a) => a.swapped_out(slot),
             State::File(f) => {
                 debug_assert!(slot.is_none(), "file pages never go to swap");
-                if let Some(s) = slot {
-                    crate::vm::leak_slot(s);
-                }
-                f.swapped_out()
+                (f.swapped_out(), slot)
             }
         }
     }
 
+    /// The swap cache's slot of a resident anonymous page that has been
+    /// written since it was read (stale), for the caller to release.
+    pub fn take_stale_cache(&mut self) -> Option<SlotShare> {
+        match &mut self.state {
+            State::Anon(a) => a.take_stale(),
+            State::File(_) => None,
+        }
+    }
+
+    /// The swap cache's slot of a resident anonymous page, if it has one.
+    pub fn cached_slot(&self) -> Option<SwapSlot> {
+        match &self.state {
+            State::Anon(a) => a.cached_slot(),
+            State::File(_) => None,
+        }
+    }
+
+    /// Gives up the swap cache's slot of a resident anonymous page (the
+    /// page counts as dirty from now on), for the caller to release.
+    pub fn drop_cache(&mut self) -> Option<SlotShare> {
+        match &mut self.state {
+            State::Anon(a) => a.drop_cache(),
+            State::File(_) => None,
+        }
+    }
+
     /// `destroy`'s split: takes what the page holds (frame share, swap-slot
-    /// share) for the caller to release, leaving the page empty.
+    /// share: the page's slot or its swap cache) for the caller to release,
+    /// leaving the page empty.
     pub fn destroy(self) -> (Option<Resident>, Option<SlotShare>) {
         match self.state {
             State::Anon(a) => a.destroy(),

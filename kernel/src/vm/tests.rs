@@ -23,12 +23,12 @@ const PAGE: u64 = PAGE_SIZE;
 /// A stack pointer below every stack page: any stack access may grow it.
 const LOW_RSP: u64 = USER_STACK - USER_STACK_MAX;
 
-fn machine(frames: usize, slots: usize) -> Vm<FakeHw> {
+pub(super) fn machine(frames: usize, slots: usize) -> Vm<FakeHw> {
     Vm::new(FakeHw::new(frames, slots), PhysAddr::new(BASE), frames)
 }
 
 /// A running space with a stack region.
-fn process(vm: &mut Vm<FakeHw>, pid: u32) -> SpaceId {
+pub(super) fn process(vm: &mut Vm<FakeHw>, pid: u32) -> SpaceId {
     let id = vm.new_space(pid, b"proc").unwrap();
     vm.space_mut(id)
         .unwrap()
@@ -40,13 +40,18 @@ fn process(vm: &mut Vm<FakeHw>, pid: u32) -> SpaceId {
 }
 
 /// The address of stack page `i` (0 is the top one).
-fn stack(i: u64) -> u64 {
+pub(super) fn stack(i: u64) -> u64 {
     USER_STACK - (i + 1) * PAGE
 }
 
 /// A user access to `va`: faults until the page table allows it, then marks
 /// the entry like the MMU; returns the frame.
-fn access(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64, write: bool) -> Result<PhysAddr, Invalid> {
+pub(super) fn access(
+    vm: &mut Vm<FakeHw>,
+    id: SpaceId,
+    va: u64,
+    write: bool,
+) -> Result<PhysAddr, Invalid> {
     let page = UserPage::containing(va).unwrap();
     for _ in 0..3 {
         if let Ok(space) = vm.space_mut(id)
@@ -66,24 +71,24 @@ fn access(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64, write: bool) -> Result<Phys
     panic!("the fault at {va:#x} did not resolve");
 }
 
-fn write(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64, value: u8) {
+pub(super) fn write(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64, value: u8) {
     let pa = access(vm, id, va, true).unwrap();
     vm.hw.frame(pa)[(va % PAGE) as usize] = value;
 }
 
-fn read(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64) -> u8 {
+pub(super) fn read(vm: &mut Vm<FakeHw>, id: SpaceId, va: u64) -> u8 {
     let pa = access(vm, id, va, false).unwrap();
     vm.hw.frame(pa)[(va % PAGE) as usize]
 }
 
 /// The frame `va` maps to now, if any.
-fn mapped(vm: &Vm<FakeHw>, id: SpaceId, va: u64) -> Option<PhysAddr> {
+pub(super) fn mapped(vm: &Vm<FakeHw>, id: SpaceId, va: u64) -> Option<PhysAddr> {
     let page = UserPage::containing(va).unwrap();
     vm.space(id).unwrap().pt.lookup(page).map(|p| p.pa)
 }
 
 /// Destroys every space and checks that every frame and slot came back.
-fn teardown(mut vm: Vm<FakeHw>, frames: usize) -> FakeHw {
+pub(super) fn teardown(mut vm: Vm<FakeHw>, frames: usize) -> FakeHw {
     for i in 0..vm.spaces.len() as u32 {
         if vm.spaces[i as usize].is_some() {
             vm.destroy_space(SpaceId(i)).unwrap();
@@ -205,11 +210,12 @@ fn swap_in_reads_the_following_slots_ahead() {
         })
         .unwrap();
     assert_eq!(read(&mut vm, id, stack(first)), 10 + first as u8);
-    assert_eq!(vm.hw.swap_reads, reads + 1);
-    assert_eq!(vm.swap_usage().0, 0, "all eight came back in one request");
+    assert_eq!(vm.hw.swap_reads, reads + 1, "one request for all eight");
     for i in 0..8 {
         assert_eq!(read(&mut vm, id, stack(i)), 10 + i as u8);
     }
+    assert_eq!(vm.hw.swap_reads, reads + 1, "all eight came back at once");
+    assert_eq!(vm.swap_usage().0, 8, "each keeps its slot (the swap cache)");
     teardown(vm, 8);
 }
 
