@@ -4,6 +4,7 @@
 //! [`init`] probes every listed device once at boot; afterwards
 //! [`fs_disk`] and [`swap_disk`] hand out the running devices.
 
+pub mod blk_segments;
 pub mod virtio_blk;
 pub mod virtio_mmio;
 pub mod virtqueue;

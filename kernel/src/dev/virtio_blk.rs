@@ -7,18 +7,22 @@
 //! descriptor), so one request can carry several separate buffers; transfers
 //! too large for one chain are split into several requests.
 //!
-//! The VMM normally serves the request at the notify exit, but completion is
-//! not promised then: the driver polls the used ring, yielding the CPU
-//! between polls, and asks for no interrupts. Requests are serialized by a
-//! sleeping [`Mutex`] around the queue.
+//! Several requests may go with one notification (the swap disk's scattered
+//! runs of slots): each exit to the VMM costs far more than the copy it
+//! asks for. The VMM normally serves them at the notify exit, but
+//! completion is not promised then: the driver polls the used ring,
+//! yielding the CPU between polls, and asks for no interrupts. Groups of
+//! requests are serialized by a sleeping [`Mutex`] around the queue.
 //!
-//! A request never allocates: the header and status live in the queue
-//! page's spare bytes (one request runs at a time) and the chain is built in
-//! a fixed array on the stack, so paging I/O works when kernel memory is gone.
+//! A request never allocates: its header and status live in a record of
+//! the queue page's spare bytes (one group runs at a time) and the chain is
+//! built in a fixed array on the stack, so paging I/O works when kernel
+//! memory is gone.
 
 use super::BlockError;
+use super::blk_segments::{PAGE_SECTORS, data_segments, run_len};
 use super::virtio_mmio::{DEVICE_ID_BLOCK, F_VERSION_1, Transport};
-use super::virtqueue::{MAX_SIZE, Segment, Virtqueue};
+use super::virtqueue::{MAX_SIZE, SCRATCH_SIZE, Segment, Virtqueue};
 use crate::sync::Mutex;
 
 /// Sector size in bytes.
@@ -33,10 +37,6 @@ const S_UNSUPP: u8 = 2;
 /// Status value before the device writes it.
 const S_PENDING: u8 = 0xff;
 
-/// Most bytes moved by one request.
-const MAX_REQUEST_BYTES: usize = 1 << 20;
-const PAGE_SIZE: u64 = 4096;
-
 /// The header every request starts with.
 #[repr(C)]
 struct RequestHeader {
@@ -47,8 +47,13 @@ struct RequestHeader {
 
 /// Size of the header on the wire.
 const HEADER_LEN: u32 = core::mem::size_of::<RequestHeader>() as u32;
-/// Offset of the status byte in the queue's spare area (after the header).
+/// Offset of the status byte in a request's scratch record (after the header).
 const STATUS_OFFSET: usize = 16;
+/// Bytes of the queue page's spare area per request of a group: its header
+/// and its status byte.
+const RECORD_LEN: usize = 32;
+/// Most requests sent with one notification (the spare area's records).
+const MAX_BATCH: usize = SCRATCH_SIZE / RECORD_LEN;
 
 /// An empty segment, to fill fixed arrays with.
 const NO_SEGMENT: Segment = Segment {
@@ -99,38 +104,78 @@ impl BlockDevice {
         self.transfer(T_OUT, sector, buf.as_ptr() as u64, buf.len())
     }
 
-    /// Writes the 4 KiB frames at guest-physical `frames` (anywhere in memory)
-    /// to consecutive sectors from `sector`, in one request (swap-out batches).
-    pub fn write_frames(&self, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
-        self.frames_request(T_OUT, sector, frames)
+    /// Writes `n` 4 KiB frames, frame `i` (guest-physical, anywhere in
+    /// memory) to the 8 sectors at `page(i).0` (`page(i)` is `(sector,
+    /// frame)`): each run of consecutive sectors in one request, all sent
+    /// together (one notification while the queue holds them; swap-out
+    /// batches). `OutOfRange` when a page is past the disk's end (nothing
+    /// is sent then); otherwise every request is sent and the first failure
+    /// is returned.
+    pub fn write_pages(
+        &self,
+        n: usize,
+        page: impl Fn(usize) -> (u64, u64),
+    ) -> Result<(), BlockError> {
+        self.page_requests(T_OUT, n, page)
     }
 
-    /// Reads consecutive sectors from `sector` into the 4 KiB frames at
-    /// guest-physical `frames`, in one request (swap read-ahead).
-    pub fn read_frames(&self, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
-        self.frames_request(T_IN, sector, frames)
+    /// Reads `n` 4 KiB frames as [`BlockDevice::write_pages`] writes them
+    /// (swap-in with read-ahead).
+    pub fn read_pages(
+        &self,
+        n: usize,
+        page: impl Fn(usize) -> (u64, u64),
+    ) -> Result<(), BlockError> {
+        self.page_requests(T_IN, n, page)
     }
 
-    fn frames_request(&self, kind: u32, sector: u64, frames: &[u64]) -> Result<(), BlockError> {
-        const FRAME: u64 = 4096;
-        let sectors = frames.len() as u64 * (FRAME / SECTOR_SIZE as u64);
-        match sector.checked_add(sectors) {
-            Some(end) if end <= self.capacity => {}
-            _ => return Err(BlockError::OutOfRange),
-        }
-        let mut queue = self.queue.lock();
-        if frames.is_empty() || frames.len() > queue.size() as usize - 2 {
+    fn page_requests(
+        &self,
+        kind: u32,
+        n: usize,
+        page: impl Fn(usize) -> (u64, u64),
+    ) -> Result<(), BlockError> {
+        if (0..n).any(|i| {
+            page(i)
+                .0
+                .checked_add(PAGE_SECTORS)
+                .is_none_or(|end| end > self.capacity)
+        }) {
             return Err(BlockError::OutOfRange);
         }
-        let mut segs = [NO_SEGMENT; MAX_SIZE as usize];
-        for (seg, &addr) in segs.iter_mut().zip(frames) {
-            *seg = Segment {
-                addr,
-                len: FRAME as u32,
-                device_writes: kind == T_IN,
-            };
+        let device_writes = kind == T_IN;
+        let mut queue = self.queue.lock();
+        let max_frames = queue.size() as usize - 2;
+        let mut result = Ok(());
+        let mut next = 0;
+        while next < n {
+            let mut heads = [0u16; MAX_BATCH];
+            let mut k = 0;
+            while next < n && k < MAX_BATCH {
+                let first = page(next).0;
+                let len = run_len(n - next, max_frames, |j| page(next + j).0);
+                if len + 2 > queue.num_free() as usize {
+                    break;
+                }
+                let seg = |j: usize| Segment {
+                    addr: page(next + j).1,
+                    len: 4096,
+                    device_writes,
+                };
+                match self.push(&mut queue, k, kind, first, len, seg) {
+                    Ok(head) => heads[k] = head,
+                    Err(e) => {
+                        // Let the requests already published finish first.
+                        let _ = self.complete(&mut queue, &heads[..k]);
+                        return Err(e);
+                    }
+                }
+                k += 1;
+                next += len;
+            }
+            result = result.and(self.complete(&mut queue, &heads[..k]));
         }
-        self.request(&mut queue, kind, sector, &segs[..frames.len()])
+        result
     }
 
     /// Moves `len` bytes at kernel address `va` to or from the disk at `sector`,
@@ -160,197 +205,97 @@ impl BlockDevice {
             if bytes == 0 {
                 return Err(BlockError::Io);
             }
-            self.request(
-                &mut queue,
-                kind,
-                sector + (done / SECTOR_SIZE) as u64,
-                &segs[..n],
-            )?;
+            let at = sector + (done / SECTOR_SIZE) as u64;
+            let head = self.push(&mut queue, 0, kind, at, n, |j| segs[j])?;
+            self.complete(&mut queue, &[head])?;
             drop(queue);
             done += bytes;
         }
         Ok(())
     }
 
-    /// Runs one request with the given data segments (at most the queue's
-    /// size less two) and waits for it.
-    fn request(
+    /// Notifies the device of the requests just published (heads `heads`,
+    /// records `0..heads.len()` of the scratch area) and waits for them all;
+    /// the first failure among them. `OutOfRange` for an empty group.
+    fn complete(&self, queue: &mut Virtqueue, heads: &[u16]) -> Result<(), BlockError> {
+        if heads.is_empty() {
+            // Not even one request fitted: a chain too long for the queue.
+            return Err(BlockError::OutOfRange);
+        }
+        if queue.needs_notify() {
+            self.transport.notify(0);
+        }
+        // The device may already be done when the notify returns; otherwise
+        // its thread finishes later.
+        let mut left = heads.len();
+        while left > 0 {
+            match queue.pop_used() {
+                Some((done, _)) if heads.contains(&done) => left -= 1,
+                Some(_) => continue,
+                None => crate::sched::yield_now(),
+            }
+        }
+        (0..heads.len()).fold(Ok(()), |result, i| result.and(status(queue, i)))
+    }
+
+    /// Publishes request number `i` of a group (its header and status in
+    /// the `i`-th scratch record, `i` below [`MAX_BATCH`]) with the `len`
+    /// data segments `seg(0..len)`; returns the chain's head. `OutOfRange`
+    /// when the chain would not fit in the queue.
+    fn push(
         &self,
         queue: &mut Virtqueue,
+        i: usize,
         kind: u32,
         sector: u64,
-        data: &[Segment],
-    ) -> Result<(), BlockError> {
+        len: usize,
+        seg: impl Fn(usize) -> Segment,
+    ) -> Result<u16, BlockError> {
+        if i >= MAX_BATCH || len + 2 > queue.num_free() as usize {
+            return Err(BlockError::OutOfRange);
+        }
         let (scratch, scratch_pa) = queue.scratch();
+        let record = i * RECORD_LEN;
         let header = RequestHeader {
             kind,
             reserved: 0,
             sector,
         };
-        let status_ptr = scratch.wrapping_add(STATUS_OFFSET);
-        // SAFETY: the spare area of the queue page belongs to the driver, and
-        // requests are serialized by the queue lock, so no request in flight
-        // uses it; the header fits before STATUS_OFFSET.
+        // SAFETY: the spare area of the queue page belongs to the driver,
+        // groups of requests are serialized by the queue lock and record `i`
+        // (below MAX_BATCH) lies inside the area.
         unsafe {
-            core::ptr::write_volatile(scratch as *mut RequestHeader, header);
-            core::ptr::write_volatile(status_ptr, S_PENDING);
+            core::ptr::write_volatile(scratch.add(record) as *mut RequestHeader, header);
+            core::ptr::write_volatile(scratch.add(record + STATUS_OFFSET), S_PENDING);
         }
-        let mut chain = [NO_SEGMENT; MAX_SIZE as usize];
-        if data.len() + 2 > chain.len() {
-            return Err(BlockError::OutOfRange);
-        }
-        chain[0] = Segment {
-            addr: scratch_pa,
-            len: HEADER_LEN,
-            device_writes: false,
+        let record_pa = scratch_pa + record as u64;
+        let chain = |j: usize| match j {
+            0 => Segment {
+                addr: record_pa,
+                len: HEADER_LEN,
+                device_writes: false,
+            },
+            j if j == len + 1 => Segment {
+                addr: record_pa + STATUS_OFFSET as u64,
+                len: 1,
+                device_writes: true,
+            },
+            j => seg(j - 1),
         };
-        chain[1..=data.len()].copy_from_slice(data);
-        chain[data.len() + 1] = Segment {
-            addr: scratch_pa + STATUS_OFFSET as u64,
-            len: 1,
-            device_writes: true,
-        };
-
-        let head = queue
-            .push(&chain[..data.len() + 2])
-            .map_err(|_| BlockError::Io)?;
-        if queue.needs_notify() {
-            self.transport.notify(0);
-        }
-        // The device may already be done when the notify returns; otherwise
-        // its thread finishes later. Chains completed are freed as they come.
-        loop {
-            match queue.pop_used() {
-                Some((done, _)) if done == head => break,
-                Some(_) => continue,
-                None => crate::sched::yield_now(),
-            }
-        }
-        // SAFETY: the status byte is in the queue page; the device wrote it
-        // before publishing the used entry that `pop_used` read (with a fence after).
-        let status = unsafe { core::ptr::read_volatile(status_ptr) };
-        match status {
-            S_OK => Ok(()),
-            S_UNSUPP => Err(BlockError::Unsupported),
-            _ => Err(BlockError::Io),
-        }
+        queue.push_with(len + 2, chain).map_err(|_| BlockError::Io)
     }
 }
 
-/// Splits up to `len` bytes at kernel address `va` into at most
-/// `segs.len()` guest-physical segments written to `segs` (page by page,
-/// merging physically adjacent pages), stopping at [`MAX_REQUEST_BYTES`].
-/// Returns how many segments it wrote and the bytes they cover, a multiple of
-/// the sector size (at least one sector when `len` is a non-zero multiple of
-/// it and `segs.len() >= 2`).
-fn data_segments(va: u64, len: usize, segs: &mut [Segment], device_writes: bool) -> (usize, usize) {
-    split_segments(va, len, segs, device_writes, crate::mm::virt_to_phys)
-}
-
-/// [`data_segments`] with the address translation as a parameter.
-fn split_segments(
-    va: u64,
-    len: usize,
-    segs: &mut [Segment],
-    device_writes: bool,
-    to_phys: impl Fn(u64) -> u64,
-) -> (usize, usize) {
-    let mut n = 0usize;
-    let end = va + len as u64;
-    let mut cur = va;
-    let mut total = 0usize;
-    while cur < end && total < MAX_REQUEST_BYTES {
-        let page_end = (cur & !(PAGE_SIZE - 1)) + PAGE_SIZE;
-        let step = page_end.min(end) - cur;
-        let pa = to_phys(cur);
-        let capacity = segs.len();
-        match n.checked_sub(1).map(|i| &mut segs[i]) {
-            Some(last) if last.addr + last.len as u64 == pa => last.len += step as u32,
-            _ if n == capacity => break,
-            _ => {
-                segs[n] = Segment {
-                    addr: pa,
-                    len: step as u32,
-                    device_writes,
-                };
-                n += 1;
-            }
-        }
-        total += step as usize;
-        cur += step;
-    }
-    // Whole sectors only: trim the tail back to a sector boundary.
-    let mut excess = total % SECTOR_SIZE;
-    total -= excess;
-    while excess > 0 && n > 0 {
-        let last = &mut segs[n - 1];
-        let cut = excess.min(last.len as usize);
-        last.len -= cut as u32;
-        excess -= cut;
-        if last.len == 0 {
-            n -= 1;
-        }
-    }
-    (n, total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn split(
-        va: u64,
-        len: usize,
-        max: usize,
-        device_writes: bool,
-        to_phys: impl Fn(u64) -> u64,
-    ) -> (Vec<Segment>, usize) {
-        let mut segs = vec![NO_SEGMENT; max];
-        let (n, bytes) = split_segments(va, len, &mut segs, device_writes, to_phys);
-        segs.truncate(n);
-        (segs, bytes)
-    }
-
-    #[test]
-    fn contiguous_buffer_is_one_segment() {
-        let (segs, n) = split(0x10_0000, 64 * 1024, 62, true, |va| va + 0x1000);
-        assert_eq!(n, 64 * 1024);
-        assert_eq!(
-            segs,
-            vec![Segment {
-                addr: 0x10_1000,
-                len: 64 * 1024,
-                device_writes: true
-            }]
-        );
-    }
-
-    #[test]
-    fn scattered_pages_split_and_stop_at_a_sector() {
-        // Every page maps somewhere unrelated: one segment per page.
-        let scatter = |va: u64| (va & 0xfff) + ((va >> 12) * 7 % 101) * 0x10_0000;
-        let (segs, n) = split(0x5000 + 100, 8 * 4096, 3, false, scatter);
-        // 3 segments: 3996 + 4096 + 4096 = 12188 bytes, trimmed to 23 sectors.
-        assert_eq!(n, 23 * 512);
-        assert_eq!(segs.len(), 3);
-        assert_eq!(segs.iter().map(|s| s.len as usize).sum::<usize>(), n);
-        assert_eq!(segs[0].addr, scatter(0x5000 + 100));
-        assert_eq!(segs[0].len, 3996);
-        assert!(segs.iter().all(|s| !s.device_writes));
-    }
-
-    #[test]
-    fn large_transfers_are_capped() {
-        let (segs, n) = split(0, 3 * MAX_REQUEST_BYTES, 62, true, |va| va);
-        assert_eq!(n, MAX_REQUEST_BYTES);
-        assert_eq!(segs.len(), 1);
-    }
-
-    #[test]
-    fn a_short_tail_is_trimmed_away() {
-        // 100 bytes then a page elsewhere: only whole sectors are kept.
-        let (segs, n) = split(0x1000 - 100, 612, 4, true, |va| va * 2);
-        assert_eq!(n, 512);
-        assert_eq!(segs.iter().map(|s| s.len as usize).sum::<usize>(), 512);
+/// The outcome of request number `i` of the group just completed.
+fn status(queue: &Virtqueue, i: usize) -> Result<(), BlockError> {
+    let (scratch, _) = queue.scratch();
+    // SAFETY: the status byte is in the queue page's spare area; the device
+    // wrote it before publishing the used entry `pop_used` read (with a
+    // fence after).
+    let status = unsafe { core::ptr::read_volatile(scratch.add(i * RECORD_LEN + STATUS_OFFSET)) };
+    match status {
+        S_OK => Ok(()),
+        S_UNSUPP => Err(BlockError::Unsupported),
+        _ => Err(BlockError::Io),
     }
 }

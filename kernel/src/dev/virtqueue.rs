@@ -150,17 +150,27 @@ impl Virtqueue {
     /// ring. Returns the chain's head index. The caller then notifies the
     /// device if [`Virtqueue::needs_notify`] says so.
     pub fn push(&mut self, segs: &[Segment]) -> Result<u16, QueueError> {
-        if segs.is_empty() {
+        self.push_with(segs.len(), |i| segs[i])
+    }
+
+    /// [`Virtqueue::push`] of the `len` segments `seg(0..len)`.
+    pub fn push_with(
+        &mut self,
+        len: usize,
+        seg: impl Fn(usize) -> Segment,
+    ) -> Result<u16, QueueError> {
+        if len == 0 {
             return Err(QueueError::Empty);
         }
-        if segs.len() > self.num_free as usize {
+        if len > self.num_free as usize {
             return Err(QueueError::Full);
         }
         let head = self.free_head;
         let mut idx = head;
-        for (i, seg) in segs.iter().enumerate() {
+        for i in 0..len {
+            let seg = seg(i);
             let next_free = self.read_desc_next(idx);
-            let last = i + 1 == segs.len();
+            let last = i + 1 == len;
             let mut flags = if seg.device_writes { DESC_F_WRITE } else { 0 };
             if !last {
                 flags |= DESC_F_NEXT;
@@ -177,8 +187,8 @@ impl Virtqueue {
             }
             idx = next_free;
         }
-        self.num_free -= segs.len() as u16;
-        self.chain_len[head as usize] = segs.len() as u16;
+        self.num_free -= len as u16;
+        self.chain_len[head as usize] = len as u16;
 
         // The descriptors must be visible before the ring entry, and the ring
         // entry before the index that publishes it.

@@ -29,6 +29,26 @@ pub enum ArgsError {
     TooMany,
 }
 
+/// The program name of a command line (its first argument), after checking
+/// the whole line as [`split`] does. Kept out of line so that the argument
+/// table lives only while it runs: `exec` goes on to fault pages in, which
+/// may evict and write to disk on the same kernel stack.
+#[inline(never)]
+pub fn program(cmdline: &[u8]) -> Result<&[u8], ArgsError> {
+    split(cmdline).map(|args| args[0])
+}
+
+/// [`build_stack`] for the arguments of `cmdline`, out of line for the same
+/// reason as [`program`].
+#[inline(never)]
+pub fn build_stack_for(
+    cmdline: &[u8],
+    stack_top: u64,
+    page: &mut [u8; STACK_PAGE_SIZE],
+) -> Result<StackLayout, ArgsError> {
+    build_stack(&split(cmdline)?, stack_top, page)
+}
+
 /// Splits a command line into its arguments. Runs of spaces are one
 /// separator; leading and trailing spaces are ignored.
 pub fn split(cmdline: &[u8]) -> Result<Args<'_>, ArgsError> {

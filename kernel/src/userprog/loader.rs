@@ -58,8 +58,8 @@ impl From<crate::mm::OutOfMemory> for LoadError {
 /// Loads the program named by the first word of `cmdline` into a new space
 /// for process `pid` named `name`. On failure everything taken is given back.
 pub fn load(cmdline: &[u8], pid: u32, name: &[u8]) -> Result<Loaded, LoadError> {
-    let argv = args::split(cmdline).map_err(LoadError::Args)?;
-    let mut file = fs::open(argv[0]).map_err(|_| LoadError::Open)?;
+    let program = args::program(cmdline).map_err(LoadError::Args)?;
+    let mut file = fs::open(program).map_err(|_| LoadError::Open)?;
     let elf = {
         let f = &file;
         elf::parse(f.length(), &mut |off, buf| {
@@ -80,7 +80,7 @@ pub fn load(cmdline: &[u8], pid: u32, name: &[u8]) -> Result<Loaded, LoadError> 
     let layout = space
         .claim_page_with(stack_page, |bytes| {
             let page: &mut [u8; PAGE_SIZE as usize] = bytes.try_into().expect("a page");
-            args::build_stack(&argv, USER_STACK, page)
+            args::build_stack_for(cmdline, USER_STACK, page)
         })?
         .map_err(LoadError::Args)?;
     Ok(Loaded {

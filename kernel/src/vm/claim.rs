@@ -11,6 +11,7 @@ use super::hw::{Hw, Table};
 use super::page::{Resident, Source};
 use super::{EVICT_BATCH_MIN, SWAP_READAHEAD, Vm, VmError};
 use crate::profile::{self, FaultTimer, SpanKind, Stage};
+use arrayvec::ArrayVec;
 
 impl<H: Hw> Vm<H> {
     /// `vm_get_frame`: a frame for a page of space `requester`, from the
@@ -130,13 +131,20 @@ impl<H: Hw> Vm<H> {
     }
 
     /// `anon_swap_in` with read-ahead: reads the page from `slot` into `pa`
-    /// together with the pages of the same space swapped to the slots right
-    /// after it (a slot's single page, or for a slot shared since a fork the
-    /// page as far after `page` as the slot is after `slot`) (up to [`SWAP_READAHEAD`] in all, each into a free
-    /// frame: read-ahead never evicts), in one disk request, and maps them
-    /// all. Pages read ahead are mapped not accessed, so the clock takes them
-    /// back first if they stay unused; every page read keeps its slot (the
-    /// swap cache), so one evicted again unwritten costs no disk write.
+    /// together with, each into a free frame (read-ahead never evicts), up
+    /// to [`SWAP_READAHEAD`] pages in all:
+    /// - the pages of the same space in the slots right after `slot`
+    ///   (written out with it): a slot's single page, or for a slot shared
+    ///   since a fork the page as far above or below `page` as the slot is
+    ///   after `slot`;
+    /// - then the pages right above `page` that are in swap, wherever their
+    ///   slots are (an array read in address order).
+    ///
+    /// The reads go to the disk in one transfer (a request per run of
+    /// consecutive slots, one notification). Pages read ahead are mapped
+    /// not accessed, so the clock takes them back first if they stay unused;
+    /// every page read keeps its slot (the swap cache), so one evicted again
+    /// unwritten costs no disk write.
     fn swap_in_run(
         &mut self,
         id: SpaceId,
@@ -144,49 +152,13 @@ impl<H: Hw> Vm<H> {
         pa: PhysAddr,
         slot: SwapSlot,
     ) -> Result<(), VmError> {
-        let mut run = [(page, pa); SWAP_READAHEAD];
-        let mut n = 1;
-        while n < SWAP_READAHEAD {
-            let next = SwapSlot(slot.0 + n as u32);
-            // A slot with one page names it; a slot shared since a fork names
-            // none, and the pages of this space `n` pages above and below are
-            // tried (a batch written in address order, up or down: arrays and
-            // stacks).
-            let swapped_there = |vm: &Self, r: PageRef| {
-                r.space == id
-                    && vm
-                        .page(r)
-                        .is_some_and(|p| p.fill_source() == Source::Swap(next))
-            };
-            let candidates = match self.swap.owner(next) {
-                Some(owner) => [Some(owner), None],
-                None => [
-                    Some(page.add(n as u32)),
-                    page.number()
-                        .checked_sub(n as u32)
-                        .map(UserPage::from_number),
-                ]
-                .map(|p| p.map(|page| PageRef { space: id, page })),
-            };
-            let Some(owner) = candidates
-                .into_iter()
-                .flatten()
-                .find(|&r| swapped_there(self, r))
-            else {
-                break;
-            };
-            let Some((frame, _)) = self.hw.alloc_frame() else {
-                break;
-            };
-            run[n] = (owner.page, frame);
-            n += 1;
-        }
-        let mut frames = [pa; SWAP_READAHEAD];
-        for (f, &(_, frame)) in frames.iter_mut().zip(&run[..n]) {
-            *f = frame;
-        }
+        let mut set = ReadSet::default();
+        set.push(slot, page, pa);
+        self.read_ahead_by_slot(id, page, slot, &mut set);
+        self.read_ahead_by_address(id, page, &mut set);
+        set.sort_by_slot();
         let start = crate::arch::rdtsc();
-        let read = self.hw.swap_read(slot, &frames[..n]);
+        let read = self.hw.swap_read(&set.io);
         let pid = self.space(id).map_or(0, |s| s.pid);
         profile::span(
             SpanKind::SwapRead,
@@ -195,8 +167,9 @@ impl<H: Hw> Vm<H> {
             start,
             crate::arch::rdtsc(),
         );
+        let ahead = || set.pages.iter().zip(&set.io).filter(|e| *e.0 != page);
         if read.is_err() {
-            for &frame in &frames[1..n] {
+            for (_, &(_, frame)) in ahead() {
                 self.hw.free_frame(frame);
             }
             return Err(VmError::Io);
@@ -204,12 +177,122 @@ impl<H: Hw> Vm<H> {
         // The faulting page first: its failure fails the fault. A page read
         // ahead that cannot be mapped stays in its slot.
         let first = self.install(id, page, pa);
-        for &(ahead, frame) in &run[1..n] {
-            if self.install(id, ahead, frame).is_err() {
+        for (&p, &(_, frame)) in ahead() {
+            if self.install(id, p, frame).is_err() {
                 self.hw.free_frame(frame);
             }
         }
         // On failure the caller frees `pa`.
         first
+    }
+
+    /// Whether `page` of space `id` is in swap (in slot `want`, if given)
+    /// and not in `set` yet.
+    fn swapped_page(
+        &self,
+        id: SpaceId,
+        page: UserPage,
+        want: Option<SwapSlot>,
+        set: &ReadSet,
+    ) -> Option<SwapSlot> {
+        let r = PageRef { space: id, page };
+        let Source::Swap(slot) = self.page(r)?.fill_source() else {
+            return None;
+        };
+        let fits = want.is_none_or(|w| w == slot) && !set.pages.contains(&page);
+        fits.then_some(slot)
+    }
+
+    /// Adds to `set` the pages of space `id` in the slots right after
+    /// `slot`, each with a free frame, until one is not.
+    fn read_ahead_by_slot(
+        &mut self,
+        id: SpaceId,
+        page: UserPage,
+        slot: SwapSlot,
+        set: &mut ReadSet,
+    ) {
+        for n in 1..SWAP_READAHEAD as u32 {
+            if set.pages.is_full() {
+                return;
+            }
+            let next = SwapSlot(slot.0 + n);
+            // A slot with one page names it; a slot shared since a fork names
+            // none, and the pages of this space `n` pages above and below are
+            // tried (a batch written in address order, up or down: arrays and
+            // stacks).
+            let candidates = match self.swap.owner(next) {
+                Some(owner) if owner.space == id => [Some(owner.page), None],
+                Some(_) => return,
+                None => [
+                    Some(page.add(n)),
+                    page.number().checked_sub(n).map(UserPage::from_number),
+                ],
+            };
+            let Some(found) = candidates
+                .into_iter()
+                .flatten()
+                .find(|&p| self.swapped_page(id, p, Some(next), set).is_some())
+            else {
+                return;
+            };
+            let Some((frame, _)) = self.hw.alloc_frame() else {
+                return;
+            };
+            set.push(next, found, frame);
+        }
+    }
+
+    /// Adds to `set` the pages right above `page` in space `id` that are in
+    /// swap (any slot), each with a free frame, until one is not.
+    fn read_ahead_by_address(&mut self, id: SpaceId, page: UserPage, set: &mut ReadSet) {
+        for n in 1..SWAP_READAHEAD as u32 {
+            if set.pages.is_full() {
+                return;
+            }
+            let above = page.add(n);
+            if set.pages.contains(&above) {
+                continue;
+            }
+            let Some(slot) = self.swapped_page(id, above, None, set) else {
+                return;
+            };
+            let Some((frame, _)) = self.hw.alloc_frame() else {
+                return;
+            };
+            set.push(slot, above, frame);
+        }
+    }
+}
+
+/// The pages one swap-in reads: each page's (slot, frame) for the disk and,
+/// at the same index, the page itself. Kept small: the fault path may run
+/// deep in a kernel stack (a system call's copy to user memory).
+#[derive(Default)]
+struct ReadSet {
+    io: ArrayVec<(SwapSlot, PhysAddr), SWAP_READAHEAD>,
+    pages: ArrayVec<UserPage, SWAP_READAHEAD>,
+}
+
+impl ReadSet {
+    /// Adds `page`, to be read from `slot` into `frame` (the caller checks
+    /// for room).
+    fn push(&mut self, slot: SwapSlot, page: UserPage, frame: PhysAddr) {
+        self.io.push((slot, frame));
+        self.pages.push(page);
+    }
+
+    /// Puts the entries in slot order, so that consecutive slots make one
+    /// disk request (an insertion sort: at most [`SWAP_READAHEAD`] entries,
+    /// mostly in order already, and no scratch space).
+    fn sort_by_slot(&mut self) {
+        for i in 1..self.io.len() {
+            let mut j = i;
+            while j > 0 && self.io[j - 1].0.0 > self.io[j].0.0 {
+                self.io.swap(j - 1, j);
+                self.pages.swap(j - 1, j);
+                j -= 1;
+            }
+        }
     }
 }

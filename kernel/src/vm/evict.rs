@@ -212,14 +212,12 @@ impl<H: Hw> Vm<H> {
         result
     }
 
-    /// Writes the unmapped anonymous frames `ids` to swap: consecutive slots
-    /// and one request when a run is free, else a slot and a request each.
+    /// Writes the unmapped anonymous frames `ids` to swap: consecutive
+    /// slots when a run is free, else free slots wherever they are, in one
+    /// transfer (a request per run of consecutive slots, one notification).
     /// Frames written out are freed into `freed`; frames that could not be
     /// written (swap full, I/O error) are mapped again.
     fn write_to_swap(&mut self, ids: &[FrameId], freed: &mut ArrayVec<PhysAddr, EVICT_BATCH>) {
-        let pas: ArrayVec<PhysAddr, EVICT_BATCH> =
-            ids.iter().map(|&id| self.frames.pa(id)).collect();
-        let mut slots: ArrayVec<Option<SwapSlot>, EVICT_BATCH> = ids.iter().map(|_| None).collect();
         let first = self.frames.head(ids[0]);
         let pid = first
             .and_then(|r| self.space(r.space).ok())
@@ -228,36 +226,29 @@ impl<H: Hw> Vm<H> {
         if (self.swap.free_slots() as usize) < ids.len() {
             self.drop_swap_cache();
         }
-        match self.swap.alloc_run(ids.len() as u32) {
-            Some(run) => {
-                let ok = self.hw.swap_write(run, &pas).is_ok();
-                for (i, s) in slots.iter_mut().enumerate() {
-                    let slot = SwapSlot(run.0 + i as u32);
-                    if ok {
-                        *s = Some(slot);
-                    } else {
-                        self.swap.unreserve(slot);
-                    }
-                }
-            }
-            None => {
-                for (s, &pa) in slots.iter_mut().zip(&pas) {
-                    let Some(slot) = self.swap.alloc() else {
-                        break;
-                    };
-                    if self.hw.swap_write(slot, &[pa]).is_ok() {
-                        *s = Some(slot);
-                    } else {
-                        self.swap.unreserve(slot);
-                    }
-                }
+        let mut pages: ArrayVec<(SwapSlot, PhysAddr), EVICT_BATCH> = ArrayVec::new();
+        let run = self.swap.alloc_run(ids.len() as u32);
+        for (i, pa) in ids.iter().map(|&id| self.frames.pa(id)).enumerate() {
+            let slot = match run {
+                Some(first) => SwapSlot(first.0 + i as u32),
+                None => match self.swap.alloc() {
+                    Some(slot) => slot,
+                    None => break,
+                },
+            };
+            pages.push((slot, pa));
+        }
+        let written = !pages.is_empty() && self.hw.swap_write(&pages).is_ok();
+        if !written {
+            for &(slot, _) in &pages {
+                self.swap.unreserve(slot);
             }
         }
         let va = first.map_or(0, |r| r.page.addr());
         profile::span(SpanKind::SwapWrite, pid, va, start, crate::arch::rdtsc());
-        for (&id, slot) in ids.iter().zip(slots) {
-            match slot {
-                Some(slot) => freed.extend(self.drop_all(id, Some(slot))),
+        for (i, &id) in ids.iter().enumerate() {
+            match pages.get(i).filter(|_| written) {
+                Some(&(slot, _)) => freed.extend(self.drop_all(id, Some(slot))),
                 None => self.remap_all(id),
             }
         }

@@ -176,23 +176,23 @@ impl Hw for FakeHw {
         usize::MAX
     }
 
-    fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
+    fn swap_read(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError> {
         self.swap_reads += 1;
-        for (i, &pa) in frames.iter().enumerate() {
-            let slot = *self.swap.get(first.0 as usize + i).ok_or(IoError)?;
-            self.memory[Self::index(pa)] = slot;
+        for &(slot, pa) in pages {
+            let bytes = *self.swap.get(slot.0 as usize).ok_or(IoError)?;
+            self.memory[Self::index(pa)] = bytes;
         }
         Ok(())
     }
 
-    fn swap_write(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
+    fn swap_write(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError> {
         if self.swap_broken {
             return Err(IoError);
         }
         self.swap_writes += 1;
-        for (i, &pa) in frames.iter().enumerate() {
+        for &(slot, pa) in pages {
             let bytes = self.memory[Self::index(pa)];
-            *self.swap.get_mut(first.0 as usize + i).ok_or(IoError)? = bytes;
+            *self.swap.get_mut(slot.0 as usize).ok_or(IoError)? = bytes;
         }
         Ok(())
     }

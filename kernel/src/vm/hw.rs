@@ -100,10 +100,15 @@ pub trait Hw {
     /// swap table): a share of what is free, so a huge swap disk cannot
     /// leave the kernel without memory.
     fn table_budget(&self) -> usize;
-    /// Reads consecutive slots from `first` into `frames`, in one request.
-    fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError>;
-    /// Writes `frames` to consecutive slots from `first`, in one request.
-    fn swap_write(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError>;
+    /// Reads each `(slot, frame)` pair's slot into its frame: one disk
+    /// request per run of consecutive slots (pairs sorted by slot make the
+    /// fewest), all sent with one notification (one exit to the VMM) where
+    /// the queue holds them. `IoError` when any fails (the frames' bytes
+    /// are then undefined).
+    fn swap_read(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError>;
+    /// Writes each pair's frame to its slot, as [`Hw::swap_read`] reads
+    /// them. `IoError` when any fails (the slots' bytes are then undefined).
+    fn swap_write(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError>;
     /// Invalidates the cached translations of the address spaces whose
     /// entries changed (`loaded`: the loaded one is among them). Where only
     /// the loaded space can be cached (the native mode) nothing is needed

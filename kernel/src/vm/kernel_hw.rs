@@ -10,13 +10,6 @@ use crate::dev::BlockDevice;
 use crate::mm::{FrameAccess, OutOfMemory, palloc};
 use abi::layout::PAGE_SIZE;
 
-/// Most frames in one swap request.
-const MAX_RUN: usize = if super::SWAP_READAHEAD > super::EVICT_BATCH {
-    super::SWAP_READAHEAD
-} else {
-    super::EVICT_BATCH
-};
-
 /// Sectors per swap slot.
 const SECTORS_PER_SLOT: u64 = PAGE_SIZE / abi::device::SECTOR_SIZE;
 
@@ -119,19 +112,15 @@ impl Hw for KernelHw {
         crate::mm::free_bytes().saturating_sub(crate::mm::reserve_bytes()) / 4
     }
 
-    fn swap_read(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
+    fn swap_read(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError> {
         let disk = self.swap.ok_or(IoError)?;
-        let mut pas = [0u64; MAX_RUN];
-        let pas = fill(&mut pas, frames)?;
-        disk.read_frames(first.0 as u64 * SECTORS_PER_SLOT, pas)
+        disk.read_pages(pages.len(), |i| sector_and_frame(pages[i]))
             .map_err(|_| IoError)
     }
 
-    fn swap_write(&mut self, first: SwapSlot, frames: &[PhysAddr]) -> Result<(), IoError> {
+    fn swap_write(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError> {
         let disk = self.swap.ok_or(IoError)?;
-        let mut pas = [0u64; MAX_RUN];
-        let pas = fill(&mut pas, frames)?;
-        disk.write_frames(first.0 as u64 * SECTORS_PER_SLOT, pas)
+        disk.write_pages(pages.len(), |i| sector_and_frame(pages[i]))
             .map_err(|_| IoError)
     }
 
@@ -145,13 +134,7 @@ impl Hw for KernelHw {
     }
 }
 
-/// The frames' addresses as numbers, in `buf`.
-fn fill<'a>(buf: &'a mut [u64], frames: &[PhysAddr]) -> Result<&'a [u64], IoError> {
-    if frames.len() > buf.len() {
-        return Err(IoError);
-    }
-    for (b, f) in buf.iter_mut().zip(frames) {
-        *b = f.get();
-    }
-    Ok(&buf[..frames.len()])
+/// The disk's view of a page of swap: its first sector and its frame.
+fn sector_and_frame((slot, frame): (SwapSlot, PhysAddr)) -> (u64, u64) {
+    (slot.0 as u64 * SECTORS_PER_SLOT, frame.get())
 }

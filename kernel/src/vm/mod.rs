@@ -49,6 +49,8 @@ mod fake;
 #[cfg(test)]
 mod swap_cache_tests;
 #[cfg(test)]
+mod swap_io_tests;
+#[cfg(test)]
 mod tests;
 
 pub use addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
