@@ -235,7 +235,10 @@ impl BlockDevice {
                 None => crate::sched::yield_now(),
             }
         }
-        (0..heads.len()).fold(Ok(()), |result, i| result.and(status(queue, i)))
+        (0..heads.len())
+            .map(|i| status(queue, i))
+            .find(Result::is_err)
+            .unwrap_or(Ok(()))
     }
 
     /// Publishes request number `i` of a group (its header and status in
