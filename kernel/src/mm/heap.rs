@@ -48,8 +48,20 @@ pub fn init(frames: usize) {
 /// Whether an allocation of `layout` would succeed now (the heap grows if it
 /// must): takes and gives back a block under the heap's lock, so that the
 /// answer holds until interrupts are next enabled on this single CPU.
+///
+/// A block that fits in one frame with the heap's overhead needs no trial
+/// while the heap can grow by a frame (a free frame in the pool and room in
+/// the arena table: `arenas::Grow` then never fails for it). The trial, a
+/// `malloc` and a `free` under the lock, costs more than the allocation
+/// itself, and `fork` copies every descriptor through here.
 pub fn can_allocate(layout: Layout) -> bool {
     let mut talc = HEAP.0.lock();
+    if layout.size() + layout.align() + arenas::GROW_OVERHEAD <= PAGE
+        && palloc::kernel_free() > 0
+        && talc.oom_handler.has_room()
+    {
+        return true;
+    }
     // SAFETY: a block taken here is freed right away with the same layout.
     unsafe {
         match talc.malloc(layout) {

@@ -11,6 +11,10 @@ use talc::{OomHandler, Span, Talc};
 /// Most arenas the heap can hold (growth is geometric and arenas are
 /// extended in place when they can be, so few are needed).
 const MAX_ARENAS: usize = 1024;
+
+/// Bytes a growth adds beyond a block's size and alignment, for the heap's
+/// own bookkeeping in the new span.
+pub(super) const GROW_OVERHEAD: usize = 256;
 /// Smallest growth, in frames.
 const MIN_GROW_FRAMES: usize = 16;
 pub(super) const PAGE: usize = PAGE_SIZE as usize;
@@ -117,6 +121,12 @@ impl Grow {
     /// Takes `n` frames anywhere: grows the arena they touch, if one does,
     /// else makes them a new arena. False when the pool has no such run, or
     /// the arena table is full and they touch no arena.
+    /// Whether the table has room for one more arena (so that frames
+    /// taken anywhere can always be added to the heap).
+    pub(super) fn has_room(&self) -> bool {
+        self.len < MAX_ARENAS
+    }
+
     fn take_anywhere(talc: &mut Talc<Self>, n: usize) -> bool {
         let Some(pa) = palloc::alloc_kernel_pages_uninit(n, 1) else {
             return false;
@@ -164,7 +174,7 @@ impl OomHandler for Grow {
     /// arena they touch, or as a new arena); fails when the kernel pool
     /// cannot give even what `layout` needs.
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
-        let need = (layout.size() + layout.align() + 256).div_ceil(PAGE);
+        let need = (layout.size() + layout.align() + GROW_OVERHEAD).div_ceil(PAGE);
         let want = need.max(MIN_GROW_FRAMES).max(talc.oom_handler.frames / 8);
         for n in [want, need] {
             if Self::extend_in_place(talc, n) || Self::take_anywhere(talc, n) {
