@@ -3,8 +3,7 @@
 //! else), kicks the vCPU thread out of `KVM_RUN` (the vCPU's
 //! `immediate_exit` flag and a signal), so the byte is handed to gdbstub.
 
-use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -16,11 +15,17 @@ use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use kvm_ioctls::VcpuFd;
 
+use super::conn::Conn;
 use super::run::{Ran, StopReason};
 use super::target::Debuggee;
+use super::wake::{Polled, Wake};
 
-/// How long one poll of the connection waits before it looks at its flags.
-const POLL_MS: i32 = 50;
+/// How long the watcher waits, at most, to be told the guest runs before it
+/// looks at its flags again (it is told: this is only a backstop).
+const IDLE_CHECK: Duration = Duration::from_millis(50);
+
+/// How long the watcher waits, at most, for the vCPU thread to take a kick.
+const KICK_TAKEN: Duration = Duration::from_millis(200);
 
 /// The vCPU thread and its `immediate_exit` byte, to kick it out of `KVM_RUN`.
 #[derive(Clone, Copy)]
@@ -38,6 +43,8 @@ struct Shared {
     changed: Condvar,
     /// The session is over.
     done: AtomicBool,
+    /// Ends the watcher's wait on the connection when the session is over.
+    wake: Wake,
 }
 
 /// The connection watcher.
@@ -48,8 +55,9 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching `conn` for the calling thread, which runs `vcpu`.
-    pub fn start(conn: &TcpStream, vcpu: &mut VcpuFd) -> Result<Watcher> {
+    /// Starts watching the connection `fd` for the calling thread, which
+    /// runs `vcpu`. Fails if the thread or its eventfd cannot be made.
+    pub fn start(fd: RawFd, vcpu: &mut VcpuFd) -> Result<Watcher> {
         let signal = crate::stop::kick_signal()?;
         let flag = (&raw mut vcpu.get_kvm_run().immediate_exit) as usize;
         // SAFETY: pthread_self has no preconditions.
@@ -63,8 +71,8 @@ impl Watcher {
             running: Mutex::new(false),
             changed: Condvar::new(),
             done: AtomicBool::new(false),
+            wake: Wake::new()?,
         });
-        let fd = conn.as_raw_fd();
         let thread = {
             let shared = shared.clone();
             std::thread::Builder::new()
@@ -100,6 +108,7 @@ impl Watcher {
     pub fn stop(&mut self) {
         self.shared.done.store(true, Ordering::SeqCst);
         self.shared.changed.notify_all();
+        self.shared.wake.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -122,21 +131,13 @@ fn watch(fd: RawFd, kick: Kick, shared: &Shared) {
                 .unwrap_or_else(PoisonError::into_inner);
             if !*running {
                 // Wait to be told the guest runs (or the session ends).
-                let _ = shared
-                    .changed
-                    .wait_timeout(running, Duration::from_millis(POLL_MS as u64));
+                let _ = shared.changed.wait_timeout(running, IDLE_CHECK);
                 continue;
             }
         }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd; the descriptor stays open until the
-        // session ends, which stops this thread first.
-        let ready = unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-        if ready <= 0 {
+        // The descriptor stays open until the session ends, which stops
+        // this thread first (and wakes it).
+        if shared.wake.poll(fd, -1) != Polled::Ready {
             continue;
         }
         let running = shared
@@ -154,7 +155,7 @@ fn watch(fd: RawFd, kick: Kick, shared: &Shared) {
         // Until the vCPU thread has taken the byte, do not kick again.
         let _ = shared
             .changed
-            .wait_timeout_while(running, Duration::from_millis(200), |r| *r);
+            .wait_timeout_while(running, KICK_TAKEN, |r| *r);
     }
 }
 
@@ -163,13 +164,21 @@ pub struct EventLoop<'m, 'a>(std::marker::PhantomData<Debuggee<'m, 'a>>);
 
 impl<'m, 'a> BlockingEventLoop for EventLoop<'m, 'a> {
     type Target = Debuggee<'m, 'a>;
-    type Connection = TcpStream;
+    type Connection = Conn;
     type StopReason = StopReason;
 
     fn wait_for_stop_reason(
         target: &mut Self::Target,
         conn: &mut Self::Connection,
     ) -> Result<Event<StopReason>, WaitForStopReasonError<Error, std::io::Error>> {
+        // The `+` of the request that resumed the guest (gdbstub does not
+        // flush it), and input that came with the request: the watcher sees
+        // only what is still in the socket.
+        conn.send().map_err(WaitForStopReasonError::Connection)?;
+        if conn.has_input() {
+            let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
+            return Ok(Event::IncomingData(byte));
+        }
         if !target.prepared {
             target.prepare().map_err(WaitForStopReasonError::Target)?;
             target.prepared = true;

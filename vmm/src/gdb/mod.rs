@@ -11,11 +11,13 @@
 
 mod arch;
 mod breakpoints;
+mod conn;
 mod event_loop;
 mod memory;
 mod regs;
 mod run;
 mod target;
+mod wake;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -30,8 +32,10 @@ use kvm_ioctls::VcpuFd;
 
 use crate::stop::{StopControl, StopReason};
 use crate::vcpu::{Machine, Stop};
+use conn::Conn;
 use event_loop::{EventLoop, Watcher};
 use target::Debuggee;
+use wake::{Polled, Wake};
 
 /// How long one wait for a connection lasts before the timeout flag is checked.
 const ACCEPT_POLL_MS: i32 = 100;
@@ -66,7 +70,8 @@ pub fn serve(
     crate::diagln!("faultline: gdb: connected from {peer}");
     let mut refuser = Refuser::start(listener)?;
     let pvm_host = crate::pvm::detect_pvm_on(vcpu).unwrap_or(false);
-    let watcher = Watcher::start(&conn, vcpu)?;
+    let conn = Conn::new(conn);
+    let watcher = Watcher::start(conn.raw_fd(), vcpu)?;
 
     machine.debug = true;
     let mut dbg = Debuggee::new(machine, vcpu, stop, pvm_mode, pvm_host);
@@ -129,6 +134,7 @@ const BUSY_REPLY: &[u8] = b"another debugger is already attached to this faultli
 /// Turns away every further connection while a debugger is attached.
 struct Refuser {
     done: Arc<AtomicBool>,
+    wake: Arc<Wake>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -137,14 +143,21 @@ impl Refuser {
         let listener = listener
             .try_clone()
             .context("--gdb: cloning the listening socket")?;
+        // A client that is gone by the time of the `accept` must not block
+        // the thread (and its stop).
+        listener
+            .set_nonblocking(true)
+            .context("--gdb: setting up the listening socket")?;
         let done = Arc::new(AtomicBool::new(false));
+        let wake = Arc::new(Wake::new()?);
         let thread = {
             let done = done.clone();
+            let wake = wake.clone();
             std::thread::Builder::new()
                 .name("gdb-refuser".into())
                 .spawn(move || {
                     while !done.load(Ordering::SeqCst) {
-                        if !poll_readable(listener.as_raw_fd(), ACCEPT_POLL_MS) {
+                        if wake.poll(listener.as_raw_fd(), -1) != Polled::Ready {
                             continue;
                         }
                         if let Ok((mut conn, peer)) = listener.accept() {
@@ -159,12 +172,14 @@ impl Refuser {
         };
         Ok(Refuser {
             done,
+            wake,
             thread: Some(thread),
         })
     }
 
     fn stop(&mut self) {
         self.done.store(true, Ordering::SeqCst);
+        self.wake.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
