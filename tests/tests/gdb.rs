@@ -33,15 +33,23 @@ const SYSCALL_DISPATCHERS: &[&str] = &[
     "kernel::syscall::dispatch",
 ];
 
-/// The first of `names` the kernel defines.
-fn kernel_function(names: &[&str]) -> String {
-    let elf = std::fs::read(kernel()).expect("the kernel is readable");
-    let symbols = vmm::symbols::Symbols::from_elf(&elf);
-    names
-        .iter()
-        .find(|n| symbols.address_of(n).is_some())
-        .unwrap_or_else(|| panic!("the kernel defines none of {names:?}"))
-        .to_string()
+/// The kernel's symbols (read once per test).
+struct KernelSymbols(vmm::symbols::Symbols);
+
+impl KernelSymbols {
+    fn read() -> KernelSymbols {
+        let elf = std::fs::read(kernel()).expect("the kernel is readable");
+        KernelSymbols(vmm::symbols::Symbols::from_elf(&elf))
+    }
+
+    /// The first of `names` the kernel defines.
+    fn function(&self, names: &[&str]) -> String {
+        names
+            .iter()
+            .find(|n| self.0.address_of(n).is_some())
+            .unwrap_or_else(|| panic!("the kernel defines none of {names:?}"))
+            .to_string()
+    }
 }
 
 /// The address of the user program's `ulib::entry::ARGC` (set at entry).
@@ -55,13 +63,18 @@ fn argc_address(program: &str) -> u64 {
         .expect("the program has ulib's ARGC")
 }
 
-/// Whether gdb can be run; reports the test as skipped when it cannot.
+/// Whether gdb can be run: an executable `gdb` on the PATH (looked up, not
+/// started: a gdb start costs a tenth of a second, and the test starts one
+/// anyway, which fails loudly if that gdb is broken). Reports the test as
+/// skipped when there is none.
 fn gdb_available() -> bool {
-    let ok = Command::new("gdb")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    use std::os::unix::fs::PermissionsExt;
+    let ok = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join("gdb"))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    });
     if !ok {
         skip("gdb is not installed (`.ci/run` installs it)");
     }
@@ -144,18 +157,19 @@ impl Vm {
     }
 }
 
-/// Runs gdb in batch mode against `vm` with the kernel's and `program`'s
-/// symbols and `commands`; returns everything it printed.
-fn gdb(vm: &Vm, program: &str, commands: &[String]) -> String {
+/// Runs gdb in batch mode against `vm` with the kernel's symbols (and
+/// `program`'s, if given) and `commands`; returns everything it printed.
+fn gdb(vm: &Vm, program: Option<&str>, commands: &[String]) -> String {
     let mut cmd = Command::new("gdb");
     cmd.args(["-nx", "-batch", "-ex", "set pagination off", "-ex"])
-        .arg(format!("file {}", kernel().display()))
-        .arg("-ex")
-        .arg(format!(
+        .arg(format!("file {}", kernel().display()));
+    if let Some(program) = program {
+        cmd.arg("-ex").arg(format!(
             "add-symbol-file {}",
             user_dir().join(program).display()
-        ))
-        .arg("-ex")
+        ));
+    }
+    cmd.arg("-ex")
         .arg(format!("target remote 127.0.0.1:{}", vm.port));
     for c in commands {
         cmd.arg("-ex").arg(c);
@@ -185,13 +199,14 @@ fn gdb_stops_in_the_fault_handler_steps_and_runs_to_the_exit() {
         return;
     }
     let (program, opts, exit_line) = fault_program();
-    let fault = kernel_function(FAULT_HANDLERS);
-    let dispatch = kernel_function(SYSCALL_DISPATCHERS);
+    let symbols = KernelSymbols::read();
+    let fault = symbols.function(FAULT_HANDLERS);
+    let dispatch = symbols.function(SYSCALL_DISPATCHERS);
     let argc = argc_address(program);
     let vm = Vm::start(program, &opts);
     let out = gdb(
         &vm,
-        program,
+        Some(program),
         &[
             format!("break {fault}"),
             "continue".into(),
@@ -265,11 +280,12 @@ fn gdb_detaching_mid_run_lets_the_guest_finish() {
         return;
     }
     let (program, opts, exit_line) = fault_program();
-    let fault = kernel_function(FAULT_HANDLERS);
+    let fault = KernelSymbols::read().function(FAULT_HANDLERS);
     let vm = Vm::start(program, &opts);
+    // The kernel's symbols are all this needs.
     let out = gdb(
         &vm,
-        program,
+        None,
         &[format!("break {fault}"), "continue".into(), "detach".into()],
     );
     let (status, stdout, stderr) = vm.finish();
