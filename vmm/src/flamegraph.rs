@@ -115,6 +115,9 @@ fn root(sample: &Sample) -> (String, Class) {
         Some((0, name)) => (format!("[kernel] {name}"), Class::Kernel),
         Some((_, name)) if !name.is_empty() => (name.clone(), Class::User),
         Some((pid, _)) => (format!("pid {pid}"), Class::User),
+        // Before the kernel publishes its profile buffer (its boot), a
+        // sample in kernel mode can only be the kernel's.
+        None if !sample.user_mode => ("[kernel]".to_string(), Class::Kernel),
         None => ("[unknown]".to_string(), Class::Marker),
     };
     (name.replace(';', ","), class)
@@ -228,7 +231,7 @@ mod tests {
     fn cut(process: Option<(u32, &str)>, frames: &[u64], end: End) -> Sample {
         Sample {
             process: process.map(|(p, n)| (p, n.to_string())),
-            user_mode: false,
+            user_mode: frames.first().is_some_and(|&pc| pc < 1 << 63),
             stack: crate::stack_walk::Stack {
                 frames: frames.to_vec(),
                 end,
@@ -279,10 +282,16 @@ mod tests {
             sample(Some((3, "prog")), &[K + 9, K + 0x121, 0x40_1051]),
             sample(Some((0, "idle")), &[0xffff_ffff_8000_0000]),
             sample(None, &[0x10]),
+            // Before the kernel published its profile buffer: its boot.
+            sample(None, &[0xffff_ffff_8000_0000]),
         ];
         let folded = collapse(&samples, &mut sym);
         let lines = &folded.lines;
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines.contains(&"[kernel];[kernel] 1".to_string()),
+            "{lines:?}"
+        );
         assert!(
             lines.contains(&"[kernel] idle;[kernel] 1".to_string()),
             "{lines:?}"
