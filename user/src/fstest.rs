@@ -1,7 +1,7 @@
 //! What the file-system cache tests write and read, shared by the guest
-//! programs (`syn-read`, `syn-write`, `cache-persist`, `cache-evict`) and the
-//! host tests that check a disk image after the run (`tests/tests/filesys.rs`
-//! includes this file). Contents come from [`crate::vmtest::pattern_byte`].
+//! programs (`syn-read`, `syn-write`, `cache-persist`, `cache-evict`,
+//! `cache-grow`) and the host tests that check a disk image after the run
+//! (`tests/tests/filesys.rs` includes this file). Contents come from [`crate::vmtest::pattern_byte`].
 
 /// `syn-read`: the shared file's name.
 pub const SYN_READ_NAME: &str = "data";
@@ -30,8 +30,9 @@ pub const PERSIST_CACHE_SIZE: usize = 3 * 4096 + 700;
 /// `cache-persist`: the seed of the file's contents.
 pub const PERSIST_CACHE_SEED: u64 = 0xe417;
 
-/// `cache-evict`: a file larger than the largest block cache (1 MiB), written
-/// in pieces that do not line up with sectors, then read back.
+/// `cache-evict`: a file larger than the block cache can grow (a sixteenth of
+/// the kernel pool: under 1 MiB at the test's `--mem 32M`), written in pieces
+/// that do not line up with sectors, then read back.
 pub const EVICT_NAME: &str = "big.dat";
 /// `cache-evict`: the file's size in bytes.
 pub const EVICT_SIZE: usize = 1536 * 1024 + 300;
@@ -44,3 +45,18 @@ pub const EVICT_SEED: u64 = 0xb16;
 pub const fn syn_write_byte(offset: u64) -> u8 {
     crate::vmtest::pattern_byte(SYN_WRITE_SEED, offset)
 }
+
+/// `cache-grow`: a file larger than the 1 MiB the block cache held before it
+/// grew on demand, and smaller than what it can grow to at the default
+/// `--mem 64M` (a sixteenth of the kernel pool, about 1.9 MiB).
+pub const GROW_NAME: &str = "grow.dat";
+/// `cache-grow`: the file's size in bytes (40 blocks of 32 KiB).
+pub const GROW_SIZE: usize = 1280 * 1024;
+/// `cache-grow`: the bytes of each `write` and `read`.
+pub const GROW_PIECE: usize = 4096;
+/// `cache-grow`: the seed of the file's contents.
+pub const GROW_SEED: u64 = 0x960;
+/// `cache-grow`: what the cache may hold when the program starts (the
+/// blocks read so far: the directory and the program), well under the 1 MiB
+/// it took at boot before.
+pub const GROW_START_MAX: usize = 256 * 1024;

@@ -13,19 +13,21 @@
 //! another (least recently used first). A write that covers a whole block
 //! does not read it first.
 //!
-//! The memory is given once, at creation, and never grows: the cache holds
-//! `memory.len() / BLOCK_SIZE` blocks. With none (the allocation at boot
-//! failed) every request goes straight to the disk. The swap disk never goes
-//! through here: only the file system's volume is built on a cache.
+//! The cache starts empty and grows a block at a time: a miss takes a new
+//! block's memory when the [`Budget`] allows one more and the memory can
+//! give it ([`cache_memory`](super::cache_memory)), and evicts otherwise. It
+//! gives blocks back when the budget says memory is short (checked at every
+//! request and flush). While it holds no block and cannot take one,
+//! requests go straight to the disk. The swap disk never goes through here: only the
+//! file system's volume is built on a cache.
 
-use alloc::vec::Vec;
 use core::cell::RefCell;
-
-use hashbrown::HashMap;
 
 use abi::fs::SECTOR;
 
 use super::FsError;
+use super::cache_memory::{BlockSource, Budget};
+use super::cache_slots::Slots;
 use super::sector_io::SectorIo;
 
 /// Bytes per cache block.
@@ -33,94 +35,63 @@ pub const BLOCK_SIZE: usize = 32768;
 /// Sectors per cache block.
 pub const BLOCK_SECTORS: u64 = (BLOCK_SIZE / SECTOR) as u64;
 
-/// What the cache has done so far.
+/// What the cache holds and has done so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
-    /// Blocks the cache can hold (0: it is bypassed).
+    /// Blocks the cache holds now (0: none; requests go to the disk until
+    /// it can take one).
     pub blocks: u64,
     /// Block look-ups served from memory.
     pub hits: u64,
-    /// Block look-ups that had to take a slot (reading the block unless the
-    /// request overwrote all of it).
+    /// Block look-ups that were not (the block is read unless the request
+    /// overwrote all of it, or the request went to the disk).
     pub misses: u64,
     /// Dirty blocks written to the disk (one request per run of dirty
     /// sectors), for any reason.
     pub write_backs: u64,
     /// Of those, the ones written to make room for another block.
     pub eviction_write_backs: u64,
-}
-
-/// One cached block.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    /// Block number (sector / [`BLOCK_SECTORS`]), `None` while the slot is free.
-    block: Option<u64>,
-    /// The block's sectors modified since it was read or last written back
-    /// (bit `i`: sector `i` of the block; 0: clean).
-    dirty: u64,
-    /// Tick of the last use (larger is more recent).
-    used: u64,
+    /// Blocks whose memory was given back because memory was short.
+    pub released: u64,
 }
 
 struct State {
-    slots: Vec<Slot>,
-    /// Block number -> slot, for every valid slot. Its capacity is reserved
-    /// at creation for twice the slots, so that it never allocates again
-    /// (hashbrown then always rehashes in place).
-    index: HashMap<u64, usize>,
-    /// Slots with dirty sectors (so that a clean cache flushes at no cost).
-    dirty: usize,
-    /// `slots.len()` blocks of [`BLOCK_SIZE`] bytes; slot `i` owns block `i`.
-    memory: Vec<u8>,
-    tick: u64,
+    slots: Slots,
     stats: CacheStats,
 }
 
-/// A write-back block cache over disk `D`.
-pub struct BlockCache<D> {
+/// A write-back block cache over disk `D`, its block memory from `M`.
+pub struct BlockCache<D, M> {
     disk: D,
+    memory: M,
+    budget: Budget,
     state: RefCell<State>,
 }
 
-impl<D: SectorIo> BlockCache<D> {
-    /// A cache over `disk` holding `memory.len() / BLOCK_SIZE` blocks. If the
-    /// slot table or the index cannot be allocated the cache holds none (and
-    /// is bypassed).
-    pub fn new(disk: D, mut memory: Vec<u8>) -> BlockCache<D> {
-        let mut n = memory.len() / BLOCK_SIZE;
-        let mut slots = Vec::new();
-        let mut index = HashMap::new();
-        if slots.try_reserve_exact(n).is_err() || index.try_reserve(2 * n + 2).is_err() {
-            n = 0;
-        }
-        memory.truncate(n * BLOCK_SIZE);
-        slots.resize(
-            n,
-            Slot {
-                block: None,
-                dirty: 0,
-                used: 0,
-            },
-        );
+impl<D: SectorIo, M: BlockSource> BlockCache<D, M> {
+    /// An empty cache over `disk` that takes up to `budget` blocks from
+    /// `memory` as it needs them. Allocates nothing.
+    pub fn new(disk: D, budget: Budget, memory: M) -> BlockCache<D, M> {
         BlockCache {
             disk,
+            memory,
+            budget,
             state: RefCell::new(State {
-                slots,
-                index,
-                dirty: 0,
-                memory,
-                tick: 0,
-                stats: CacheStats {
-                    blocks: n as u64,
-                    ..CacheStats::default()
-                },
+                slots: Slots::new(),
+                stats: CacheStats::default(),
             }),
         }
     }
 
     /// The counters so far.
     pub fn stats(&self) -> CacheStats {
-        self.state.try_borrow().map(|s| s.stats).unwrap_or_default()
+        self.state
+            .try_borrow()
+            .map(|s| CacheStats {
+                blocks: s.slots.len() as u64,
+                ..s.stats
+            })
+            .unwrap_or_default()
     }
 
     /// Writes every dirty block back (in block order). On a disk error the
@@ -131,35 +102,26 @@ impl<D: SectorIo> BlockCache<D> {
     }
 
     /// Writes back the dirty blocks that hold any of the `count` sectors from
-    /// `first`. Errors as for [`BlockCache::flush`].
+    /// `first`, then gives memory back if the budget says it is short.
+    /// Errors as for [`BlockCache::flush`].
     pub fn flush_range(&self, first: u64, count: u64) -> Result<(), FsError> {
         let mut state = self.state.try_borrow_mut().map_err(|_| FsError::Io)?;
-        if state.dirty == 0 {
-            return Ok(());
-        }
         let lo = first / BLOCK_SECTORS;
         let hi = first.saturating_add(count).div_ceil(BLOCK_SECTORS);
         let mut result = Ok(());
-        // Block by block in disk order: the lowest dirty block above the last
-        // one tried (a handful of dirty blocks is the usual case).
+        // In disk order: the lowest dirty block above the last one tried.
         let mut from = lo;
-        loop {
-            let next = state
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.dirty != 0)
-                .filter_map(|(i, s)| s.block.map(|b| (b, i)))
-                .filter(|&(b, _)| b >= from && b < hi)
-                .min();
-            let Some((b, i)) = next else {
-                return result;
+        while state.slots.dirty_slots() > 0 {
+            let Some((b, i)) = state.slots.lowest_dirty(from, hi) else {
+                break;
             };
             if let Err(e) = self.write_back(&mut state, i) {
                 result = result.and(Err(e));
             }
             from = b + 1;
         }
+        self.relieve(&mut state);
+        result
     }
 
     /// Sectors in block `b` (the last block of the disk may be short).
@@ -170,65 +132,86 @@ impl<D: SectorIo> BlockCache<D> {
             .min(BLOCK_SECTORS)
     }
 
-    /// Writes the dirty sectors of slot `i` (valid and dirty) to the disk,
-    /// one request per run of consecutive dirty sectors. On an error the
-    /// sectors not written stay dirty.
+    /// Writes the dirty sectors of slot `i` to the disk, one request per run
+    /// of consecutive dirty sectors. On an error the sectors not written
+    /// stay dirty.
     fn write_back(&self, state: &mut State, i: usize) -> Result<(), FsError> {
-        let b = state.slots[i].block.ok_or(FsError::Io)?;
-        let at = i * BLOCK_SIZE;
-        while state.slots[i].dirty != 0 {
-            let mask = state.slots[i].dirty;
-            let first = mask.trailing_zeros() as usize;
-            let n = (mask >> first).trailing_ones() as usize;
-            let bytes = at + first * SECTOR..at + (first + n) * SECTOR;
+        let slot = state.slots.get(i);
+        let (Some(b), true) = (slot.block, slot.dirty != 0) else {
+            return Ok(());
+        };
+        while state.slots.get(i).dirty != 0 {
+            let slot = state.slots.get(i);
+            let first = slot.dirty.trailing_zeros() as usize;
+            let n = (slot.dirty >> first).trailing_ones() as usize;
+            let bytes = &slot.data[first * SECTOR..(first + n) * SECTOR];
             self.disk
-                .write_sectors(b * BLOCK_SECTORS + first as u64, &state.memory[bytes])?;
-            state.slots[i].dirty &= !sector_mask(first, n);
+                .write_sectors(b * BLOCK_SECTORS + first as u64, bytes)?;
+            state.slots.mark_clean(i, sector_mask(first, n));
         }
-        state.dirty -= 1;
         state.stats.write_backs += 1;
         Ok(())
     }
 
-    /// The slot holding block `b`, taking (and filling, when `fill`) the free
-    /// or least recently used one on a miss; a dirty victim is written back
-    /// first. On an error the cache is left consistent.
-    fn slot_for(&self, state: &mut State, b: u64, fill: bool) -> Result<usize, FsError> {
-        state.tick += 1;
-        let tick = state.tick;
-        if let Some(&i) = state.index.get(&b) {
-            state.slots[i].used = tick;
+    /// Gives back blocks (least recently used first, written back first if
+    /// dirty) while the budget says memory is short. A block that cannot be
+    /// written back stays, and so do the rest.
+    fn relieve(&self, state: &mut State) {
+        while self
+            .budget
+            .must_shrink(state.slots.len(), self.memory.spare())
+        {
+            let Some(i) = state.slots.victim() else {
+                return;
+            };
+            if self.write_back(state, i).is_err() {
+                return;
+            }
+            self.memory.give(state.slots.remove(i));
+            state.stats.released += 1;
+        }
+    }
+
+    /// A new free slot, if the budget allows one more and the memory and the
+    /// slot table can give it.
+    fn grow(&self, state: &mut State) -> Option<usize> {
+        if !self.budget.may_grow(state.slots.len(), self.memory.spare()) {
+            return None;
+        }
+        let data = self.memory.take()?;
+        state
+            .slots
+            .try_add(data)
+            .map_err(|data| self.memory.give(data))
+            .ok()
+    }
+
+    /// The slot holding block `b`. On a miss: a new slot if the cache may
+    /// grow, else the free or least recently used one (a dirty victim is
+    /// written back first), filled from the disk when `fill`; `None` when
+    /// the cache holds no slot and cannot take one. On an error the cache
+    /// is left consistent.
+    fn slot_for(&self, state: &mut State, b: u64, fill: bool) -> Result<Option<usize>, FsError> {
+        if let Some(i) = state.slots.find(b) {
             state.stats.hits += 1;
-            return Ok(i);
+            return Ok(Some(i));
         }
         state.stats.misses += 1;
-        let victim = state
-            .slots
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, s)| (s.block.is_some(), s.used))
-            .map(|(i, _)| i)
-            .ok_or(FsError::Io)?;
-        if state.slots[victim].dirty != 0 {
-            self.write_back(state, victim)?;
+        let Some(i) = self.grow(state).or_else(|| state.slots.victim()) else {
+            return Ok(None);
+        };
+        if state.slots.get(i).dirty != 0 {
+            self.write_back(state, i)?;
             state.stats.eviction_write_backs += 1;
         }
-        if let Some(old) = state.slots[victim].block.take() {
-            state.index.remove(&old);
-        }
+        state.slots.vacate(i);
         if fill {
             let len = self.block_sectors(b) as usize * SECTOR;
-            let at = victim * BLOCK_SIZE;
             self.disk
-                .read_sectors(b * BLOCK_SECTORS, &mut state.memory[at..at + len])?;
+                .read_sectors(b * BLOCK_SECTORS, &mut state.slots.data_mut(i)[..len])?;
         }
-        state.slots[victim] = Slot {
-            block: Some(b),
-            dirty: 0,
-            used: tick,
-        };
-        state.index.insert(b, victim);
-        Ok(victim)
+        state.slots.assign(i, b);
+        Ok(Some(i))
     }
 
     /// Checks that `len` bytes from `sector` are whole sectors on the disk.
@@ -264,42 +247,58 @@ fn pieces(sector: u64, len: usize) -> impl Iterator<Item = (u64, usize, usize, u
     })
 }
 
-impl<D: SectorIo> SectorIo for BlockCache<D> {
+/// The first sector of byte `within` of block `b`.
+fn sector_of(b: u64, within: usize) -> u64 {
+    b * BLOCK_SECTORS + (within / SECTOR) as u64
+}
+
+impl<D: SectorIo, M: BlockSource> SectorIo for BlockCache<D, M> {
     fn sectors(&self) -> u64 {
         self.disk.sectors()
     }
 
     fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError> {
         let mut state = self.state.try_borrow_mut().map_err(|_| FsError::Io)?;
-        if state.slots.is_empty() {
-            return self.disk.read_sectors(sector, buf);
-        }
         self.check(sector, buf.len())?;
+        self.relieve(&mut state);
+        let mut result = Ok(());
         for (b, within, at, n) in pieces(sector, buf.len()) {
-            let i = self.slot_for(&mut state, b, true)?;
-            let from = i * BLOCK_SIZE + within;
-            buf[at..at + n].copy_from_slice(&state.memory[from..from + n]);
+            let to = &mut buf[at..at + n];
+            match self.slot_for(&mut state, b, true) {
+                Ok(Some(i)) => to.copy_from_slice(&state.slots.get(i).data[within..within + n]),
+                Ok(None) => result = self.disk.read_sectors(sector_of(b, within), to),
+                Err(e) => result = Err(e),
+            }
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        result
     }
 
     fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
         let mut state = self.state.try_borrow_mut().map_err(|_| FsError::Io)?;
-        if state.slots.is_empty() {
-            return self.disk.write_sectors(sector, buf);
-        }
         self.check(sector, buf.len())?;
+        self.relieve(&mut state);
+        let mut result = Ok(());
         for (b, within, at, n) in pieces(sector, buf.len()) {
+            let from = &buf[at..at + n];
             let whole = within == 0 && n as u64 == self.block_sectors(b) * SECTOR as u64;
-            let i = self.slot_for(&mut state, b, !whole)?;
-            let to = i * BLOCK_SIZE + within;
-            state.memory[to..to + n].copy_from_slice(&buf[at..at + n]);
-            if state.slots[i].dirty == 0 {
-                state.dirty += 1;
+            match self.slot_for(&mut state, b, !whole) {
+                Ok(Some(i)) => {
+                    state.slots.data_mut(i)[within..within + n].copy_from_slice(from);
+                    state
+                        .slots
+                        .mark_dirty(i, sector_mask(within / SECTOR, n / SECTOR));
+                }
+                Ok(None) => result = self.disk.write_sectors(sector_of(b, within), from),
+                Err(e) => result = Err(e),
             }
-            state.slots[i].dirty |= sector_mask(within / SECTOR, n / SECTOR);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(())
+        result
     }
 
     fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {

@@ -4,12 +4,18 @@
 use abi::fs::SECTOR;
 
 use super::FsError;
-use super::cache::{BLOCK_SECTORS, BLOCK_SIZE, BlockCache};
-use super::cache_memory::{MAX_BLOCKS, alloc_memory, blocks_for};
+use super::cache::{BLOCK_SECTORS, BlockCache};
+use super::cache_memory::{Budget, TestMemory};
 use super::sector_io::{CountingDisk, SectorIo};
 
-fn cache(disk: &CountingDisk, blocks: usize) -> BlockCache<&CountingDisk> {
-    BlockCache::new(disk, vec![0; blocks * BLOCK_SIZE])
+/// A cache of up to `blocks` blocks with all the memory it wants.
+pub(super) fn cache(disk: &CountingDisk, blocks: usize) -> BlockCache<&CountingDisk, TestMemory> {
+    let budget = Budget {
+        share: blocks,
+        cap: blocks,
+        margin: 0,
+    };
+    BlockCache::new(disk, budget, TestMemory::new(usize::MAX / 2))
 }
 
 fn sectors_of(byte: u8, n: usize) -> Vec<u8> {
@@ -35,7 +41,11 @@ fn second_read_is_a_hit() {
     }
     assert_eq!(disk.reads.get(), 1, "the rest of the block is in memory");
     let st = c.stats();
-    assert_eq!((st.blocks, st.hits, st.misses), (4, BLOCK_SECTORS, 1));
+    assert_eq!(
+        (st.blocks, st.hits, st.misses),
+        (1, BLOCK_SECTORS, 1),
+        "one block taken, for the one block read"
+    );
     // A read across a block boundary needs both blocks.
     let mut two = vec![0; 2 * SECTOR];
     c.read_sectors(at(1) - 1, &mut two).unwrap();
@@ -179,40 +189,6 @@ fn a_failed_write_back_keeps_the_data() {
     disk.mem.write_sectors(at(2), &sectors_of(8, 1)).unwrap();
     c.read_sectors(at(2), &mut buf).unwrap();
     assert_eq!(buf, sectors_of(8, 1));
-}
-
-#[test]
-fn allocation_failure_shrinks_or_bypasses_the_cache() {
-    let mut asked = Vec::new();
-    let memory = alloc_memory(8, |bytes| {
-        asked.push(bytes / BLOCK_SIZE);
-        (bytes <= 3 * BLOCK_SIZE).then(|| vec![0; bytes])
-    });
-    assert_eq!(asked, [8, 4, 2]);
-    assert_eq!(memory.len(), 2 * BLOCK_SIZE);
-    assert!(alloc_memory(8, |_| None).is_empty());
-    assert!(alloc_memory(usize::MAX, |_| None).is_empty());
-
-    // No memory at all: every request goes straight to the disk.
-    let disk = CountingDisk::new(8 * BLOCK_SECTORS);
-    let c = BlockCache::new(&disk, alloc_memory(8, |_| None));
-    assert_eq!(c.stats().blocks, 0);
-    c.write_sectors(9, &sectors_of(4, 1)).unwrap();
-    assert_eq!(disk.sector(9), sectors_of(4, 1));
-    let mut buf = vec![0; SECTOR];
-    c.read_sectors(9, &mut buf).unwrap();
-    c.read_sectors(9, &mut buf).unwrap();
-    assert_eq!((disk.reads.get(), disk.writes.get()), (2, 1));
-    c.flush().unwrap();
-    // A partial block of memory holds no block.
-    assert_eq!(BlockCache::new(&disk, vec![0; 100]).stats().blocks, 0);
-}
-
-#[test]
-fn the_cache_is_a_bounded_share_of_the_kernel_pool() {
-    assert_eq!(blocks_for(0), 0);
-    assert_eq!(blocks_for(800), 3);
-    assert_eq!(blocks_for(1 << 20), MAX_BLOCKS);
 }
 
 #[test]

@@ -5,49 +5,67 @@ use abi::fs::{SECTOR, SuperBlock};
 
 use super::FsError;
 use super::cache::{BLOCK_SECTORS, BLOCK_SIZE, BlockCache};
+use super::cache_memory::{Budget, TestMemory};
+use super::cache_tests::cache;
 use super::sector_io::{CountingDisk, SectorIo};
 use super::volume::Volume;
-
-fn cache(disk: &CountingDisk, blocks: usize) -> BlockCache<&CountingDisk> {
-    BlockCache::new(disk, vec![0; blocks * BLOCK_SIZE])
-}
 
 fn sectors_of(byte: u8, n: usize) -> Vec<u8> {
     vec![byte; n * SECTOR]
 }
 
 /// Random reads and writes through a tiny cache match a model of the disk,
-/// and after a flush the disk itself does.
+/// and after a flush the disk itself does; also while the cache's memory
+/// comes and goes (growth, allocation failures, blocks given back).
 #[test]
 fn random_traffic_matches_a_model() {
-    let sectors = 5 * BLOCK_SECTORS + 5;
-    let disk = CountingDisk::new(sectors);
-    let c = cache(&disk, 3);
-    let mut model = vec![0u8; sectors as usize * SECTOR];
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |m: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % m
-    };
-    for step in 0..2000 {
-        let s = next(sectors);
-        let n = 1 + next((sectors - s).min(20));
-        let range = s as usize * SECTOR..(s + n) as usize * SECTOR;
-        if next(2) == 0 {
-            let data: Vec<u8> = (0..range.len()).map(|i| (i + step) as u8).collect();
-            c.write_sectors(s, &data).unwrap();
-            model[range].copy_from_slice(&data);
-        } else {
-            let mut buf = vec![0; range.len()];
-            c.read_sectors(s, &mut buf).unwrap();
-            assert!(buf == model[range], "step {step}: read {s}+{n}");
+    for changing_memory in [false, true] {
+        let sectors = 5 * BLOCK_SECTORS + 5;
+        let disk = CountingDisk::new(sectors);
+        let mem = TestMemory::new(usize::MAX / 2);
+        let budget = Budget {
+            share: 1,
+            cap: 3,
+            margin: 8 * BLOCK_SIZE,
+        };
+        let c = BlockCache::new(&disk, budget, &mem);
+        let mut model = vec![0u8; sectors as usize * SECTOR];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for step in 0..4000 {
+            if changing_memory && next(50) == 0 {
+                mem.failing.set(next(3) == 0);
+                mem.spare.set(next(12) as usize * BLOCK_SIZE);
+            }
+            if next(200) == 0 {
+                c.flush().unwrap();
+            }
+            let s = next(sectors);
+            let n = 1 + next((sectors - s).min(20));
+            let range = s as usize * SECTOR..(s + n) as usize * SECTOR;
+            if next(2) == 0 {
+                let data: Vec<u8> = (0..range.len()).map(|i| (i + step) as u8).collect();
+                c.write_sectors(s, &data).unwrap();
+                model[range].copy_from_slice(&data);
+            } else {
+                let mut buf = vec![0; range.len()];
+                c.read_sectors(s, &mut buf).unwrap();
+                assert!(buf == model[range], "step {step}: read {s}+{n}");
+            }
+            assert!(c.stats().blocks <= 3, "never past the cap");
+            assert_eq!(mem.out.get() as u64, c.stats().blocks, "no block lost");
         }
+        c.flush().unwrap();
+        assert!(*disk.mem.0.lock().unwrap() == model);
+        let st = c.stats();
+        assert!(st.eviction_write_backs > 0);
+        assert_eq!(st.released > 0, changing_memory, "{st:?}");
     }
-    c.flush().unwrap();
-    assert!(*disk.mem.0.lock().unwrap() == model);
-    assert!(c.stats().eviction_write_backs > 0);
 }
 
 /// The volume works on a cache: its data reaches the disk at a flush, and a

@@ -8,13 +8,15 @@
 //! data operation (it is held across disk I/O).
 //!
 //! The volume reads and writes the disk through a write-back block cache
-//! ([`cache`]) whose memory is taken once, at [`init`]. Dirty blocks reach
+//! ([`cache`]) that takes its memory from the kernel heap block by block as
+//! misses need it, within a budget ([`cache_memory`]). Dirty blocks reach
 //! the disk when a file is closed (that file's blocks), at [`flush`] (process
 //! exit and shutdown) and when the cache needs room. Lock order: the VM lock
 //! may be held when the file system is entered, never the other way round.
 
 pub mod cache;
 pub mod cache_memory;
+mod cache_slots;
 mod file;
 pub mod inode;
 pub mod sector_io;
@@ -26,10 +28,11 @@ pub use volume::MountError;
 use crate::dev::BlockDevice;
 use crate::sync::Mutex;
 use cache::{BlockCache, CacheStats};
+use cache_memory::{Budget, KernelHeap};
 use volume::Volume;
 
 /// The file-system disk as the volume sees it.
-type Disk = BlockCache<&'static BlockDevice>;
+type Disk = BlockCache<&'static BlockDevice, KernelHeap>;
 
 /// Why a file-system operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,30 +64,34 @@ pub enum FsError {
 /// The mounted file system, behind the global file-system lock.
 static FS: Mutex<Option<Volume<Disk>>> = Mutex::new(None);
 
-/// Mounts the file system of [`crate::dev::fs_disk`] behind a block cache of
-/// up to 1/32 of the kernel pool (smaller, or none, when the heap cannot give
-/// that much: the cache is then bypassed). A second call keeps the mounted
+/// Mounts the file system of [`crate::dev::fs_disk`] behind an empty block
+/// cache with the budget of the kernel pool ([`Budget::for_pool`]; it takes
+/// no memory until a miss needs a block). A second call keeps the mounted
 /// one. Fails with why the disk cannot be mounted ([`Volume::mount`]).
 pub fn init() -> Result<(), MountError> {
     let mut fs = FS.lock();
     if fs.is_none() {
         let disk = crate::dev::fs_disk().ok_or(MountError::NoDevice)?;
         let (_, kernel_frames) = crate::mm::palloc::kernel_usage();
-        let want = cache_memory::blocks_for(kernel_frames);
-        let memory = cache_memory::alloc_memory(want, cache_memory::try_alloc_zeroed);
-        *fs = Some(Volume::mount(BlockCache::new(disk, memory))?);
+        let budget = Budget::for_pool(kernel_frames);
+        *fs = Some(Volume::mount(BlockCache::new(disk, budget, KernelHeap))?);
     }
     Ok(())
 }
 
-/// Writes every dirty cached block to the disk (process exit, shutdown).
-/// Returns the first disk error; the blocks that failed stay cached.
+/// Writes every dirty cached block to the disk (process exit, shutdown);
+/// when kernel memory is short, the cache then gives its blocks above its
+/// share back and the heap returns its free pages to the pool. Returns the
+/// first disk error; the blocks that failed stay cached.
 pub fn flush() -> Result<(), FsError> {
-    FS.lock()
-        .as_ref()
-        .ok_or(FsError::NotMounted)?
-        .disk()
-        .flush()
+    let fs = FS.lock();
+    let cache = fs.as_ref().ok_or(FsError::NotMounted)?.disk();
+    let released = cache.stats().released;
+    let result = cache.flush();
+    if cache.stats().released != released {
+        crate::mm::heap::trim_slack();
+    }
+    result
 }
 
 /// The block cache's counters (all zero before [`init`]).
@@ -122,6 +129,8 @@ pub fn entry(index: usize) -> Option<([u8; 16], usize, u32)> {
     FS.lock().as_ref()?.entry(index)
 }
 
+#[cfg(test)]
+mod cache_budget_tests;
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]

@@ -15,7 +15,9 @@ use super::plan::{Figures, Plan, Row};
 use super::table::cell;
 use crate::paths::Paths;
 
-/// Pages of the file read: at most half of the largest cache (1 MiB).
+/// Pages of the file read: at most half of the block cache's share of the
+/// kernel pool (1 MiB at the default `--mem 64M`), which it holds whenever
+/// the heap can give it.
 const MAX_PAGES: usize = 128;
 
 /// The cold and warm figures of one `bench-fileio KIND` line.
