@@ -105,7 +105,8 @@ pub struct KernelStats {
     pub write_msr: u64,
     /// Halts (the idle loop's waits).
     pub halt: u64,
-    /// The file-system block cache: bytes it holds (0: none, bypassed).
+    /// The file-system block cache: bytes it holds now (it grows on demand;
+    /// 0: nothing cached, requests go to the disk).
     pub fs_cache_bytes: u64,
     /// Block look-ups the cache served from memory.
     pub fs_cache_hits: u64,
