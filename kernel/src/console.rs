@@ -1,5 +1,6 @@
 //! The console: output a buffer at a time through the VMM's console port (one
-//! VM exit per 4 KiB), input a buffer at a time from the VMM's stdin (one VM
+//! VM exit per 4 KiB of kernel messages, per `write` of up to
+//! `CONSOLE_UNIT` bytes of user output), input a buffer at a time from the VMM's stdin (one VM
 //! exit per request of up to 4 KiB), and [`kprint!`]/[`kprintln!`] for kernel
 //! messages.
 //!
@@ -37,9 +38,17 @@ impl Console {
         if self.len == 0 {
             return;
         }
+        let (addr, len) = (self.buf.as_ptr() as u64, self.len);
+        self.send(addr, len);
+        self.len = 0;
+    }
+
+    /// Hands the VMM the `len` bytes at kernel address `addr` (physically
+    /// contiguous: the kernel image, the direct map or the heap), one exit.
+    fn send(&mut self, addr: u64, len: usize) {
         self.desc = ConsoleWrite {
-            addr: virt_to_phys(self.buf.as_ptr() as u64),
-            len: self.len as u64,
+            addr: virt_to_phys(addr),
+            len: len as u64,
         };
         mmio::mb();
         cpu::outl(
@@ -47,7 +56,6 @@ impl Console {
             virt_to_phys(&self.desc as *const ConsoleWrite as u64) as u32,
         );
         mmio::mb();
-        self.len = 0;
     }
 
     fn push(&mut self, mut bytes: &[u8]) {
@@ -76,6 +84,18 @@ pub fn write(bytes: &[u8]) {
     let mut c = CONSOLE.lock();
     c.push(bytes);
     c.flush();
+}
+
+/// Writes `bytes` to the console as one unit with one exit, whatever their
+/// length, after the output already buffered; `bytes` must be kernel memory
+/// the VMM can read in one piece (the kernel image, the direct map or the
+/// heap, whose pages are physically contiguous). For the `write` system
+/// call: a buffer of user output goes out without a copy through the
+/// console's own 4 KiB buffer, and without an exit per 4 KiB.
+pub fn write_contiguous(bytes: &[u8]) {
+    let mut c = CONSOLE.lock();
+    c.flush();
+    c.send(bytes.as_ptr() as u64, bytes.len());
 }
 
 /// Writes formatted text as one unit.

@@ -6,6 +6,8 @@
 use std::io::{Read, Write};
 use std::process::Stdio;
 
+use abi::syscall::CONSOLE_UNIT;
+
 use faultline_tests::{RunOpts, command, is_exit_line, skip_heavy, still_works};
 
 /// Byte `i` of `big-write`'s pattern.
@@ -94,7 +96,7 @@ fn unit_sized_writes_never_mix() {
     for line in text.lines().filter(|l| !is_exit_line(l)) {
         let first = line.as_bytes().first().copied().unwrap_or(b'?');
         assert!(
-            line.len() == 4095
+            line.len() == CONSOLE_UNIT - 1
                 && line.bytes().all(|b| b == first)
                 && (b'a'..=b'c').contains(&first),
             "a mixed or broken line of {} bytes: {:?}...",

@@ -124,7 +124,7 @@ mod filesys {
             "(cache-persist) wait for the writer".to_string(),
             "(cache-persist) waiting for the timeout".to_string(),
         ];
-        for millis in [300, 3_000, 12_000, 24_000] {
+        for millis in [100, 1_000, 3_000, 12_000, 24_000] {
             let image = dir.path().join(format!("disk-{millis}.img"));
             let timeout = Duration::from_millis(millis);
             let opts = RunOpts::new().disk(&image).timeout_exact(timeout);

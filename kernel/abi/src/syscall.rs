@@ -130,8 +130,8 @@ pub const STDOUT_FILENO: i32 = 1;
 /// A `write` to the console of up to this many bytes appears as one unit: no
 /// other process's output falls inside it. A longer write is split into pieces
 /// of this size, each one unit, and other processes' output may fall between
-/// the pieces.
-pub const CONSOLE_UNIT: usize = 4096;
+/// the pieces. Each unit is one exit to the VMM.
+pub const CONSOLE_UNIT: usize = 64 * 1024;
 
 /// Longest file name in the file system (Pintos `NAME_MAX`).
 pub const NAME_MAX: usize = 14;

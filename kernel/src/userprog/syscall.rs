@@ -199,10 +199,11 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
 }
 
 /// `write(1, ...)`: copies the buffer to the console `CONSOLE_UNIT` bytes at a
-/// time; each piece is written as one unit, so a write of up to
-/// `CONSOLE_UNIT` bytes never has other output inside it, while other
+/// time; each piece is written as one unit with one exit, so a write of up
+/// to `CONSOLE_UNIT` bytes never has other output inside it, while other
 /// processes' output may fall between the pieces of a longer one. Returns
-/// `size`, or -1 when the kernel cannot allocate its bounce buffer.
+/// `size`, or -1 when the kernel cannot allocate its bounce buffer (up to
+/// `CONSOLE_UNIT` bytes of kernel memory).
 fn write_console(buf: u64, size: usize) -> i64 {
     let Ok(mut kbuf) = crate::mm::fallible::try_zeroed(CONSOLE_UNIT.min(size)) else {
         return -1;
@@ -211,7 +212,7 @@ fn write_console(buf: u64, size: usize) -> i64 {
     while done < size {
         let n = kbuf.len().min(size - done);
         ok_or_kill(uaccess::copy_from_user(&mut kbuf[..n], buf + done as u64));
-        console::write(&kbuf[..n]);
+        console::write_contiguous(&kbuf[..n]);
         done += n;
     }
     size as i64

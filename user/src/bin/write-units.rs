@@ -1,6 +1,7 @@
 //! `write-units`: three children (`unit-a`, `unit-b`, `unit-c`) each write
-//! eight lines of 4095 copies of their letter, each line (4096 bytes with its
-//! newline) with one `write`, while the others do the same. A console write
+//! eight lines of `CONSOLE_UNIT - 1` copies of their letter, each line
+//! (`CONSOLE_UNIT` bytes with its newline) with one `write`, while the others
+//! do the same. A console write
 //! of up to `CONSOLE_UNIT` bytes is one unit, so every line must come out
 //! whole. The parent waits for the three and exits 0.
 #![no_std]
