@@ -145,7 +145,10 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
     if meta.len() > limit {
         return Err(too_large());
     }
-    let mut data = Vec::new();
+    // Room for the whole file at once (and the byte that tells a file that
+    // grew past the limit): `take` hides the size hint `read_to_end` would
+    // otherwise grow the buffer by.
+    let mut data = Vec::with_capacity(meta.len().saturating_add(1) as usize);
     file.take(limit.saturating_add(1)).read_to_end(&mut data)?;
     if data.len() as u64 > limit {
         return Err(too_large());
