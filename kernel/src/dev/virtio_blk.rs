@@ -173,7 +173,13 @@ impl BlockDevice {
                 k += 1;
                 next += len;
             }
-            result = result.and(self.complete(&mut queue, &heads[..k]));
+            let group = self.complete(&mut queue, &heads[..k]);
+            if k == 0 {
+                // Nothing fitted in the queue (it cannot be, with every
+                // earlier request completed): give up rather than loop.
+                return group;
+            }
+            result = result.and(group);
         }
         result
     }

@@ -1,10 +1,9 @@
 //! `vm_do_claim_page`: gives a page that is not in memory a frame, fills it
-//! (`swap_in`: from its origin, or from its swap slot with read-ahead of the
-//! slots after it, keeping the slot while the page stays clean), maps it,
-//! and only then records it as resident, so a failure at any step leaves the
-//! page as it was. Also `vm_get_frame`: a
-//! frame from the user pool, by eviction, or after the out-of-memory killer
-//! freed one.
+//! (`swap_in`: from its origin, or from its swap slot with read-ahead,
+//! keeping the slot while the page stays clean), maps it, and only then
+//! records it as resident, so a failure at any step leaves the page as it
+//! was. Also `vm_get_frame`: a frame from the user pool, by eviction, or
+//! after the out-of-memory killer freed one.
 use super::addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
 use super::evict::EvictError;
 use super::hw::{Hw, Table};
