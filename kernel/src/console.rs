@@ -98,6 +98,30 @@ pub fn write_contiguous(bytes: &[u8]) {
     c.send(bytes.as_ptr() as u64, bytes.len());
 }
 
+/// Writes formatted text as one unit, but leaves it in the console's
+/// buffer until the next console output, the idle loop, a timer tick or
+/// power-off, whichever comes first (so at most a tick, 10 ms, later): for
+/// lines that come in bursts, a process's `exit` line, so that a thousand
+/// exits do not cost a thousand exits to the VMM. Output keeps its order:
+/// everything written later goes out after it.
+pub fn write_fmt_deferred(args: fmt::Arguments) {
+    let mut c = CONSOLE.lock();
+    let _ = fmt::Write::write_fmt(&mut *c, args);
+}
+
+/// Sends what the console's buffer holds (see [`write_fmt_deferred`]).
+pub fn flush() {
+    CONSOLE.lock().flush();
+}
+
+/// [`flush`] for the panic handler: does nothing when the console is held
+/// (the panic interrupted a console write), rather than deadlock.
+pub fn flush_if_free() {
+    if let Some(mut c) = CONSOLE.try_lock() {
+        c.flush();
+    }
+}
+
 /// Writes formatted text as one unit.
 pub fn write_fmt(args: fmt::Arguments) {
     let mut c = CONSOLE.lock();

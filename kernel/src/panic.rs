@@ -46,6 +46,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
         crate::console::serial_write(b"Kernel PANIC recursion\n");
         arch::panic_off();
     }
+    // Lines the console held back come before the report.
+    crate::console::flush_if_free();
     let _ = writeln!(Serial, "Kernel PANIC: {}", info.message());
     if let Some(loc) = info.location() {
         let _ = writeln!(Serial, "  at {}:{}", loc.file(), loc.line());

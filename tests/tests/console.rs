@@ -107,3 +107,21 @@ fn unit_sized_writes_never_mix() {
     }
     assert_eq!(counts, [8, 8, 8], "{text:.200}");
 }
+
+#[test]
+fn an_exit_line_held_back_reaches_the_console_before_a_timeout() {
+    // The kernel holds exit lines back until its next console flush (the
+    // next output, the idle loop, a timer tick, power-off); a guest that
+    // only spins afterwards must still show them when its timeout ends it.
+    // Retried with longer timeouts on a machine too loaded to get there.
+    for millis in [300, 3_000, 12_000] {
+        let opts = RunOpts::new().timeout_exact(std::time::Duration::from_millis(millis));
+        let outcome = faultline_tests::run("exit-spin", &opts);
+        assert_eq!(outcome.status, 251, "stderr:\n{}", outcome.stderr);
+        if outcome.lines() == ["quiet-child: exit(7)"] {
+            return;
+        }
+        assert!(outcome.lines().is_empty(), "console:\n{}", outcome.stdout);
+    }
+    panic!("the child's exit line never reached the console");
+}

@@ -59,6 +59,7 @@ pub fn init(mode: Mode, boot: &BootInfo) {
 /// writing the file system's cached blocks to the disk.
 pub fn power_off(status: i32) -> ! {
     let _ = crate::fs::flush();
+    crate::console::flush();
     cpu::intr_disable();
     cpu::outl(
         abi::device::EXIT_PORT,

@@ -67,6 +67,8 @@ extern "C" fn idle_main(_: usize) -> ! {
         // Spend idle time zeroing freed user frames, so that zero-fill
         // faults find them ready; halt when there is none left.
         if !crate::mm::palloc::zero_one_free_user_frame() {
+            // Nothing to run: what the console holds goes out first.
+            crate::console::flush();
             arch::cpu::idle();
         }
         yield_now();
@@ -174,6 +176,8 @@ pub fn exit_thread() -> ! {
 /// Called from the timer interrupt (interrupts off).
 pub fn timer_tick() {
     let now = TICKS.fetch_add(1, Ordering::Relaxed) + 1;
+    // Output the console held back goes out within a tick.
+    crate::console::flush();
     let mut s = SCHED.lock();
     if !s.sleeping.is_empty() {
         let Scheduler {

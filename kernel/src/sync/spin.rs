@@ -53,6 +53,23 @@ impl<T> SpinLock<T> {
     }
 }
 
+impl<T> SpinLock<T> {
+    /// Disables interrupts and takes the lock if it is free; `None` (and
+    /// interrupts as they were) when it is held, as it can be only by the
+    /// code a panic interrupted.
+    pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
+        let intr_was_enabled = arch::intr_disable();
+        if self.locked.swap(true, Ordering::Acquire) {
+            arch::intr_restore(intr_was_enabled);
+            return None;
+        }
+        Some(SpinLockGuard {
+            lock: self,
+            intr_was_enabled,
+        })
+    }
+}
+
 impl<T> SpinLockGuard<'_, T> {
     /// Releases the lock but leaves interrupts off; returns whether they were on
     /// before `lock` (for the caller to restore after blocking).

@@ -158,7 +158,8 @@ pub fn report_oom_kill(pid: u32, name: &[u8], swap: (u32, u32)) {
 /// files, frees its memory and wakes its parent.
 pub fn exit(status: i32) -> ! {
     let process = current();
-    kprintln!("{}: exit({})", process.name(), status);
+    // Exits come in bursts: the line waits for the console's next flush.
+    crate::console::write_fmt_deferred(format_args!("{}: exit({})\n", process.name(), status));
     *process.fds.lock() = FdTable::empty();
     *process.exec_file.lock() = None;
     *process.children.lock() = Vec::new();
