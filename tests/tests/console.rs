@@ -114,7 +114,7 @@ fn an_exit_line_held_back_reaches_the_console_before_a_timeout() {
     // next output, the idle loop, a timer tick, power-off); a guest that
     // only spins afterwards must still show them when its timeout ends it.
     // Retried with longer timeouts on a machine too loaded to get there.
-    for millis in [300, 3_000, 12_000] {
+    for millis in [100, 1_000, 3_000, 12_000] {
         let opts = RunOpts::new().timeout_exact(std::time::Duration::from_millis(millis));
         let outcome = faultline_tests::run("exit-spin", &opts);
         assert_eq!(outcome.status, 251, "stderr:\n{}", outcome.stderr);
