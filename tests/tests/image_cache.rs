@@ -61,7 +61,7 @@ fn first_runs_racing_on_an_empty_cache_share_one_image() {
     fs::create_dir_all(&tmp).unwrap();
     let users = small_user_dir(dir.path());
     // Let the files age past the window in which an image is not published.
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(2 * vmm::image_cache::RACY_WINDOW);
     let runs: Vec<_> = (0..6)
         .map(|i| {
             faultline(&users, &cache, &tmp, &format!("echo run {i}"))
@@ -93,7 +93,7 @@ fn a_changed_user_directory_gets_a_new_image() {
     fs::create_dir_all(&tmp).unwrap();
     let users = small_user_dir(dir.path());
     fs::copy(users.join("echo"), users.join("prog")).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(2 * vmm::image_cache::RACY_WINDOW);
     let out = faultline(&users, &cache, &tmp, "prog hello")
         .output()
         .unwrap();
