@@ -60,3 +60,56 @@ pub const GROW_SEED: u64 = 0x960;
 /// blocks read so far: the directory and the program), well under the 1 MiB
 /// it took at boot before.
 pub const GROW_START_MAX: usize = 256 * 1024;
+
+/// The guest-only helpers: they make system calls.
+#[cfg(target_os = "none")]
+pub mod guest {
+    use crate::vmtest::fill_pattern;
+    use crate::{cformat, check, fail, msg, sys};
+
+    /// Creates the file `name` of `size` bytes and writes the contents named
+    /// by `seed` into it, `PIECE` bytes per `write` (pieces that need not line
+    /// up with sectors), checking each step Pintos-style (`create "NAME"`,
+    /// `open "NAME"`, then `wrote "NAME"`); returns the open descriptor,
+    /// positioned at the end. Fails the test on any error.
+    pub fn write_patterned<const PIECE: usize>(name: &str, size: usize, seed: u64) -> i32 {
+        let cname = cformat!("{name}");
+        check!(
+            sys::create(cname.as_cstr(), size as u32),
+            "create \"{name}\""
+        );
+        let fd = sys::open(cname.as_cstr());
+        check!(fd > 1, "open \"{name}\"");
+        let mut piece = [0u8; PIECE];
+        let mut done = 0;
+        while done < size {
+            let n = PIECE.min(size - done);
+            fill_pattern(&mut piece[..n], seed, done as u64);
+            if sys::write(fd, &piece[..n]) != n as i32 {
+                fail!("write \"{name}\" at {done}");
+            }
+            done += n;
+        }
+        msg!("wrote \"{name}\"");
+        fd
+    }
+
+    /// Reads the file open at `fd` (`name`, `size` bytes) from its start,
+    /// `PIECE` bytes per `read`, and checks it holds the contents named by
+    /// `seed`. Fails the test on a short read or a wrong byte.
+    pub fn read_patterned<const PIECE: usize>(fd: i32, name: &str, size: usize, seed: u64) {
+        sys::seek(fd, 0);
+        let mut piece = [0u8; PIECE];
+        let mut done = 0;
+        while done < size {
+            let n = PIECE.min(size - done);
+            if sys::read(fd, &mut piece[..n]) != n as i32 {
+                fail!("read \"{name}\" at {done}");
+            }
+            if let Some(i) = crate::vmtest::pattern_mismatch(&piece[..n], seed, done as u64) {
+                fail!("byte {} of \"{name}\" is wrong", done + i);
+            }
+            done += n;
+        }
+    }
+}

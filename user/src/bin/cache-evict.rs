@@ -5,44 +5,16 @@
 #![no_std]
 #![no_main]
 
+use ulib::fstest::guest::{read_patterned, write_patterned};
 use ulib::fstest::{EVICT_NAME, EVICT_PIECE, EVICT_SEED, EVICT_SIZE};
-use ulib::vmtest::{fill_pattern, pattern_mismatch};
-use ulib::{cformat, check, fail, msg, sys};
+use ulib::{check, fail, msg, sys};
 
 ulib::test_main!(body);
 
 fn body(_args: &[&str]) {
     let before = sys::kstats();
-    let name = cformat!("{EVICT_NAME}");
-    check!(
-        sys::create(name.as_cstr(), EVICT_SIZE as u32),
-        "create \"{EVICT_NAME}\""
-    );
-    let fd = sys::open(name.as_cstr());
-    check!(fd > 1, "open \"{EVICT_NAME}\"");
-    let mut piece = [0u8; EVICT_PIECE];
-    let mut done = 0;
-    while done < EVICT_SIZE {
-        let n = EVICT_PIECE.min(EVICT_SIZE - done);
-        fill_pattern(&mut piece[..n], EVICT_SEED, done as u64);
-        if sys::write(fd, &piece[..n]) != n as i32 {
-            fail!("write \"{EVICT_NAME}\" at {done}");
-        }
-        done += n;
-    }
-    msg!("wrote \"{EVICT_NAME}\"");
-    sys::seek(fd, 0);
-    done = 0;
-    while done < EVICT_SIZE {
-        let n = EVICT_PIECE.min(EVICT_SIZE - done);
-        if sys::read(fd, &mut piece[..n]) != n as i32 {
-            fail!("read \"{EVICT_NAME}\" at {done}");
-        }
-        if let Some(i) = pattern_mismatch(&piece[..n], EVICT_SEED, done as u64) {
-            fail!("byte {} of \"{EVICT_NAME}\" is wrong", done + i);
-        }
-        done += n;
-    }
+    let fd = write_patterned::<EVICT_PIECE>(EVICT_NAME, EVICT_SIZE, EVICT_SEED);
+    read_patterned::<EVICT_PIECE>(fd, EVICT_NAME, EVICT_SIZE, EVICT_SEED);
     msg!("read \"{EVICT_NAME}\" back");
     let (Some(before), Some(after)) = (before, sys::kstats()) else {
         fail!("kstats");
