@@ -1,8 +1,9 @@
 //! The console: output a buffer at a time through the VMM's console port (one
-//! VM exit per 4 KiB of kernel messages, per `write` of up to
-//! `CONSOLE_UNIT` bytes of user output), input a buffer at a time from the VMM's stdin (one VM
-//! exit per request of up to 4 KiB), and [`kprint!`]/[`kprintln!`] for kernel
-//! messages.
+//! VM exit per 4 KiB of kernel messages, per `write` of up to `CONSOLE_UNIT`
+//! bytes of user output; a process's exit line waits for the next flush,
+//! at most a timer tick), input a buffer at a time from the VMM's stdin (one
+//! VM exit per request of up to 4 KiB), and [`kprint!`]/[`kprintln!`] for
+//! kernel messages.
 //!
 //! Both directions hand the VMM the guest-physical address of a descriptor in
 //! kernel memory (`abi::device`); a full fence on each side of the port access
