@@ -158,6 +158,8 @@ impl<H: Hw> Vm<H> {
         set.sort_by_slot();
         let start = crate::arch::rdtsc();
         let read = self.hw.swap_read(&set.io);
+        // The pages read keep their slots: the cache may hold some now.
+        self.cache_filled = true;
         let pid = self.space(id).map_or(0, |s| s.pid);
         profile::span(
             SpanKind::SwapRead,

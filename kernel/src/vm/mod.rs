@@ -107,6 +107,10 @@ pub struct Vm<H: Hw> {
     frames: FrameTable,
     swap: Swap,
     pressure: oom::Pressure,
+    /// Pages were read from swap since the swap cache was last dropped
+    /// whole: some resident page may hold a cached slot (a full swap disk
+    /// walks every page only then).
+    cache_filled: bool,
 }
 
 impl<H: Hw> Vm<H> {
@@ -119,6 +123,7 @@ impl<H: Hw> Vm<H> {
             frames: FrameTable::new(base, frames),
             swap,
             pressure: oom::Pressure::new(),
+            cache_filled: false,
         }
     }
 

@@ -23,8 +23,13 @@ use alloc::vec::Vec;
 impl<H: Hw> Vm<H> {
     /// Takes every clean resident page's cached slot back (the swap disk is
     /// full); returns how many shares were given back. Walks every page of
-    /// every space, which only a full swap disk makes it do.
+    /// every space, which only a full swap disk makes it do, and only when
+    /// pages were read from swap since the last walk (none can hold a
+    /// cached slot otherwise: a swap-in is the only way in).
     pub(super) fn drop_swap_cache(&mut self) -> usize {
+        if !core::mem::take(&mut self.cache_filled) {
+            return 0;
+        }
         let Vm { spaces, swap, .. } = self;
         let mut dropped = 0;
         for space in spaces.iter_mut().flatten() {
