@@ -274,21 +274,26 @@ mod profiling {
         // Without swap, a user stack page is unmapped only when a process
         // tears down its own address space; other cut stacks (a frame
         // pointer that leads nowhere, seen once in the emulated native mode
-        // under an unnamed kernel address) stay rare.
+        // under an unnamed kernel address) stay rare. In the emulated
+        // native mode an unmapped page outside `exit` counts among those:
+        // about once in sixty runs there a sample's kernel frames came out
+        // short (`[truncated: unmapped stack page]`, an unnamed user
+        // address, `trap_saved`, `Volume::read_at`).
         let (mut other_cuts, mut all) = (0, 0);
         for (frames, n) in &stacks {
             all += n;
-            if frames
+            let unmapped = frames
                 .iter()
-                .any(|f| f == "[truncated: unmapped stack page]")
+                .any(|f| f == "[truncated: unmapped stack page]");
+            let in_exit = frames
+                .iter()
+                .any(|f| f == "kernel::userprog::process::exit");
+            if unmapped && !in_exit && !native_is_emulated() {
+                panic!("cut stack: {frames:?}");
+            }
+            if (unmapped && !in_exit)
+                || (!unmapped && frames.iter().any(|f| f.starts_with("[truncated")))
             {
-                assert!(
-                    frames
-                        .iter()
-                        .any(|f| f == "kernel::userprog::process::exit"),
-                    "cut stack: {frames:?}"
-                );
-            } else if frames.iter().any(|f| f.starts_with("[truncated")) {
                 other_cuts += n;
             }
         }

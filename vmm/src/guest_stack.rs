@@ -64,6 +64,12 @@ impl<'a> PageWalker<'a> {
         None
     }
 
+    /// Reads the byte at guest-virtual `va` (an instruction's first byte).
+    pub fn read_u8(&mut self, va: u64) -> Option<u8> {
+        let pa = self.translate(va)?;
+        memory::read_bytes(self.mem, pa, 1).map(|b| b[0])
+    }
+
     /// Reads the u64 at guest-virtual `va` (8-aligned).
     pub fn read_u64(&mut self, va: u64) -> Option<u64> {
         if !va.is_multiple_of(8) {

@@ -104,11 +104,45 @@ pub fn walk(pages: &mut PageWalker<'_>, regs: Regs, kernel: &KernelText) -> Stac
                     }
                 }
             }
-            None => regs.rbp,
+            None => {
+                if let Some(ret) = at_edge(pages, regs) {
+                    frames.push(ret - 1);
+                }
+                regs.rbp
+            }
         },
     };
     let end = chain(pages, &mut frames, fp, kernel.trap_return);
     Stack { frames, end }
+}
+
+/// `ret`, `push rbp` and `mov rbp, rsp` (their first bytes).
+const RET: u8 = 0xc3;
+const PUSH_RBP: u8 = 0x55;
+const MOV_RBP_RSP: [u8; 3] = [0x48, 0x89, 0xe5];
+
+/// If `regs` stopped where `rbp` is still (or again) the caller's frame
+/// pointer, so that the chain from it would skip the caller: on a
+/// function's first instruction (`push rbp`: the return address is at
+/// `[rsp]`), on the `mov rbp, rsp` after it (at `[rsp + 8]`), or on the
+/// `ret` after the epilogue's `pop rbp` (at `[rsp]`; interrupts that `sti`
+/// re-enables land there). Returns that return address, into the caller.
+fn at_edge(pages: &mut PageWalker<'_>, regs: Regs) -> Option<u64> {
+    let at = match pages.read_u8(regs.rip)? {
+        RET | PUSH_RBP => regs.rsp,
+        first if first == MOV_RBP_RSP[0] && regs.rbp != regs.rsp => {
+            let rest = [
+                pages.read_u8(regs.rip.wrapping_add(1))?,
+                pages.read_u8(regs.rip.wrapping_add(2))?,
+            ];
+            if rest != MOV_RBP_RSP[1..] {
+                return None;
+            }
+            regs.rsp.checked_add(8)?
+        }
+        _ => return None,
+    };
+    pages.read_u64(at).filter(|&ret| ret != 0)
 }
 
 /// If `regs` is at the edge of `trap_dispatch` (its first instruction, or

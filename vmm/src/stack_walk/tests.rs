@@ -6,6 +6,7 @@ use super::*;
 use crate::guest_stack::fixture::{tables, w};
 use crate::memory::{self, GuestMem};
 use abi::layout::trap_frame::{CS as TF_CS, RFLAGS as TF_RFLAGS, RSP as TF_RSP, SIZE as TF_SIZE};
+use vm_memory::{Bytes, GuestAddress};
 
 const K: u64 = 0xffff_ffff_8020_0000;
 const TRAP_RETURN: u64 = K + 0x1100;
@@ -104,6 +105,37 @@ fn walks_kernel_frames_through_a_trap_into_user_frames() {
     let s = walk(&mut p, regs(K + 0x2301, k(0x30100), USER_RBP), &kernel());
     assert_eq!(s.frames, with_user(&[K + 0x2301, TRAP_RETURN - 1]));
     assert_eq!(s.end, End::Root);
+}
+
+#[test]
+fn a_sample_at_a_function_edge_keeps_its_caller() {
+    // A leaf after its `pop rbp`, on its `ret` (where an interrupt that
+    // `sti` re-enabled lands): rbp is the caller's, [rsp] returns into it.
+    let (mem, root) = setup();
+    let mut p = PageWalker::new(&mem, root);
+    let leaf = K + 0x4000;
+    mem.write_obj(RET, GuestAddress(0x20_4000)).unwrap();
+    w(&mem, 0x2fff8, K + 0x5678); // [rsp]: return into the caller
+    w(&mem, 0x30000, 0); // the caller's frame: the outermost
+    w(&mem, 0x30008, 0);
+    let s = walk(&mut p, regs(leaf, k(0x2fff8), k(0x30000)), &kernel());
+    assert_eq!(s.frames, vec![leaf, K + 0x5677]);
+    assert_eq!(s.end, End::Root);
+    // On a function's `push rbp`, [rsp] is the return address too.
+    mem.write_obj(PUSH_RBP, GuestAddress(0x20_4000)).unwrap();
+    let s = walk(&mut p, regs(leaf, k(0x2fff8), k(0x30000)), &kernel());
+    assert_eq!(s.frames, vec![leaf, K + 0x5677]);
+    // On the `mov rbp, rsp` after it, [rsp] is the caller's rbp, and the
+    // return address is above it.
+    mem.write_slice(&MOV_RBP_RSP, GuestAddress(0x20_4000))
+        .unwrap();
+    w(&mem, 0x2fff0, k(0x30000));
+    let s = walk(&mut p, regs(leaf, k(0x2fff0), k(0x30000)), &kernel());
+    assert_eq!(s.frames, vec![leaf, K + 0x5677]);
+    // Any other instruction: the chain from rbp alone.
+    mem.write_obj(0x5du8, GuestAddress(0x20_4000)).unwrap(); // pop rbp
+    let s = walk(&mut p, regs(leaf, k(0x2fff8), k(0x30000)), &kernel());
+    assert_eq!(s.frames, vec![leaf]);
 }
 
 #[test]
