@@ -312,8 +312,16 @@ mod profiling {
         let stacks = folded("page-linear", &opts, "2000");
         let parents = stub_parents(&stacks);
         // The faults happen in `body` (and the `memset` of its `fill`), called
-        // by `ulib::test::run_test`.
-        assert_eq!(parents.get("ulib::test::run_test"), None, "{parents:?}");
+        // by `ulib::test::run_test`: a stub sample walked from the
+        // interrupted rbp alone would hang under `run_test`. Now and then
+        // `run_test` faults itself, legitimately (its `call` pushes onto a
+        // stack page swapped out meanwhile): a sample or two, never most.
+        let under_caller = parents.get("ulib::test::run_test").copied().unwrap_or(0);
+        let stub_samples: u64 = parents.values().sum();
+        assert!(
+            under_caller <= 2 && under_caller * 5 <= stub_samples,
+            "{parents:?}"
+        );
         for (frames, _) in &stacks {
             // Every stack starts at the program's entry, or says it was cut.
             let root = frames.get(1).map_or("", String::as_str);
