@@ -80,6 +80,15 @@ pub mod guest {
         );
         let fd = sys::open(cname.as_cstr());
         check!(fd > 1, "open \"{name}\"");
+        write_pattern::<PIECE>(fd, name, size, seed);
+        msg!("wrote \"{name}\"");
+        fd
+    }
+
+    /// Writes `size` bytes of the contents named by `seed` to the file open
+    /// at `fd` (`name`, for the message), `PIECE` bytes per `write`. Fails
+    /// the test on a short write.
+    pub fn write_pattern<const PIECE: usize>(fd: i32, name: &str, size: usize, seed: u64) {
         let mut piece = [0u8; PIECE];
         let mut done = 0;
         while done < size {
@@ -90,8 +99,6 @@ pub mod guest {
             }
             done += n;
         }
-        msg!("wrote \"{name}\"");
-        fd
     }
 
     /// Reads the file open at `fd` (`name`, `size` bytes) from its start,

@@ -6,8 +6,8 @@
 #![no_std]
 #![no_main]
 
+use ulib::fstest::guest::write_pattern;
 use ulib::fstest::{PERSIST_CACHE_NAME, PERSIST_CACHE_SEED, PERSIST_CACHE_SIZE};
-use ulib::vmtest::fill_pattern;
 use ulib::{cformat, check, fail, msg, sys};
 
 ulib::test_main!(body);
@@ -38,16 +38,12 @@ fn write_file() {
     if fd < 2 {
         fail!("open \"{PERSIST_CACHE_NAME}\"");
     }
-    let mut piece = [0u8; 333];
-    let mut done = 0;
-    while done < PERSIST_CACHE_SIZE {
-        let n = piece.len().min(PERSIST_CACHE_SIZE - done);
-        fill_pattern(&mut piece[..n], PERSIST_CACHE_SEED, done as u64);
-        if sys::write(fd, &piece[..n]) != n as i32 {
-            fail!("write \"{PERSIST_CACHE_NAME}\" at {done}");
-        }
-        done += n;
-    }
+    write_pattern::<333>(
+        fd,
+        PERSIST_CACHE_NAME,
+        PERSIST_CACHE_SIZE,
+        PERSIST_CACHE_SEED,
+    );
     // Left open: exit closes it.
     msg!("wrote \"{PERSIST_CACHE_NAME}\"");
 }
