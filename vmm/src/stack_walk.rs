@@ -15,7 +15,7 @@
 
 use abi::layout::trap_frame::{RBP as TF_RBP, RIP as TF_RIP};
 
-use crate::guest_stack::{PageWalker, is_kernel_address};
+use crate::guest_stack::PageWalker;
 use crate::trap_context::{Regs, TrapText, interrupted};
 
 /// Bytes between `trap_dispatch`'s frame pointer and its `TrapFrame` argument:
@@ -86,12 +86,13 @@ pub fn walk(pages: &mut PageWalker<'_>, regs: Regs, kernel: &KernelText) -> Stac
                 };
             }
         },
-        _ => match dispatch_edge(pages, regs, kernel.trap_return) {
-            Some((fp, tr)) => {
-                // `trap_dispatch` before its frame is set up (or after it
-                // is taken down): the caller is the trap.
-                frames.push(tr - 1);
-                match trap_frame(pages, fp) {
+        _ => match at_edge(pages, regs) {
+            // `trap_dispatch` before its frame is set up (or after it is
+            // taken down): its caller is the trap, whose frame sits just
+            // above the return address.
+            Some((slot, ret)) if kernel.trap_return == Some(ret) => {
+                frames.push(ret - 1);
+                match trap_frame(pages, slot.wrapping_sub(8)) {
                     Ok((rip, rbp)) => {
                         frames.push(rip);
                         rbp
@@ -104,12 +105,11 @@ pub fn walk(pages: &mut PageWalker<'_>, regs: Regs, kernel: &KernelText) -> Stac
                     }
                 }
             }
-            None => {
-                if let Some(ret) = at_edge(pages, regs) {
-                    frames.push(ret - 1);
-                }
+            Some((_, ret)) => {
+                frames.push(ret - 1);
                 regs.rbp
             }
+            None => regs.rbp,
         },
     };
     let end = chain(pages, &mut frames, fp, kernel.trap_return);
@@ -126,8 +126,9 @@ const MOV_RBP_RSP: [u8; 3] = [0x48, 0x89, 0xe5];
 /// function's first instruction (`push rbp`: the return address is at
 /// `[rsp]`), on the `mov rbp, rsp` after it (at `[rsp + 8]`), or on the
 /// `ret` after the epilogue's `pop rbp` (at `[rsp]`; interrupts that `sti`
-/// re-enables land there). Returns that return address, into the caller.
-fn at_edge(pages: &mut PageWalker<'_>, regs: Regs) -> Option<u64> {
+/// re-enables land there). Returns where that return address is, and the
+/// address itself (into the caller).
+fn at_edge(pages: &mut PageWalker<'_>, regs: Regs) -> Option<(u64, u64)> {
     let at = match pages.read_u8(regs.rip)? {
         RET | PUSH_RBP => regs.rsp,
         first if first == MOV_RBP_RSP[0] && regs.rbp != regs.rsp => {
@@ -142,29 +143,10 @@ fn at_edge(pages: &mut PageWalker<'_>, regs: Regs) -> Option<u64> {
         }
         _ => return None,
     };
-    pages.read_u64(at).filter(|&ret| ret != 0)
-}
-
-/// If `regs` is at the edge of `trap_dispatch` (its first instruction, or
-/// just after `push rbp`, or between its `pop rbp` and `ret`): the address
-/// its frame pointer would have, and `trap_return`. There `trap_return` sits
-/// at `[rsp]`, or at `[rsp + 8]` with `rbp` not yet (no longer) equal to `rsp`.
-fn dispatch_edge(
-    pages: &mut PageWalker<'_>,
-    regs: Regs,
-    trap_return: Option<u64>,
-) -> Option<(u64, u64)> {
-    let tr = trap_return?;
-    if !is_kernel_address(regs.rip) {
-        return None;
-    }
-    if pages.read_u64(regs.rsp) == Some(tr) {
-        return Some((regs.rsp.checked_sub(8)?, tr));
-    }
-    if regs.rbp != regs.rsp && pages.read_u64(regs.rsp.checked_add(8)?) == Some(tr) {
-        return Some((regs.rsp, tr));
-    }
-    None
+    pages
+        .read_u64(at)
+        .filter(|&ret| ret != 0)
+        .map(|ret| (at, ret))
 }
 
 /// The interrupted `(rip, rbp)` saved in the trap frame above

@@ -99,6 +99,9 @@ fn walks_kernel_frames_through_a_trap_into_user_frames() {
     assert_eq!(s.frames.len(), 3);
     assert_eq!(s.end, End::Truncated(Cut::BadLink));
     // At trap_dispatch's first instruction, [rsp] is trap_return.
+    mem.write_obj(PUSH_RBP, GuestAddress(0x20_2300)).unwrap();
+    mem.write_slice(&MOV_RBP_RSP, GuestAddress(0x20_2301))
+        .unwrap();
     let s = walk(&mut p, regs(K + 0x2300, k(0x30108), USER_RBP), &kernel());
     assert_eq!(s.frames, with_user(&[K + 0x2300, TRAP_RETURN - 1]));
     // After its `push rbp`, [rsp + 8] is.
