@@ -89,82 +89,21 @@ impl Arc4 {
 
     /// XORs `buf` with the next `buf.len()` bytes of the key stream.
     pub fn crypt(&mut self, buf: &mut [u8]) {
+        let (s, mut i, mut j) = (&mut self.s, self.i, self.j);
         for b in buf {
-            self.i = self.i.wrapping_add(1);
-            self.j = self.j.wrapping_add(self.s[self.i as usize]);
-            self.s.swap(self.i as usize, self.j as usize);
-            let k = self.s[self.i as usize].wrapping_add(self.s[self.j as usize]);
-            *b ^= self.s[k as usize];
+            i = i.wrapping_add(1);
+            j = j.wrapping_add(s[i as usize]);
+            s.swap(i as usize, j as usize);
+            let k = s[i as usize].wrapping_add(s[j as usize]);
+            *b ^= s[k as usize];
         }
+        (self.i, self.j) = (i, j);
     }
 }
 
-/// The CRC table of POSIX `cksum` (polynomial 0x04c11db7, most significant bit first).
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = (i as u32) << 24;
-        let mut bit = 0;
-        while bit < 8 {
-            c = if c & 0x8000_0000 != 0 {
-                (c << 1) ^ 0x04c1_1db7
-            } else {
-                c << 1
-            };
-            bit += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
-/// POSIX `cksum` computed over data given in pieces (Pintos `tests/cksum.c`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Cksum {
-    crc: u32,
-    len: u64,
-}
-
-impl Cksum {
-    /// The sum of no data.
-    pub const fn new() -> Cksum {
-        Cksum { crc: 0, len: 0 }
-    }
-
-    fn byte(crc: u32, b: u8) -> u32 {
-        (crc << 8) ^ CRC_TABLE[((crc >> 24) as u8 ^ b) as usize]
-    }
-
-    /// Adds `data` to the sum.
-    pub fn update(&mut self, data: &[u8]) {
-        let mut crc = self.crc;
-        for &b in data {
-            crc = Self::byte(crc, b);
-        }
-        self.crc = crc;
-        self.len += data.len() as u64;
-    }
-
-    /// The checksum of everything added so far.
-    pub fn finish(&self) -> u32 {
-        let mut crc = self.crc;
-        let mut n = self.len;
-        while n != 0 {
-            crc = Self::byte(crc, n as u8);
-            n >>= 8;
-        }
-        !crc
-    }
-}
-
-/// POSIX `cksum` of `data`.
-pub fn cksum(data: &[u8]) -> u32 {
-    let mut sum = Cksum::new();
-    sum.update(data);
-    sum.finish()
-}
+#[path = "cksum.rs"]
+pub mod cksum;
+pub use cksum::cksum;
 
 /// A deterministic random generator (splitmix64).
 pub struct Rng(u64);
@@ -206,19 +145,53 @@ const fn pattern_word(seed: u64, index: u64) -> u64 {
     mix(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ index)
 }
 
-/// Fills `buf` with bytes `offset ..` of the contents named by `seed`.
+/// Fills `buf` with bytes `offset ..` of the contents named by `seed`: a
+/// word at a time between the unaligned bytes at either end.
 pub fn fill_pattern(buf: &mut [u8], seed: u64, offset: u64) {
-    for (k, b) in buf.iter_mut().enumerate() {
+    let (head, rest) = buf.split_at_mut(head_len(offset, buf.len()));
+    for (k, b) in head.iter_mut().enumerate() {
         *b = pattern_byte(seed, offset + k as u64);
+    }
+    let first = (offset + head.len() as u64) / 8;
+    let (words, tail) = rest.as_chunks_mut::<8>();
+    for (w, word) in words.iter_mut().enumerate() {
+        *word = pattern_word(seed, first + w as u64).to_le_bytes();
+    }
+    let tail_offset = (first + words.len() as u64) * 8;
+    for (k, b) in tail.iter_mut().enumerate() {
+        *b = pattern_byte(seed, tail_offset + k as u64);
     }
 }
 
 /// The index of the first byte of `buf` that is not byte `offset + index` of
-/// the contents named by `seed`, if any.
+/// the contents named by `seed`, if any (compared a word at a time).
 pub fn pattern_mismatch(buf: &[u8], seed: u64, offset: u64) -> Option<usize> {
-    buf.iter()
-        .enumerate()
-        .position(|(k, &b)| b != pattern_byte(seed, offset + k as u64))
+    // The first mismatch in `part`, which starts at `buf[from]`.
+    let bytes = |from: usize, part: &[u8]| {
+        part.iter()
+            .enumerate()
+            .position(|(k, &b)| b != pattern_byte(seed, offset + (from + k) as u64))
+    };
+    let head = head_len(offset, buf.len());
+    if let Some(i) = bytes(0, &buf[..head]) {
+        return Some(i);
+    }
+    let first = (offset + head as u64) / 8;
+    let (words, tail) = buf[head..].as_chunks::<8>();
+    for (w, word) in words.iter().enumerate() {
+        if *word != pattern_word(seed, first + w as u64).to_le_bytes() {
+            let at = head + 8 * w;
+            return bytes(at, word).map(|i| at + i);
+        }
+    }
+    let at = buf.len() - tail.len();
+    bytes(at, tail).map(|i| at + i)
+}
+
+/// How many bytes from `offset` (at most `len`) come before the next
+/// multiple of 8: the bytes the word-at-a-time loops take one by one.
+fn head_len(offset: u64, len: usize) -> usize {
+    ((8 - offset % 8) % 8).min(len as u64) as usize
 }
 
 /// Exchanges the `block`-byte blocks of `buf` in a random order (Fisher-Yates),
@@ -599,17 +572,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cksum_matches_posix() {
-        // `printf 123456789 | cksum` prints 930766865.
-        assert_eq!(cksum(b"123456789"), 930_766_865);
-        assert_eq!(cksum(b""), 4_294_967_295);
-        let mut pieces = Cksum::new();
-        pieces.update(b"1234");
-        pieces.update(b"56789");
-        assert_eq!(pieces.finish(), 930_766_865);
-    }
-
-    #[test]
     fn arc4_round_trips_and_matches_the_reference_stream() {
         // RFC 6229 test vector for key 0x0102030405: first key-stream bytes.
         let mut ks = [0u8; 4];
@@ -632,6 +594,33 @@ mod tests {
         let arr = PageArray::<64>::with_pattern(7);
         // SAFETY: the only reference.
         assert_eq!(pattern_mismatch(unsafe { arr.get() }, 7, 0), None);
+    }
+
+    #[test]
+    fn word_at_a_time_patterns_match_the_bytes() {
+        let mut buf = [0u8; 80];
+        for offset in [0u64, 1, 5, 7, 8, 4093, 4096] {
+            for start in 0..12 {
+                for end in start..buf.len() {
+                    buf.fill(0xee);
+                    let part = &mut buf[start..end];
+                    fill_pattern(part, 9, offset);
+                    for (k, &b) in part.iter().enumerate() {
+                        assert_eq!(
+                            b,
+                            pattern_byte(9, offset + k as u64),
+                            "{offset} {start}..{end}"
+                        );
+                    }
+                    assert_eq!(pattern_mismatch(part, 9, offset), None);
+                    for bad in 0..part.len() {
+                        part[bad] ^= 0x10;
+                        assert_eq!(pattern_mismatch(part, 9, offset), Some(bad));
+                        part[bad] ^= 0x10;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 #![no_std]
 #![no_main]
 
-use ulib::vmtest::{Cksum, MAP_ADDR, MMAP_SHUFFLE_SEED, MMAP_SHUFFLE_SIZE, PAGE, shuffle_test};
+use ulib::vmtest::cksum::Cksum;
+use ulib::vmtest::{MAP_ADDR, MMAP_SHUFFLE_SEED, MMAP_SHUFFLE_SIZE, PAGE, shuffle_test};
 use ulib::{check, fail, msg, sys};
 
 ulib::test_main!(body);

@@ -14,7 +14,7 @@
 #![no_main]
 
 use core::hint::black_box;
-use ulib::vmtest::{PAGE, pattern_byte};
+use ulib::vmtest::{PAGE, fill_pattern, pattern_byte};
 use ulib::{check, health, sys};
 
 ulib::test_main!(body);
@@ -108,9 +108,7 @@ fn body(args: &[&str]) {
     let fd = sys::open(c"oc.dat");
     let mut page = [0u8; PAGE];
     for p in 0..MAP_PAGES {
-        for (i, b) in page.iter_mut().enumerate() {
-            *b = pattern_byte(SEED, (p * PAGE + i) as u64);
-        }
+        fill_pattern(&mut page, SEED, (p * PAGE) as u64);
         sys::write(fd, &page);
     }
     sys::close(fd);
