@@ -115,42 +115,70 @@ impl Pool {
     }
 
     /// Finds `n` free consecutive frames whose first index is a multiple of
-    /// `align` (counted from physical 0), marks them used, returns the first address.
+    /// `align` (counted from physical 0), marks them used, returns the first
+    /// address; `None` if the pool has no such run. Looks from the hint to
+    /// the end, then from the start to the hint, skipping whole used words:
+    /// a nearly full pool costs a pass over its words, not over its frames.
     pub(super) fn alloc(&mut self, n: usize, align: usize) -> Option<u64> {
         if n == 1 && align == 1 {
             return self.alloc_one();
         }
-        if n == 0 || self.count - self.used < n {
+        if n == 0 || align == 0 || self.count - self.used < n {
             return None;
         }
+        let hint = self.hint.min(self.count);
+        let i = self
+            .find_run(hint, self.count, n, align)
+            .or_else(|| self.find_run(0, hint, n, align))?;
+        for j in i..i + n {
+            self.set(j, true);
+        }
+        self.used += n;
+        self.hint = i + n;
+        Some(self.base + i as u64 * PAGE_SIZE)
+    }
+
+    /// The first index in `from..below` where `n` free frames start, that
+    /// start aligned to `align` frames of physical memory.
+    fn find_run(&self, from: usize, below: usize, n: usize, align: usize) -> Option<usize> {
         let first_frame = (self.base / PAGE_SIZE) as usize;
-        let mut i = self.hint;
-        let mut scanned = 0;
-        while scanned < self.count + n + align {
-            if i + n > self.count {
-                scanned += self.count - i.min(self.count);
-                i = 0;
-                continue;
+        let mut i = from;
+        loop {
+            i = self.next_free(i);
+            i = (first_frame + i).next_multiple_of(align) - first_frame;
+            if i >= below || i + n > self.count {
+                return None;
             }
-            if !(first_frame + i).is_multiple_of(align) {
-                i += 1;
-                scanned += 1;
-                continue;
+            match self.first_used(i, i + n) {
+                // Every start up to `j` would contain frame `j`.
+                Some(j) => i = j + 1,
+                None => return Some(i),
             }
-            match (i..i + n).find(|&j| self.is_used(j)) {
-                Some(j) => {
-                    scanned += j + 1 - i;
-                    i = j + 1;
-                }
-                None => {
-                    for j in i..i + n {
-                        self.set(j, true);
-                    }
-                    self.used += n;
-                    self.hint = i + n;
-                    return Some(self.base + i as u64 * PAGE_SIZE);
-                }
+        }
+    }
+
+    /// The first free frame at or after `i` (`count` if none).
+    fn next_free(&self, mut i: usize) -> usize {
+        while i < self.count {
+            let used_from_i = self.bits[i / 64] >> (i % 64);
+            let run = used_from_i.trailing_ones() as usize;
+            if run < 64 - i % 64 {
+                return (i + run).min(self.count);
             }
+            i += run;
+        }
+        self.count
+    }
+
+    /// The first used frame in `i..end`, if any.
+    fn first_used(&self, mut i: usize, end: usize) -> Option<usize> {
+        while i < end {
+            let used_from_i = self.bits[i / 64] >> (i % 64);
+            let free = used_from_i.trailing_zeros() as usize;
+            if free < 64 - i % 64 {
+                return (i + free < end).then_some(i + free);
+            }
+            i += 64 - i % 64;
         }
         None
     }
@@ -189,3 +217,7 @@ impl Pool {
         pa >= self.base && pa < self.base + self.count as u64 * PAGE_SIZE
     }
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;
