@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use faultline_tests::{RunOpts, TempDir, data_file, expect, run, user_dir};
+use faultline_tests::{RunOpts, TempDir, command_args, data_file, expect, run, run_args, user_dir};
 
 #[test]
 fn echo_prints_its_arguments() {
@@ -124,4 +124,38 @@ fn files_persist_on_a_disk_image() {
         &["mkfile: note.txt: cannot create", "mkfile: exit(1)"],
         1,
     );
+}
+
+/// The disks' registers are read from read-only guest memory: setting up the
+/// file-system and swap disks makes no register-read exit, and the disks
+/// work (the swap tests use the swap disk set up the same way).
+#[test]
+fn device_registers_are_read_without_exits() {
+    let opts = RunOpts::new().sample().swap("8M");
+    let mut args = command_args("cat sample.txt", &opts);
+    args.insert(args.len() - 2, "--stats".into());
+    let out = run_args(&args);
+    let (stdout, stats) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let sample = fs::read_to_string(data_file("sample.txt")).expect("sample.txt is readable");
+    assert_eq!(stdout, format!("{sample}cat: exit(0)\n"), "{stats}");
+    assert_eq!(out.status.code(), Some(0), "{stats}");
+    assert!(stats.contains("  disk swap: "), "{stats}");
+    let readonly =
+        kvm_ioctls::Kvm::new().is_ok_and(|kvm| kvm.check_extension(kvm_ioctls::Cap::ReadonlyMem));
+    if !readonly {
+        assert!(
+            stats.contains("device registers: every access exits"),
+            "{stats}"
+        );
+        faultline_tests::skip("this host's KVM cannot map read-only memory");
+        return;
+    }
+    assert!(
+        stats.contains("device registers: read-only guest memory"),
+        "{stats}"
+    );
+    assert!(!stats.contains("mmio-read"), "{stats}");
 }

@@ -54,6 +54,25 @@ pub fn register(vm: &VmFd, mem: &GuestMem) -> Result<()> {
     Ok(())
 }
 
+/// Maps the `len` bytes of host memory at `host` into `vm` read-only at
+/// guest-physical `gpa`, as memory slot `slot`: guest reads are loads, guest
+/// writes exit as MMIO. The caller keeps the memory mapped for as long as
+/// the VM exists. Fails if KVM refuses the slot.
+pub fn register_readonly(vm: &VmFd, slot: u32, gpa: u64, host: *mut u8, len: usize) -> Result<()> {
+    let r = kvm_userspace_memory_region {
+        slot,
+        guest_phys_addr: gpa,
+        memory_size: len as u64,
+        userspace_addr: host as u64,
+        flags: kvm_bindings::KVM_MEM_READONLY,
+    };
+    // SAFETY: the caller keeps the `len` bytes at `host` mapped for the VM's
+    // lifetime (they belong to an object the VM owns); the slot number is
+    // not used by guest RAM, so slots do not overlap.
+    unsafe { vm.set_user_memory_region(r) }
+        .with_context(|| format!("KVM_SET_USER_MEMORY_REGION slot {slot} (read-only)"))
+}
+
 /// Reads `len` bytes at guest-physical `addr`, or `None` if any of them is outside RAM.
 pub fn read_bytes(mem: &GuestMem, addr: u64, len: usize) -> Option<Vec<u8>> {
     if !mem.check_range(GuestAddress(addr), len) {

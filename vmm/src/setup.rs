@@ -24,6 +24,7 @@ use abi::device::{VIRTIO_IRQ_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
 use abi::layout::PAGE_SIZE;
 use anyhow::{Context, Result, anyhow, bail};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use vm_memory::GuestMemoryBackend;
 use vmm_sys_util::eventfd::{EFD_NONBLOCK, EventFd};
 
 use crate::boot::{self, BootParams};
@@ -32,6 +33,7 @@ use crate::memory::{self, GuestMem};
 use crate::profiling::Session;
 use crate::virtio::backend::Backend;
 use crate::virtio::block::{BlockDevice, Disk};
+use crate::virtio::window::RegisterWindows;
 
 /// The KVM objects of a run.
 pub struct Vm {
@@ -51,6 +53,10 @@ pub struct Vm {
     pub create_time: Duration,
     /// Time registering guest RAM took.
     pub memory_time: Duration,
+    /// The devices' register windows in guest memory (`None`: the host
+    /// cannot map them, and register reads exit to the VMM). Declared after
+    /// `vm`, so that the VM goes before the memory it maps.
+    pub windows: Option<RegisterWindows>,
 }
 
 /// GSIs reserved for a (user-space) IOAPIC by the split irqchip.
@@ -78,6 +84,7 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
     // registration does not wait for the host.
     let before_memory = started.elapsed();
     memory::register(&vm, mem)?;
+    let windows = RegisterWindows::map(&kvm, &vm, mem.num_regions() as u32, devices)?;
     let memory_time = started.elapsed() - before_memory;
     let mut split = kvm_bindings::kvm_enable_cap {
         cap: kvm_bindings::KVM_CAP_SPLIT_IRQCHIP,
@@ -112,6 +119,7 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
         eventfds,
         create_time,
         memory_time,
+        windows,
     })
 }
 
@@ -178,7 +186,10 @@ pub fn boot_state(
         backends.into_iter().zip(eventfds).enumerate()
     {
         let (base, gsi) = device_slot(i);
-        let device = BlockDevice::new(backend, &format!("faultline-{name}"));
+        let mut device = BlockDevice::new(backend, &format!("faultline-{name}"));
+        if let Some(window) = machine.windows.as_ref().and_then(|w| w.window(i)) {
+            device.transport.attach_window(window);
+        }
         disks.push(Disk::start(
             name,
             base,

@@ -151,6 +151,9 @@ pub struct Stats {
     pub phases: Phases,
     /// Where the file-system image came from.
     pub image_source: &'static str,
+    /// Whether the devices' register windows are mapped read-only into the
+    /// guest (`None`: no devices, or not known yet).
+    pub register_windows: Option<bool>,
     /// Bad console or panic descriptors from the guest, ignored.
     pub bad_descriptors: u64,
     /// Accesses to ports no device serves, by port.
@@ -255,6 +258,17 @@ impl fmt::Display for Stats {
         )?;
         if !self.image_source.is_empty() {
             writeln!(f, "  file-system image: {}", self.image_source)?;
+        }
+        match self.register_windows {
+            Some(true) => writeln!(
+                f,
+                "  device registers: read-only guest memory (reads do not exit)"
+            )?,
+            Some(false) => writeln!(
+                f,
+                "  device registers: every access exits (no read-only memory in KVM)"
+            )?,
+            None => {}
         }
         for (value, at) in &self.markers {
             writeln!(f, "  {} at {:.3} ms", marker_name(*value), ms(*at))?;

@@ -147,6 +147,7 @@ pub fn run_with(
     let (mut vm, mut watchdog) = vm?;
     stats.phases.vm = vm.create_time;
     stats.phases.memory = vm.memory_time;
+    stats.register_windows = Some(vm.windows.is_some());
     let mut clock = Lap(Instant::now());
     let (mut disks, mut profiling) =
         crate::setup::boot_state(config, &mut vm, &mem, kernel.elf(), backends, gdb.is_some())?;

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use virtio_queue::{Queue, QueueT};
 
+use super::window::Window;
+
 /// "virt".
 pub const MAGIC: u32 = 0x7472_6976;
 /// Transport version 2.
@@ -112,8 +114,11 @@ pub struct MmioTransport {
     status: u32,
     /// The device's only queue.
     pub queue: Queue,
-    /// InterruptStatus, shared with whoever raises interrupts.
+    /// InterruptStatus, shared with whoever raises interrupts (who then
+    /// calls [`MmioTransport::publish`]).
     pub interrupt_status: Arc<AtomicU32>,
+    /// The guest's read-only copy of the registers, if it has one.
+    window: Option<Window>,
 }
 
 impl MmioTransport {
@@ -131,6 +136,28 @@ impl MmioTransport {
             status: 0,
             queue: Queue::new(QUEUE_SIZE_MAX).expect("256 is a valid queue size"),
             interrupt_status: Arc::new(AtomicU32::new(0)),
+            window: None,
+        }
+    }
+
+    /// Gives the device a register window in guest memory and fills it.
+    pub fn attach_window(&mut self, window: Window) {
+        for (i, word) in self.config.chunks(4).enumerate() {
+            let mut bytes = [0u8; 4];
+            bytes[..word.len()].copy_from_slice(word);
+            window.store(reg::CONFIG + 4 * i as u64, u32::from_le_bytes(bytes));
+        }
+        self.window = Some(window);
+        self.publish();
+    }
+
+    /// Rewrites the registers of the window (if any) as a read would answer
+    /// them now; the configuration space never changes.
+    pub fn publish(&self) {
+        if let Some(window) = &self.window {
+            for offset in (0..reg::CONFIG).step_by(4) {
+                window.store(offset, self.register(offset));
+            }
         }
     }
 
@@ -144,6 +171,7 @@ impl MmioTransport {
     /// Marks the device broken (the driver must reset it).
     pub fn set_needs_reset(&mut self) {
         self.status |= status::NEEDS_RESET;
+        self.publish();
     }
 
     /// The device status register.
@@ -178,31 +206,43 @@ impl MmioTransport {
         let value = if data.len() != 4 {
             0
         } else {
-            match offset {
-                reg::MAGIC => MAGIC,
-                reg::VERSION => VERSION,
-                reg::DEVICE_ID => self.device_id,
-                reg::VENDOR_ID => 0,
-                reg::DEVICE_FEATURES => match self.device_features_sel {
-                    0 => self.device_features as u32,
-                    1 => (self.device_features >> 32) as u32,
-                    _ => 0,
-                },
-                reg::QUEUE_NUM_MAX if self.queue_sel == 0 => u32::from(QUEUE_SIZE_MAX),
-                reg::QUEUE_READY if self.queue_sel == 0 => u32::from(self.queue.ready()),
-                reg::INTERRUPT_STATUS => self.interrupt_status.load(Ordering::SeqCst),
-                reg::STATUS => self.status,
-                reg::CONFIG_GENERATION => 0,
-                _ => 0,
-            }
+            self.register(offset)
         };
         let bytes = value.to_le_bytes();
         let n = data.len().min(4);
         data[..n].copy_from_slice(&bytes[..n]);
     }
 
-    /// Serves a write of `data` at `offset` in the window.
+    /// The 32-bit register at `offset` (below [`reg::CONFIG`]).
+    fn register(&self, offset: u64) -> u32 {
+        match offset {
+            reg::MAGIC => MAGIC,
+            reg::VERSION => VERSION,
+            reg::DEVICE_ID => self.device_id,
+            reg::VENDOR_ID => 0,
+            reg::DEVICE_FEATURES => match self.device_features_sel {
+                0 => self.device_features as u32,
+                1 => (self.device_features >> 32) as u32,
+                _ => 0,
+            },
+            reg::QUEUE_NUM_MAX if self.queue_sel == 0 => u32::from(QUEUE_SIZE_MAX),
+            reg::QUEUE_READY if self.queue_sel == 0 => u32::from(self.queue.ready()),
+            reg::INTERRUPT_STATUS => self.interrupt_status.load(Ordering::SeqCst),
+            reg::STATUS => self.status,
+            reg::CONFIG_GENERATION => 0,
+            _ => 0,
+        }
+    }
+
+    /// Serves a write of `data` at `offset` in the window, then brings the
+    /// guest's copy of the registers up to date.
     pub fn write(&mut self, offset: u64, data: &[u8]) -> WriteEffect {
+        let effect = self.write_register(offset, data);
+        self.publish();
+        effect
+    }
+
+    fn write_register(&mut self, offset: u64, data: &[u8]) -> WriteEffect {
         if offset >= reg::CONFIG {
             return WriteEffect::None; // the block config space is read-only
         }
@@ -282,117 +322,4 @@ impl MmioTransport {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rd(t: &MmioTransport, off: u64) -> u32 {
-        let mut b = [0u8; 4];
-        t.read(off, &mut b);
-        u32::from_le_bytes(b)
-    }
-
-    fn wr(t: &mut MmioTransport, off: u64, v: u32) -> WriteEffect {
-        t.write(off, &v.to_le_bytes())
-    }
-
-    #[test]
-    fn identification_and_config() {
-        let t = MmioTransport::new(2, 0, 2048u64.to_le_bytes().to_vec());
-        assert_eq!(rd(&t, reg::MAGIC), MAGIC);
-        assert_eq!(rd(&t, reg::VERSION), 2);
-        assert_eq!(rd(&t, reg::DEVICE_ID), 2);
-        assert_eq!(rd(&t, reg::QUEUE_NUM_MAX), 256);
-        assert_eq!(rd(&t, reg::CONFIG), 2048);
-        assert_eq!(rd(&t, reg::CONFIG + 4), 0);
-        let mut b8 = [0u8; 8];
-        t.read(reg::CONFIG, &mut b8);
-        assert_eq!(u64::from_le_bytes(b8), 2048);
-        let mut b1 = [0u8; 1];
-        t.read(reg::CONFIG + 1, &mut b1);
-        assert_eq!(b1[0], 8);
-        assert_eq!(rd(&t, reg::CONFIG + 0x100), 0);
-    }
-
-    #[test]
-    fn feature_negotiation() {
-        let mut t = MmioTransport::new(2, 0, vec![]);
-        assert_eq!(rd(&t, reg::DEVICE_FEATURES), 0);
-        wr(&mut t, reg::DEVICE_FEATURES_SEL, 1);
-        assert_eq!(rd(&t, reg::DEVICE_FEATURES), 1);
-        wr(&mut t, reg::STATUS, status::ACKNOWLEDGE | status::DRIVER);
-        // A feature the device does not offer makes FEATURES_OK fail.
-        wr(&mut t, reg::DRIVER_FEATURES_SEL, 0);
-        wr(&mut t, reg::DRIVER_FEATURES, 1 << 5);
-        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
-        wr(&mut t, reg::DRIVER_FEATURES, 1);
-        wr(&mut t, reg::STATUS, 3 | status::FEATURES_OK);
-        assert_eq!(rd(&t, reg::STATUS) & status::FEATURES_OK, 0);
-        // Reset and do it right.
-        assert_eq!(wr(&mut t, reg::STATUS, 0), WriteEffect::Reset);
-        wr(&mut t, reg::STATUS, 3);
-        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
-        wr(&mut t, reg::DRIVER_FEATURES, 1);
-        wr(&mut t, reg::STATUS, 3 | status::FEATURES_OK);
-        assert_ne!(rd(&t, reg::STATUS) & status::FEATURES_OK, 0);
-        assert_eq!(t.driver_features(), F_VERSION_1);
-    }
-
-    #[test]
-    fn queue_setup_and_activation() {
-        let mut t = MmioTransport::new(2, 0, vec![]);
-        // Queue registers are ignored before FEATURES_OK.
-        wr(&mut t, reg::QUEUE_NUM, 16);
-        assert_eq!(t.queue.size(), 256);
-        wr(&mut t, reg::STATUS, 3);
-        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
-        wr(&mut t, reg::DRIVER_FEATURES, 1);
-        wr(&mut t, reg::STATUS, 0xb);
-        wr(&mut t, reg::QUEUE_SEL, 0);
-        wr(&mut t, reg::QUEUE_NUM, 16);
-        wr(&mut t, reg::QUEUE_DESC_LOW, 0x1000);
-        wr(&mut t, reg::QUEUE_DRIVER_LOW, 0x2000);
-        wr(&mut t, reg::QUEUE_DEVICE_LOW, 0x3000);
-        wr(&mut t, reg::QUEUE_READY, 1);
-        assert_eq!(rd(&t, reg::QUEUE_READY), 1);
-        assert_eq!(t.queue.size(), 16);
-        assert_eq!(t.queue.desc_table(), 0x1000);
-        assert_eq!(t.queue.avail_ring(), 0x2000);
-        assert_eq!(t.queue.used_ring(), 0x3000);
-        assert!(!t.is_active());
-        assert_eq!(wr(&mut t, reg::STATUS, 0xf), WriteEffect::Activated);
-        assert!(t.is_active());
-        // Layout is frozen once running.
-        wr(&mut t, reg::QUEUE_DESC_LOW, 0x5000);
-        assert_eq!(t.queue.desc_table(), 0x1000);
-        assert_eq!(wr(&mut t, reg::QUEUE_NOTIFY, 0), WriteEffect::Notify);
-        t.interrupt_status.store(INT_VRING, Ordering::SeqCst);
-        assert_eq!(rd(&t, reg::INTERRUPT_STATUS), 1);
-        wr(&mut t, reg::INTERRUPT_ACK, 1);
-        assert_eq!(rd(&t, reg::INTERRUPT_STATUS), 0);
-        wr(&mut t, reg::STATUS, 0);
-        assert!(!t.is_active());
-        assert_eq!(t.queue.size(), 256);
-    }
-
-    #[test]
-    fn driver_ok_without_queue_needs_reset() {
-        let mut t = MmioTransport::new(2, 0, vec![]);
-        wr(&mut t, reg::STATUS, 3);
-        wr(&mut t, reg::DRIVER_FEATURES_SEL, 1);
-        wr(&mut t, reg::DRIVER_FEATURES, 1);
-        wr(&mut t, reg::STATUS, 0xb);
-        assert_eq!(wr(&mut t, reg::STATUS, 0xf), WriteEffect::None);
-        assert_ne!(t.status() & status::NEEDS_RESET, 0);
-        assert!(!t.is_active());
-    }
-
-    #[test]
-    fn odd_widths_are_harmless() {
-        let mut t = MmioTransport::new(2, 0, vec![]);
-        let mut b = [0xffu8; 2];
-        t.read(reg::MAGIC, &mut b);
-        assert_eq!(b, [0, 0]);
-        assert_eq!(t.write(reg::STATUS, &[1, 2]), WriteEffect::None);
-        assert_eq!(t.status(), 0);
-    }
-}
+mod tests;

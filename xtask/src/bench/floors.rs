@@ -1,6 +1,6 @@
 //! The floors from the minimal guest (`vmm/floor-guest`), measured in the
 //! same run as the kernel's figures they judge: a null hypercall, an exit to
-//! the VMM process (a port write and an MMIO read: what every virtio request
+//! the VMM process (a port write and an MMIO write: what every virtio request
 //! and console write pays), an `int3`
 //! round trip from user mode, a user page fault with a handler that only
 //! writes the entry, the first touch of an already-mapped page (the
@@ -59,7 +59,7 @@ pub fn rows(a: &Figures, b: &Figures) -> Vec<Row> {
     let titles = [
         "null hypercall",
         "exit to the VMM process, port write",
-        "exit to the VMM process, MMIO read",
+        "exit to the VMM process, MMIO write",
         "int3 round trip from user",
         "user page fault, minimal handler",
         "first touch of a mapped page (shadow fill)",

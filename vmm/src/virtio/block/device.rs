@@ -80,6 +80,7 @@ impl BlockDevice {
             self.transport
                 .interrupt_status
                 .fetch_or(INT_VRING, Ordering::SeqCst);
+            self.transport.publish();
         }
         out
     }
