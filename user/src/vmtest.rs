@@ -269,36 +269,13 @@ impl<const N: usize> PageArray<N> {
     }
 }
 
-/// Sorts `buf` with a recursive quicksort (three-way partition, recursing into
-/// the smaller part), the sort of `child-qsort` and `child-qsort-mm`.
+/// Sorts `buf` with a quicksort, the sort of `child-qsort` and
+/// `child-qsort-mm` (Pintos' `qsort`): core's unstable sort, a quicksort
+/// whose partitions do not branch on the data (several times faster on
+/// random bytes than a textbook three-way partition, sorting in place the
+/// same way).
 pub fn quicksort(buf: &mut [u8]) {
-    let mut buf = buf;
-    while buf.len() > 1 {
-        let pivot = buf[buf.len() / 2];
-        let (mut lt, mut i, mut gt) = (0, 0, buf.len());
-        while i < gt {
-            if buf[i] < pivot {
-                buf.swap(lt, i);
-                lt += 1;
-                i += 1;
-            } else if buf[i] > pivot {
-                gt -= 1;
-                buf.swap(i, gt);
-            } else {
-                i += 1;
-            }
-        }
-        let whole = core::mem::take(&mut buf);
-        let (left, rest) = whole.split_at_mut(lt);
-        let right = &mut rest[gt - lt..];
-        if left.len() < right.len() {
-            quicksort(left);
-            buf = right;
-        } else {
-            quicksort(right);
-            buf = left;
-        }
-    }
+    buf.sort_unstable();
 }
 
 /// Sorts `buf` with a counting sort, the sort of `child-sort`.
@@ -545,24 +522,26 @@ pub mod merge {
         sys::close(fd);
     }
 
-    /// Merges the [`CHUNKS`] sorted chunks of `src` into `dst`.
+    /// Merges the [`CHUNKS`] sorted chunks of `src` into `dst`, value by
+    /// value and, within a value, chunk by chunk: the order in which a merge
+    /// that always takes the smallest head (the earliest chunk among equal
+    /// ones) takes them, so each chunk is read front to back, interleaved
+    /// the same way, without comparing every head for every byte. Fails if
+    /// a chunk came back unsorted.
     fn merge(src: &[u8], dst: &mut [u8]) {
         let mut heads = [0usize; CHUNKS];
-        for out in dst.iter_mut() {
-            let mut best: Option<usize> = None;
-            for (c, &h) in heads.iter().enumerate() {
-                if h < CHUNK {
-                    let v = src[c * CHUNK + h];
-                    if best.is_none_or(|b| v < src[b * CHUNK + heads[b]]) {
-                        best = Some(c);
-                    }
-                }
+        let mut out = 0;
+        for value in 0..=u8::MAX {
+            for (c, head) in heads.iter_mut().enumerate() {
+                let rest = &src[c * CHUNK + *head..(c + 1) * CHUNK];
+                let run = rest.iter().take_while(|&&b| b == value).count();
+                dst[out..out + run].copy_from_slice(&rest[..run]);
+                *head += run;
+                out += run;
             }
-            let Some(c) = best else {
-                fail!("merge ran out of input");
-            };
-            *out = src[c * CHUNK + heads[c]];
-            heads[c] += 1;
+        }
+        if let Some(c) = heads.iter().position(|&h| h != CHUNK) {
+            fail!("chunk {c} is not sorted");
         }
     }
 }
@@ -627,15 +606,12 @@ mod tests {
     fn sorts_sort() {
         let mut a = [0u8; 4096];
         Arc4::new(KEY).crypt(&mut a);
-        let mut b = a;
-        let mut want = a.to_vec();
+        let mut want = a;
         want.sort_unstable();
-        quicksort(&mut a);
-        counting_sort(&mut b);
-        assert_eq!(a.to_vec(), want);
-        assert_eq!(b.to_vec(), want);
+        counting_sort(&mut a);
+        assert_eq!(a, want);
         let mut same = [7u8; 1000];
-        quicksort(&mut same);
+        counting_sort(&mut same);
         assert!(same.iter().all(|&x| x == 7));
     }
 
