@@ -383,6 +383,23 @@ pub mod guest {
     pub fn resident(addr: usize) -> bool {
         sys::get_phys_addr(addr as *const u8) != 0
     }
+
+    /// An address 4 KiB, 8 KiB, ... (at most 64 KiB) below the caller's
+    /// `rsp` whose page does not exist: no stack growth reaches it. Which
+    /// one depends on how deep the stack went before (argument set-up and
+    /// start-up messages touch a page or two below the first); fails the
+    /// test if all of them exist.
+    #[inline(always)]
+    pub fn absent_below_rsp() -> usize {
+        let top = rsp();
+        match (1..=16)
+            .map(|k| top - k * super::PAGE)
+            .find(|&a| !resident(a))
+        {
+            Some(addr) => addr,
+            None => crate::fail!("every page up to 64 KiB below rsp exists"),
+        }
+    }
 }
 
 /// The merge-sort pipeline of `page-merge-seq`, `-par`, `-stk` and `-mm`
