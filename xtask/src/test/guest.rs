@@ -71,16 +71,27 @@ fn list(exe: &PathBuf) -> Result<Vec<String>> {
 /// boots print its command, console and verdict (`cargo xtask run --test`).
 pub fn command(paths: &Paths, test: &GuestTest, mode: &str, show: bool) -> Command {
     let mut cmd = Command::new(&test.exe);
-    cmd.args(["--exact", &test.name, "--nocapture", "--test-threads", "1"])
-        .current_dir(&paths.root)
-        .env("FAULTLINE_BIN", paths.vmm_bin())
-        .env("FAULTLINE_KERNEL", paths.kernel_elf())
-        .env("FAULTLINE_FLOOR_GUEST", paths.floor_guest_elf())
-        .env("FAULTLINE_USER_DIR", paths.guest_bin())
-        .env("FAULTLINE_DATA_DIR", paths.data_dir())
-        .env("FAULTLINE_CPU_MODE", mode)
-        .env("FAULTLINE_TEST_NAME", &test.name)
-        .env(crate::cargo::CACHE_DIR_ENV, paths.image_cache());
+    // `--color never`: the output goes to a pipe, never coloured, and a
+    // test binary starts ~0.2 ms sooner with it (1.8 -> 1.5 ms for one that
+    // runs no test, hyperfine means of 200).
+    cmd.args([
+        "--exact",
+        &test.name,
+        "--nocapture",
+        "--test-threads",
+        "1",
+        "--color",
+        "never",
+    ])
+    .current_dir(&paths.root)
+    .env("FAULTLINE_BIN", paths.vmm_bin())
+    .env("FAULTLINE_KERNEL", paths.kernel_elf())
+    .env("FAULTLINE_FLOOR_GUEST", paths.floor_guest_elf())
+    .env("FAULTLINE_USER_DIR", paths.guest_bin())
+    .env("FAULTLINE_DATA_DIR", paths.data_dir())
+    .env("FAULTLINE_CPU_MODE", mode)
+    .env("FAULTLINE_TEST_NAME", &test.name)
+    .env(crate::cargo::CACHE_DIR_ENV, paths.image_cache());
     if show {
         cmd.env("FAULTLINE_SHOW", "1");
     } else {
