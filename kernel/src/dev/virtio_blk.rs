@@ -104,6 +104,75 @@ impl BlockDevice {
         self.transfer(T_OUT, sector, buf.as_ptr() as u64, buf.len())
     }
 
+    /// Writes each `(sector, bytes)` run (whole sectors, kernel memory as
+    /// for [`BlockDevice::read`]), one request per run, sent together (one
+    /// notification while the queue holds them; a block cache's scattered
+    /// dirty sectors). `OutOfRange` or `Unaligned` when a run is past the
+    /// disk's end or not whole sectors (nothing is sent then); otherwise
+    /// every request is sent and the first failure is returned.
+    pub fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), BlockError> {
+        for &(sector, buf) in runs {
+            if !buf.len().is_multiple_of(SECTOR_SIZE) {
+                return Err(BlockError::Unaligned);
+            }
+            let sectors = (buf.len() / SECTOR_SIZE) as u64;
+            if sector
+                .checked_add(sectors)
+                .is_none_or(|end| end > self.capacity)
+            {
+                return Err(BlockError::OutOfRange);
+            }
+        }
+        let mut result = Ok(());
+        let mut next = 0;
+        while next < runs.len() {
+            let mut queue = self.queue.lock();
+            let max_data = queue.size() as usize - 2;
+            let mut heads = [0u16; MAX_BATCH];
+            let mut k = 0;
+            // A run too scattered for one request goes alone, after the group.
+            let mut alone = None;
+            while next < runs.len() && k < MAX_BATCH {
+                let (sector, buf) = runs[next];
+                if buf.is_empty() {
+                    next += 1;
+                    continue;
+                }
+                let mut segs = [NO_SEGMENT; MAX_SIZE as usize];
+                let va = buf.as_ptr() as u64;
+                let (n, bytes) = data_segments(va, buf.len(), &mut segs[..max_data], false);
+                if bytes < buf.len() {
+                    alone = Some(runs[next]);
+                    next += 1;
+                    break;
+                }
+                if n + 2 > queue.num_free() as usize {
+                    break;
+                }
+                match self.push(&mut queue, k, T_OUT, sector, n, |j| segs[j]) {
+                    Ok(head) => heads[k] = head,
+                    Err(e) => {
+                        let _ = self.complete(&mut queue, &heads[..k]);
+                        return Err(e);
+                    }
+                }
+                k += 1;
+                next += 1;
+            }
+            if k > 0 {
+                result = result.and(self.complete(&mut queue, &heads[..k]));
+            }
+            drop(queue);
+            match alone {
+                Some((sector, buf)) => result = result.and(self.write(sector, buf)),
+                // Nothing fitted in an emptied queue: give up rather than loop.
+                None if k == 0 => return result.and(Err(BlockError::OutOfRange)),
+                None => {}
+            }
+        }
+        result
+    }
+
     /// Writes `n` 4 KiB frames, frame `i` (guest-physical, anywhere in
     /// memory) to the 8 sectors at `page(i).0` (`page(i)` is `(sector,
     /// frame)`): each run of consecutive sectors in one request, all sent

@@ -7,7 +7,8 @@
 //! boundaries of the disk costs no second request, and sequential reads,
 //! lazy file faults and exec's code pages take one request per 32 KiB.
 //! Writes only mark their sectors dirty. Dirty sectors go to the disk, each
-//! run of consecutive ones in one request, when [`BlockCache::flush`] or
+//! run of consecutive ones in one request and a block's requests together
+//! (one notification of the virtio disk), when [`BlockCache::flush`] or
 //! [`BlockCache::flush_range`] asks (the file system does at close, process
 //! exit and shutdown) and when a dirty block is evicted to make room for
 //! another (least recently used first). A write that covers a whole block
@@ -133,22 +134,32 @@ impl<D: SectorIo, M: BlockSource> BlockCache<D, M> {
     }
 
     /// Writes the dirty sectors of slot `i` to the disk, one request per run
-    /// of consecutive dirty sectors. On an error the sectors not written
-    /// stay dirty.
+    /// of consecutive dirty sectors, all handed to the disk together (one
+    /// exit for the block). On an error every sector stays dirty (some may
+    /// have been written: writing them again is harmless).
     fn write_back(&self, state: &mut State, i: usize) -> Result<(), FsError> {
         let slot = state.slots.get(i);
-        let (Some(b), true) = (slot.block, slot.dirty != 0) else {
+        let (Some(b), dirty) = (slot.block, slot.dirty) else {
             return Ok(());
         };
-        while state.slots.get(i).dirty != 0 {
-            let slot = state.slots.get(i);
-            let first = slot.dirty.trailing_zeros() as usize;
-            let n = (slot.dirty >> first).trailing_ones() as usize;
-            let bytes = &slot.data[first * SECTOR..(first + n) * SECTOR];
-            self.disk
-                .write_sectors(b * BLOCK_SECTORS + first as u64, bytes)?;
-            state.slots.mark_clean(i, sector_mask(first, n));
+        if dirty == 0 {
+            return Ok(());
         }
+        // 64 sectors hold at most 32 runs.
+        let mut runs = [(0u64, &[][..]); BLOCK_SECTORS as usize / 2];
+        let (mut count, mut rest) = (0, dirty);
+        while rest != 0 {
+            let first = rest.trailing_zeros() as usize;
+            let n = (rest >> first).trailing_ones() as usize;
+            runs[count] = (
+                b * BLOCK_SECTORS + first as u64,
+                &slot.data[first * SECTOR..(first + n) * SECTOR],
+            );
+            count += 1;
+            rest &= !sector_mask(first, n);
+        }
+        self.disk.write_runs(&runs[..count])?;
+        state.slots.mark_clean(i, dirty);
         state.stats.write_backs += 1;
         Ok(())
     }

@@ -192,7 +192,7 @@ fn a_failed_write_back_keeps_the_data() {
 }
 
 #[test]
-fn only_dirty_sectors_are_written_one_request_per_run() {
+fn only_dirty_sectors_are_written_one_request_per_run_together() {
     let disk = CountingDisk::new(8 * BLOCK_SECTORS);
     disk.mem.write_sectors(0, &sectors_of(9, 8)).unwrap();
     let c = cache(&disk, 2);
@@ -201,9 +201,14 @@ fn only_dirty_sectors_are_written_one_request_per_run() {
     // The disk changes behind the cache's back: sectors the cache did not
     // dirty must not be written over.
     disk.mem.write_sectors(2, &sectors_of(7, 1)).unwrap();
-    let writes = disk.writes.get();
+    let (writes, groups) = (disk.writes.get(), disk.write_groups.get());
     c.flush().unwrap();
     assert_eq!(disk.writes.get() - writes, 2, "sectors 1 and 3..5");
+    assert_eq!(
+        disk.write_groups.get() - groups,
+        1,
+        "a block's runs go to the disk together"
+    );
     assert_eq!(disk.sector(1), sectors_of(1, 1));
     assert_eq!(disk.sector(2), sectors_of(7, 1));
     assert_eq!(disk.sector(4), sectors_of(3, 1));

@@ -15,6 +15,14 @@ pub trait SectorIo {
     fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), FsError>;
     /// Writes `buf.len() / 512` sectors at `sector` (`buf.len()` is a multiple of 512).
     fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError>;
+    /// Writes each `(sector, bytes)` run as [`SectorIo::write_sectors`]
+    /// would, one after another; a disk may send them together (the
+    /// virtio disk: one notification for up to 32). On an error some runs
+    /// may have been written and others not.
+    fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
+        runs.iter()
+            .try_for_each(|&(sector, buf)| self.write_sectors(sector, buf))
+    }
     /// Makes the writes to the `count` sectors from `first` durable on the
     /// disk (a cache writes them back; a plain disk has nothing to do).
     fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {
@@ -36,6 +44,10 @@ impl<T: SectorIo + ?Sized> SectorIo for &T {
         (**self).write_sectors(sector, buf)
     }
 
+    fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
+        (**self).write_runs(runs)
+    }
+
     fn flush_sectors(&self, first: u64, count: u64) -> Result<(), FsError> {
         (**self).flush_sectors(first, count)
     }
@@ -52,6 +64,10 @@ impl SectorIo for BlockDevice {
 
     fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), FsError> {
         self.write(sector, buf).map_err(|_| FsError::Io)
+    }
+
+    fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
+        BlockDevice::write_runs(self, runs).map_err(|_| FsError::Io)
     }
 }
 
@@ -101,6 +117,8 @@ pub struct CountingDisk {
     pub reads: std::cell::Cell<u64>,
     /// Write requests so far.
     pub writes: std::cell::Cell<u64>,
+    /// `write_runs` calls so far (each also counts its runs in `writes`).
+    pub write_groups: std::cell::Cell<u64>,
     /// While set, every request fails with `FsError::Io`.
     pub failing: std::cell::Cell<bool>,
 }
@@ -113,6 +131,7 @@ impl CountingDisk {
             mem: MemDisk::new(sectors),
             reads: std::cell::Cell::new(0),
             writes: std::cell::Cell::new(0),
+            write_groups: std::cell::Cell::new(0),
             failing: std::cell::Cell::new(false),
         }
     }
@@ -146,5 +165,11 @@ impl SectorIo for CountingDisk {
             return Err(FsError::Io);
         }
         self.mem.write_sectors(sector, buf)
+    }
+
+    fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
+        self.write_groups.set(self.write_groups.get() + 1);
+        runs.iter()
+            .try_for_each(|&(sector, buf)| self.write_sectors(sector, buf))
     }
 }
