@@ -594,9 +594,9 @@ mod tests {
 
     #[test]
     fn word_at_a_time_patterns_match_the_bytes() {
-        let mut buf = [0u8; 80];
-        for offset in [0u64, 1, 5, 7, 8, 4093, 4096] {
-            for start in 0..12 {
+        let mut buf = [0u8; 40];
+        for offset in [0u64, 1, 7, 4093] {
+            for start in 0..9 {
                 for end in start..buf.len() {
                     buf.fill(0xee);
                     let part = &mut buf[start..end];
