@@ -160,10 +160,10 @@ mod filesys {
             "the file is larger than the cache".to_string(),
             "dirty blocks were written back to make room".to_string(),
         ];
-        // The cache may grow to a sixteenth of the kernel pool: about 2 MiB
-        // at the default --mem 64M, more than the 1.5 MiB file. At 32M it
-        // holds at most about 0.9 MiB, so it must evict.
-        let opts = RunOpts::new().disk(&image).mem("32M").timeout(TIMEOUT);
+        // The cache may grow to an eighth of the kernel pool: about 3.8 MiB
+        // at the default --mem 64M, more than the 1.5 MiB file. At 20M it
+        // holds at most about 1.1 MiB, so it must evict.
+        let opts = RunOpts::new().disk(&image).mem("20M").timeout(TIMEOUT);
         expect_one_of(
             "cache-evict",
             &opts,
@@ -193,8 +193,8 @@ mod filesys {
             "the cache grew past the file's size".to_string(),
             "the second pass missed no block".to_string(),
         ];
-        // The default --mem, written out: the cap is a sixteenth of the
-        // kernel pool, about 1.9 MiB here.
+        // The default --mem, written out: the cap is an eighth of the
+        // kernel pool, about 3.8 MiB here.
         let opts = RunOpts::new().mem("64M").timeout(TIMEOUT);
         expect_one_of(
             "cache-grow",

@@ -30,8 +30,8 @@ pub const PERSIST_CACHE_SIZE: usize = 3 * 4096 + 700;
 /// `cache-persist`: the seed of the file's contents.
 pub const PERSIST_CACHE_SEED: u64 = 0xe417;
 
-/// `cache-evict`: a file larger than the block cache can grow (a sixteenth of
-/// the kernel pool: under 1 MiB at the test's `--mem 32M`), written in pieces
+/// `cache-evict`: a file larger than the block cache can grow (an eighth of
+/// the kernel pool: about 1.1 MiB at the test's `--mem 20M`), written in pieces
 /// that do not line up with sectors, then read back.
 pub const EVICT_NAME: &str = "big.dat";
 /// `cache-evict`: the file's size in bytes.
@@ -48,7 +48,7 @@ pub const fn syn_write_byte(offset: u64) -> u8 {
 
 /// `cache-grow`: a file larger than the 1 MiB the block cache held before it
 /// grew on demand, and smaller than what it can grow to at the default
-/// `--mem 64M` (a sixteenth of the kernel pool, about 1.9 MiB).
+/// `--mem 64M` (an eighth of the kernel pool, about 3.8 MiB).
 pub const GROW_NAME: &str = "grow.dat";
 /// `cache-grow`: the file's size in bytes (40 blocks of 32 KiB).
 pub const GROW_SIZE: usize = 1280 * 1024;

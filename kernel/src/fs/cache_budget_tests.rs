@@ -187,12 +187,12 @@ fn the_budget_is_a_bounded_share_of_the_kernel_pool() {
     let none = Budget::for_pool(0);
     assert_eq!((none.share, none.cap), (0, 0));
     assert!(!none.may_grow(0, usize::MAX));
-    // 800 frames (3.1 MiB): a 32nd is 3 blocks, a 16th 6.
+    // 800 frames (3.1 MiB): a 32nd is 3 blocks, an 8th 12.
     let small = Budget::for_pool(800);
-    assert_eq!((small.share, small.cap, small.margin), (3, 6, 800 * 1024));
-    // 64 MiB: 1 MiB and 4 MiB.
+    assert_eq!((small.share, small.cap, small.margin), (3, 12, 800 * 1024));
+    // 64 MiB: 1 MiB and 8 MiB.
     let mid = Budget::for_pool(16384);
-    assert_eq!((mid.share, mid.cap), (32, 128));
+    assert_eq!((mid.share, mid.cap), (32, 256));
     // 4 GiB: the caps, 1 MiB and 16 MiB.
     let big = Budget::for_pool(1 << 20);
     assert_eq!((big.share, big.cap), (32, 512));

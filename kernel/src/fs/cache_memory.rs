@@ -8,8 +8,8 @@
 //! that reads a few blocks touches only those. The budget, for a kernel pool
 //! of P bytes:
 //!
-//! - never more than the cap, P/16 and at most 16 MiB (a 3 MiB file mapping
-//!   fits at the default `--mem 64M`);
+//! - never more than the cap, P/8 and at most 16 MiB (a 3 MiB file mapping
+//!   fits at the default `--mem 64M`, a 4 MiB one with `--user-mem 2M`);
 //! - up to the share, P/32 and at most 1 MiB (what the cache took at boot
 //!   before it grew on demand), whenever the heap can give a block without
 //!   eating into the kernel's reserve;
@@ -28,7 +28,7 @@ use super::cache::BLOCK_SIZE;
 /// Most bytes the cache ever holds.
 pub const CAP_BYTES_MAX: usize = 16 << 20;
 /// The cap is this fraction of the kernel pool (when under [`CAP_BYTES_MAX`]).
-pub const CAP_DIVISOR: usize = 16;
+pub const CAP_DIVISOR: usize = 8;
 /// Most bytes the cache holds on the reserve rule alone.
 pub const SHARE_BYTES_MAX: usize = 1 << 20;
 /// The share is this fraction of the kernel pool (when under [`SHARE_BYTES_MAX`]).
