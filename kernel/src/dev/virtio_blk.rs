@@ -106,17 +106,23 @@ impl BlockDevice {
         self.transfer(T_OUT, sector, buf.as_ptr() as u64, buf.len())
     }
 
-    /// Moves `len` bytes at kernel address `va` to or from the disk at `sector`,
-    /// in as few requests as the queue allows.
-    fn transfer(&self, kind: u32, sector: u64, va: u64, len: usize) -> Result<(), BlockError> {
+    /// Checks that `len` bytes from `sector` are whole sectors on the disk:
+    /// `Unaligned` if not whole sectors, `OutOfRange` if past the end.
+    fn check_range(&self, sector: u64, len: usize) -> Result<(), BlockError> {
         if !len.is_multiple_of(SECTOR_SIZE) {
             return Err(BlockError::Unaligned);
         }
         let sectors = (len / SECTOR_SIZE) as u64;
         match sector.checked_add(sectors) {
-            Some(end) if end <= self.capacity => {}
-            _ => return Err(BlockError::OutOfRange),
+            Some(end) if end <= self.capacity => Ok(()),
+            _ => Err(BlockError::OutOfRange),
         }
+    }
+
+    /// Moves `len` bytes at kernel address `va` to or from the disk at `sector`,
+    /// in as few requests as the queue allows.
+    fn transfer(&self, kind: u32, sector: u64, va: u64, len: usize) -> Result<(), BlockError> {
+        self.check_range(sector, len)?;
         let device_writes = kind == T_IN;
         let mut done = 0usize;
         while done < len {

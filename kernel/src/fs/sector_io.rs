@@ -20,8 +20,7 @@ pub trait SectorIo {
     /// virtio disk: one notification for up to 32). On an error some runs
     /// may have been written and others not.
     fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
-        runs.iter()
-            .try_for_each(|&(sector, buf)| self.write_sectors(sector, buf))
+        write_each(self, runs)
     }
     /// Makes the writes to the `count` sectors from `first` durable on the
     /// disk (a cache writes them back; a plain disk has nothing to do).
@@ -29,6 +28,13 @@ pub trait SectorIo {
         let _ = (first, count);
         Ok(())
     }
+}
+
+/// Writes `runs` one [`SectorIo::write_sectors`] after another, stopping at
+/// the first failure (the default [`SectorIo::write_runs`]).
+fn write_each<D: SectorIo + ?Sized>(disk: &D, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
+    runs.iter()
+        .try_for_each(|&(sector, buf)| disk.write_sectors(sector, buf))
 }
 
 impl<T: SectorIo + ?Sized> SectorIo for &T {
@@ -169,7 +175,6 @@ impl SectorIo for CountingDisk {
 
     fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), FsError> {
         self.write_groups.set(self.write_groups.get() + 1);
-        runs.iter()
-            .try_for_each(|&(sector, buf)| self.write_sectors(sector, buf))
+        write_each(self, runs)
     }
 }

@@ -5,9 +5,9 @@
 //! as many as the queue holds; each exit to the VMM costs far more than the
 //! copies it asks for.
 
-use super::{BlockDevice, MAX_BATCH, NO_SEGMENT, SECTOR_SIZE, T_IN, T_OUT};
+use super::{BlockDevice, MAX_BATCH, NO_SEGMENT, T_IN, T_OUT};
 use crate::dev::BlockError;
-use crate::dev::blk_segments::{PAGE_SECTORS, data_segments, run_len};
+use crate::dev::blk_segments::{data_segments, run_len};
 use crate::dev::virtqueue::{MAX_SIZE, Segment};
 
 impl BlockDevice {
@@ -19,16 +19,7 @@ impl BlockDevice {
     /// every request is sent and the first failure is returned.
     pub fn write_runs(&self, runs: &[(u64, &[u8])]) -> Result<(), BlockError> {
         for &(sector, buf) in runs {
-            if !buf.len().is_multiple_of(SECTOR_SIZE) {
-                return Err(BlockError::Unaligned);
-            }
-            let sectors = (buf.len() / SECTOR_SIZE) as u64;
-            if sector
-                .checked_add(sectors)
-                .is_none_or(|end| end > self.capacity)
-            {
-                return Err(BlockError::OutOfRange);
-            }
+            self.check_range(sector, buf.len())?;
         }
         let mut result = Ok(());
         let mut next = 0;
@@ -111,13 +102,9 @@ impl BlockDevice {
         n: usize,
         page: impl Fn(usize) -> (u64, u64),
     ) -> Result<(), BlockError> {
-        if (0..n).any(|i| {
-            page(i)
-                .0
-                .checked_add(PAGE_SECTORS)
-                .is_none_or(|end| end > self.capacity)
-        }) {
-            return Err(BlockError::OutOfRange);
+        for i in 0..n {
+            // A whole page is whole sectors: only `OutOfRange` can come.
+            self.check_range(page(i).0, abi::layout::PAGE_SIZE as usize)?;
         }
         let device_writes = kind == T_IN;
         let mut queue = self.queue.lock();
