@@ -8,7 +8,7 @@ pub mod queue;
 mod thread;
 
 pub use queue::ThreadQueue;
-pub use thread::{Thread, ThreadRef, ThreadState, Tid, name16 as thread_name};
+pub use thread::{Thread, ThreadRef, ThreadState, Tid, name_text, name16 as thread_name};
 
 use crate::arch::{self, context, cpu::FpuState};
 use crate::sync::SpinLock;

@@ -173,11 +173,10 @@ impl Thread {
         // SAFETY: the lowest word of this thread's own stack frames.
         let canary = unsafe { (phys_to_virt(self.stack_pa) as *const u64).read() };
         if canary != STACK_CANARY {
-            let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
             panic!(
                 "kernel stack overflow in thread {} ({})",
                 self.tid,
-                core::str::from_utf8(&self.name[..len]).unwrap_or("?")
+                name_text(&self.name)
             );
         }
     }
@@ -213,11 +212,10 @@ impl Drop for Thread {
         if self.stack_pa != 0 {
             let used = self.stack_used();
             if used > STACK_WARN {
-                let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
                 crate::kprintln!(
                     "faultline: BUG: thread {} ({}) used {used} of its {} bytes of kernel stack",
                     self.tid,
-                    core::str::from_utf8(&self.name[..len]).unwrap_or("?"),
+                    name_text(&self.name),
                     STACK_PAGES * PAGE_SIZE as usize
                 );
             }
@@ -244,6 +242,13 @@ impl Thread {
             .map_or(words, |i| i + 1);
         (words - lowest) * 8
     }
+}
+
+/// A name padded by [`name16`] as text (up to its first zero byte; `?` if
+/// it is not UTF-8).
+pub fn name_text(name: &[u8; 16]) -> &str {
+    let len = name.iter().position(|&b| b == 0).unwrap_or(16);
+    core::str::from_utf8(&name[..len]).unwrap_or("?")
 }
 
 /// A name padded to 16 bytes (truncated to 15).

@@ -104,8 +104,7 @@ impl Process {
 
     /// The name as text.
     pub fn name(&self) -> &str {
-        let len = self.name.iter().position(|&b| b == 0).unwrap_or(16);
-        core::str::from_utf8(&self.name[..len]).unwrap_or("?")
+        crate::sched::name_text(&self.name)
     }
 }
 
