@@ -38,6 +38,6 @@ pub use judge::{
 };
 pub use opts::{DEFAULT_TIMEOUT, RunOpts};
 pub use paths::{data_file, floor_guest, kernel, user_dir, vmm_bin};
-pub use run::{Outcome, command, command_args, command_line, run, run_args};
+pub use run::{Outcome, command, command_args, command_args_with, command_line, run, run_args};
 pub use skip::{skip, skip_heavy};
 pub use tempdir::TempDir;

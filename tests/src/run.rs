@@ -37,6 +37,16 @@ impl Outcome {
     }
 }
 
+/// [`command_args`] with the options `extra` added after the suite's, before
+/// the `--` (e.g. `--stats`, `--gdb PORT`, a bad flag). Panics as it does.
+pub fn command_args_with(cmdline: &str, opts: &RunOpts, extra: &[&str]) -> Vec<String> {
+    let mut args = command_args(cmdline, opts);
+    // `command_args` ends with `--` and the command line.
+    let at = args.len() - 2;
+    args.splice(at..at, extra.iter().map(|s| s.to_string()));
+    args
+}
+
 /// The arguments of `faultline` for `cmdline` and `opts`. Panics when the
 /// built guest cannot be found (see [`crate::paths`]).
 pub fn command_args(cmdline: &str, opts: &RunOpts) -> Vec<String> {

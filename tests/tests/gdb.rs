@@ -19,7 +19,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use faultline_tests::{RunOpts, command_args, kernel, native_is_emulated, skip, user_dir, vmm_bin};
+use faultline_tests::{
+    RunOpts, command_args_with, kernel, native_is_emulated, skip, user_dir, vmm_bin,
+};
 
 /// Fault-handler names, newest first.
 const FAULT_HANDLERS: &[&str] = &[
@@ -100,10 +102,7 @@ impl Vm {
                 .expect("a free port")
                 .port();
             let bin = vmm_bin();
-            let mut args = command_args(cmdline, opts);
-            let at = args.iter().position(|a| a == "--").expect("a -- argument");
-            args.insert(at, port.to_string());
-            args.insert(at, "--gdb".into());
+            let args = command_args_with(cmdline, opts, &["--gdb", &port.to_string()]);
             let mut child = Command::new(bin)
                 .args(&args)
                 .stdin(Stdio::null())

@@ -13,7 +13,7 @@ mod profiling {
     use std::process::{Command, Stdio};
 
     use faultline_tests::{
-        RunOpts, TempDir, command_args, native_is_emulated, skip_heavy, vmm_bin,
+        RunOpts, TempDir, command_args_with, native_is_emulated, skip_heavy, vmm_bin,
     };
 
     /// What one run printed.
@@ -25,10 +25,7 @@ mod profiling {
 
     /// Runs `cmdline` with the profiling options `extra` (given before `--`).
     fn run(cmdline: &str, opts: &RunOpts, extra: &[&str]) -> Run {
-        let mut args = command_args(cmdline, opts);
-        let dashes = args.len() - 2;
-        assert_eq!(args[dashes], "--");
-        args.splice(dashes..dashes, extra.iter().map(|s| s.to_string()));
+        let args = command_args_with(cmdline, opts, extra);
         let bin = vmm_bin();
         let out = Command::new(&bin)
             .args(&args)

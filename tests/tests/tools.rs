@@ -4,7 +4,9 @@
 
 use std::fs;
 
-use faultline_tests::{RunOpts, TempDir, command_args, data_file, expect, run, run_args, user_dir};
+use faultline_tests::{
+    RunOpts, TempDir, command_args_with, data_file, expect, run, run_args, user_dir,
+};
 
 #[test]
 fn echo_prints_its_arguments() {
@@ -132,9 +134,7 @@ fn files_persist_on_a_disk_image() {
 #[test]
 fn device_registers_are_read_without_exits() {
     let opts = RunOpts::new().sample().swap("8M");
-    let mut args = command_args("cat sample.txt", &opts);
-    args.insert(args.len() - 2, "--stats".into());
-    let out = run_args(&args);
+    let out = run_args(&command_args_with("cat sample.txt", &opts, &["--stats"]));
     let (stdout, stats) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

@@ -4,17 +4,12 @@
 //! directory is missing, a `--put` that is not a regular file — and a good
 //! command still runs afterwards.
 
-use faultline_tests::{RunOpts, command_args, run_args, still_works};
+use faultline_tests::{RunOpts, command_args_with, run_args, still_works};
 
 /// Runs `echo hi` with `extra` options put before the `--` and checks the
 /// refusal: status 252, nothing on stdout, one line on stderr starting `want`.
 fn refused(extra: &[&str], want: &str) {
-    let mut args = command_args("echo hi", &RunOpts::new());
-    let at = args.iter().position(|a| a == "--").expect("--");
-    for (i, a) in extra.iter().enumerate() {
-        args.insert(at + i, a.to_string());
-    }
-    let out = run_args(&args);
+    let out = run_args(&command_args_with("echo hi", &RunOpts::new(), extra));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(252), "{extra:?}: {err}");
     assert!(out.stdout.is_empty(), "{extra:?}: nothing may boot");
