@@ -235,10 +235,14 @@ impl MmioTransport {
     }
 
     /// Serves a write of `data` at `offset` in the window, then brings the
-    /// guest's copy of the registers up to date.
+    /// guest's copy of the registers up to date (a queue notification, the
+    /// write of every disk request, changes no register: the drain that
+    /// follows publishes what it changes).
     pub fn write(&mut self, offset: u64, data: &[u8]) -> WriteEffect {
         let effect = self.write_register(offset, data);
-        self.publish();
+        if effect != WriteEffect::Notify {
+            self.publish();
+        }
         effect
     }
 

@@ -135,6 +135,7 @@ fn the_window_answers_every_read_as_the_exit_would() {
         (reg::STATUS, status::ACKNOWLEDGE | status::DRIVER),
         (reg::QUEUE_SEL, 1),
         (reg::QUEUE_SEL, 0),
+        (reg::QUEUE_NOTIFY, 0),
         (reg::STATUS, 0),
     ] {
         wr(&mut t, offset, value);
