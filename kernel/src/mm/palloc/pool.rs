@@ -190,7 +190,7 @@ impl Pool {
             return false;
         }
         let i = ((pa - self.base) / PAGE_SIZE) as usize;
-        if i + n > self.count || (i..i + n).any(|j| self.is_used(j)) {
+        if i + n > self.count || self.first_used(i, i + n).is_some() {
             return false;
         }
         for j in i..i + n {
