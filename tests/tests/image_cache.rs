@@ -44,6 +44,14 @@ fn whole_images(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Waits until files changed now are older than the window in which an
+/// image is not published. A file's change time is read from a clock that
+/// may lag, never lead, the real one, so the window itself (and a little
+/// for the sleep's own rounding) is enough.
+fn age_past_the_racy_window() {
+    std::thread::sleep(vmm::image_cache::RACY_WINDOW + Duration::from_millis(5));
+}
+
 /// A user directory holding `echo`, `exit` and `halt`.
 fn small_user_dir(root: &Path) -> std::path::PathBuf {
     let users = root.join("bin");
@@ -60,8 +68,7 @@ fn first_runs_racing_on_an_empty_cache_share_one_image() {
     let (cache, tmp) = (dir.path().join("cache"), dir.path().join("tmp"));
     fs::create_dir_all(&tmp).unwrap();
     let users = small_user_dir(dir.path());
-    // Let the files age past the window in which an image is not published.
-    std::thread::sleep(2 * vmm::image_cache::RACY_WINDOW);
+    age_past_the_racy_window();
     let runs: Vec<_> = (0..6)
         .map(|i| {
             faultline(&users, &cache, &tmp, &format!("echo run {i}"))
@@ -93,7 +100,7 @@ fn a_changed_user_directory_gets_a_new_image() {
     fs::create_dir_all(&tmp).unwrap();
     let users = small_user_dir(dir.path());
     fs::copy(users.join("echo"), users.join("prog")).unwrap();
-    std::thread::sleep(2 * vmm::image_cache::RACY_WINDOW);
+    age_past_the_racy_window();
     let out = faultline(&users, &cache, &tmp, "prog hello")
         .output()
         .unwrap();
