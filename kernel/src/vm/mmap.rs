@@ -150,14 +150,7 @@ impl<H: Hw> Vm<H> {
                 self.destroy_page(id, UserPage::from_number(n));
             }
         } else {
-            let inside = |p: &UserPage| (start..end).contains(p);
-            while let Some(page) = self
-                .space(id)
-                .ok()
-                .and_then(|s| s.spt.iter().map(|(p, _)| p).find(inside))
-            {
-                self.destroy_page(id, page);
-            }
+            self.destroy_pages_where(id, |p| (start..end).contains(&p));
         }
         let loaded = self.space(id).is_ok_and(|s| s.pt.is_loaded());
         self.hw.flush_all(loaded);

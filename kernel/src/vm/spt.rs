@@ -3,6 +3,7 @@
 //! never touched have no entry; their region describes them.
 use super::addr::UserPage;
 use super::page::Page;
+use arrayvec::ArrayVec;
 use hashbrown::HashMap;
 
 /// One address space's pages, by page.
@@ -92,10 +93,21 @@ impl Spt {
         self.pages.iter_mut().map(|(&p, e)| (p, e))
     }
 
-    /// Some page of the table, if any (for taking the table apart one
-    /// page at a time without a snapshot of its keys).
-    pub fn any_page(&self) -> Option<UserPage> {
-        self.pages.keys().next().copied()
+    /// Up to `N` pages for which `pick` holds, in no particular order: for
+    /// taking pages out in batches, without allocating a snapshot of the
+    /// keys. Each call scans the table from its start, and pages taken out
+    /// leave empty buckets there, so one page per scan would make emptying
+    /// the table quadratic in its size.
+    pub fn pages_where<const N: usize>(
+        &self,
+        pick: impl Fn(UserPage) -> bool,
+    ) -> ArrayVec<UserPage, N> {
+        self.pages
+            .keys()
+            .copied()
+            .filter(|&p| pick(p))
+            .take(N)
+            .collect()
     }
 }
 
@@ -119,6 +131,32 @@ mod tests {
         assert!(spt.remove(a).is_some());
         assert!(spt.remove(a).is_none());
         assert_eq!(spt.len(), 1);
-        assert_eq!(spt.any_page(), Some(b));
+        assert_eq!(spt.pages_where::<4>(|_| true).as_slice(), &[b]);
+    }
+
+    #[test]
+    fn pages_where_gives_matching_pages_in_batches() {
+        let mut spt = Spt::new();
+        for n in 0..100u32 {
+            let page = UserPage::from_number(0x400 + n);
+            spt.insert(page, Page::lazy(Prot::RW, false)).unwrap();
+        }
+        let even = |p: UserPage| p.number().is_multiple_of(2);
+        let mut seen = 0;
+        loop {
+            let batch = spt.pages_where::<8>(even);
+            assert!(batch.len() <= 8);
+            if batch.is_empty() {
+                break;
+            }
+            for page in batch {
+                assert!(even(page));
+                assert!(spt.remove(page).is_some());
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 50);
+        assert_eq!(spt.len(), 50);
+        assert!(spt.iter().all(|(p, _)| !even(p)));
     }
 }

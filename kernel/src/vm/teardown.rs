@@ -8,6 +8,11 @@ use super::hw::{Hw, Table};
 use super::space::Life;
 use super::{Vm, VmError};
 
+/// Pages [`Vm::destroy_pages_where`] takes from one scan of the SPT. One
+/// page per scan made emptying a space quadratic: tearing down a 24 MiB
+/// space (6,152 pages) took 4-7M cycles, 1-3M with batches.
+const DESTROY_BATCH: usize = 64;
+
 impl<H: Hw> Vm<H> {
     /// `destroy`: takes `page` out of space `id` (its entry, its mapping and
     /// what it holds). The caller invalidates cached translations afterwards.
@@ -43,12 +48,27 @@ impl<H: Hw> Vm<H> {
         }
     }
 
+    /// Destroys every page of space `id` for which `pick` holds, a batch
+    /// of [`DESTROY_BATCH`] found per scan of the SPT.
+    pub(super) fn destroy_pages_where(&mut self, id: SpaceId, pick: impl Fn(UserPage) -> bool) {
+        loop {
+            let Ok(space) = self.space(id) else {
+                return;
+            };
+            let batch = space.spt.pages_where::<DESTROY_BATCH>(&pick);
+            if batch.is_empty() {
+                return;
+            }
+            for page in batch {
+                self.destroy_page(id, page);
+            }
+        }
+    }
+
     /// `supplemental_page_table_kill`: destroys every page and region of
     /// space `id`; the space stays usable (empty).
     pub(super) fn kill(&mut self, id: SpaceId) {
-        while let Some(page) = self.space(id).ok().and_then(|s| s.spt.any_page()) {
-            self.destroy_page(id, page);
-        }
+        self.destroy_pages_where(id, |_| true);
         let mut loaded = false;
         if let Ok(space) = self.space_mut(id) {
             space.regions.clear();
