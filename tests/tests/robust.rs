@@ -2,7 +2,7 @@
 //! does may panic, hang or starve the kernel. Each test drives one class of
 //! exhaustion (descriptors, exit records, mappings, process depth, a huge
 //! image, overcommitted memory, high descriptor numbers, code in data
-//! pages) until the kernel must refuse, then proves in the same run that the
+//! pages, hostile system-call arguments) until the kernel must refuse, then proves in the same run that the
 //! kernel still works (a file round trip and a fork) and, by requiring the
 //! exact output, that nothing leaked (a `faultline: LEAK:` line would fail
 //! it). Children's exit lines are ignored where many run at once.
@@ -120,6 +120,26 @@ mod robust {
         );
         assert_eq!(out.status, 0, "{}", out.stdout);
         assert!(!out.stdout.contains("LEAK"), "{}", out.stdout);
+    }
+
+    /// Thousands of system calls with hostile arguments (`sys-fuzz`: every
+    /// call number, bad pointers, unterminated strings, huge lengths, bad
+    /// descriptors, next to valid values), in a small user pool with swap so
+    /// that the calls' buffers and mappings are evicted and faulted back.
+    #[test]
+    fn hostile_system_calls() {
+        if skip_heavy() {
+            return;
+        }
+        let want = survived(
+            "sys-fuzz",
+            &[
+                "30 children made up to 500 system calls each, some hostile",
+                "some children lived through every call, some were killed",
+            ],
+        );
+        let opts = opts().user_mem("1M").swap("4M");
+        expect_one_of("sys-fuzz", &opts, &[want], Filter::IgnoreExitCodes);
     }
 
     /// A 20 MiB `.bss` and a 2 MiB `.data` in 10 MiB of RAM with swap
