@@ -1,8 +1,9 @@
-//! Robustness against resource exhaustion (issue 8): nothing a user program
-//! does may panic, hang or starve the kernel. Each test drives one class of
-//! exhaustion (descriptors, exit records, mappings, process depth, a huge
-//! image, overcommitted memory, high descriptor numbers, code in data
-//! pages, hostile system-call arguments) until the kernel must refuse, then proves in the same run that the
+//! Robustness against resource exhaustion and hostile programs (issue 8):
+//! nothing a user program does may panic, hang or starve the kernel. Each
+//! test drives one class (descriptors, exit records, mappings, process
+//! depth, a huge image, overcommitted memory, high descriptor numbers, code
+//! in data pages, hostile system-call arguments, privileged instructions)
+//! until the kernel must refuse, then proves in the same run that the
 //! kernel still works (a file round trip and a fork) and, by requiring the
 //! exact output, that nothing leaked (a `faultline: LEAK:` line would fail
 //! it). Children's exit lines are ignored where many run at once.
@@ -140,6 +141,27 @@ mod robust {
         );
         let opts = opts().user_mem("1M").swap("4M");
         expect_one_of("sys-fuzz", &opts, &[want], Filter::IgnoreExitCodes);
+    }
+
+    /// User code trying what only the kernel may (`bad-insns`): every
+    /// interrupt vector, the PVM hypercalls and returns, port I/O to the
+    /// VMM's devices, privileged instructions, kernel selectors. Each must
+    /// end its process (a few host-dependent ones may return), and the kernel
+    /// carries on.
+    #[test]
+    fn privileged_instructions_from_user_mode() {
+        if skip_heavy() {
+            return;
+        }
+        let want = survived(
+            "bad-insns",
+            &[
+                "36 privileged instructions each ended their process",
+                "8 doubtful ones left the kernel intact",
+                "every interrupt vector but get_phys_addr and the PVM cpuid ended its process",
+            ],
+        );
+        expect_one_of("bad-insns", &opts(), &[want], Filter::IgnoreExitCodes);
     }
 
     /// A 20 MiB `.bss` and a 2 MiB `.data` in 10 MiB of RAM with swap
