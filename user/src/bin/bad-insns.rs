@@ -6,8 +6,9 @@
 //! `swapgs`, `sysretq`, ...), kernel segment selectors and an `iretq` to the
 //! kernel's code segment. Each act runs in a child of its own. Those the
 //! CPU or the kernel must refuse have to end their child with `exit(-1)`; a
-//! few may be harmless on some hosts (a `vmmcall`, `int $0x1a`, the PVM
-//! `cpuid`, an `int1`, a `syscall` or `wrgsbase` with a kernel address in a
+//! few may be harmless on some hosts (a `vmmcall`, `int $0x1a` (the PVM
+//! `cpuid`), an `int1`, a user `iretq` to user code, a `popf` that tries to
+//! raise IOPL, a `syscall` or `wrgsbase` with a kernel address in a
 //! register) and only have to leave the kernel intact. Then the kernel must
 //! still work, with nothing leaked.
 #![no_std]
