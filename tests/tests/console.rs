@@ -115,9 +115,9 @@ fn an_exit_line_held_back_reaches_the_console_before_a_timeout() {
     // only spins afterwards must still show them when its timeout ends it.
     // It gets there within 20 ms even with another VM running beside it
     // (in 29 of 30 tries; 30 of 30 at 30 ms), and the guest spins until the
-    // timeout, so the first try is short; retried with longer timeouts on a
-    // machine too loaded to get there.
-    for millis in [50, 1_000, 3_000, 12_000] {
+    // timeout, so the first try is short; retried with timeouts that double
+    // on a machine too loaded to get there, so that a miss costs little.
+    for millis in [50, 100, 200, 400, 1_000, 3_000, 12_000] {
         let opts = RunOpts::new().timeout_exact(std::time::Duration::from_millis(millis));
         let outcome = faultline_tests::run("exit-spin", &opts);
         assert_eq!(outcome.status, 251, "stderr:\n{}", outcome.stderr);
