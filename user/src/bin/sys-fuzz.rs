@@ -184,28 +184,49 @@ fn fuzz(seed: u64) {
     }
 }
 
-/// `sys-fuzz [FIRST [CHILDREN]]`: the children's seeds are FIRST,
-/// FIRST + 1, ... (0 and 30 by default; other values explore further).
+/// Most children running at once.
+const AT_ONCE_MAX: usize = 16;
+
+/// `sys-fuzz [FIRST [CHILDREN [AT-ONCE]]]`: the children's seeds are FIRST,
+/// FIRST + 1, ... (0 and 30 by default; other values explore further), run
+/// AT-ONCE at a time (1 by default, at most 16: the calls of several
+/// processes then interleave, and their locks meet).
 fn body(args: &[&str]) {
     let number = |i: usize, default: u64| {
         args.get(i)
             .map_or(Some(default), |a| a.parse().ok())
-            .unwrap_or_else(|| fail!("usage: sys-fuzz [FIRST [CHILDREN]]"))
+            .unwrap_or_else(|| fail!("usage: sys-fuzz [FIRST [CHILDREN [AT-ONCE]]]"))
     };
     let (first, children) = (number(1, 0), number(2, CHILDREN));
+    let at_once = (number(3, 1) as usize).clamp(1, AT_ONCE_MAX);
+    let end = first.saturating_add(children);
     let mut survivors = 0;
-    for seed in first..first.saturating_add(children) {
-        let pid = sys::fork(c"fuzz-child");
-        if pid == 0 {
-            fuzz(seed);
-            sys::exit(0);
+    let mut seed = first;
+    while seed < end {
+        let mut pids = [0; AT_ONCE_MAX];
+        let mut forked = 0;
+        while forked < at_once && seed < end {
+            let pid = sys::fork(c"fuzz-child");
+            if pid == 0 {
+                fuzz(seed);
+                sys::exit(0);
+            }
+            if pid < 0 {
+                // The process table is full of the running children's
+                // children (they wait for few of them): finish this batch.
+                break;
+            }
+            pids[forked] = pid;
+            forked += 1;
+            seed += 1;
         }
-        if pid < 0 {
+        if forked == 0 {
             fail!("cannot fork fuzz child {seed}");
         }
-        if sys::wait(pid) == 0 {
-            survivors += 1;
-        }
+        survivors += pids[..forked]
+            .iter()
+            .filter(|&&pid| sys::wait(pid) == 0)
+            .count() as u64;
     }
     msg!("{children} children made up to {CALLS} system calls each, some hostile");
     check!(
