@@ -6,6 +6,10 @@
 //! (+4 KiB) mirrors only PML4 slots 0..256, as the PVM guest mode requires (the
 //! native mode leaves it unused). The kernel half's slots 256..512 are copied from
 //! the boot tables, so all address spaces share the kernel's lower-level tables.
+mod spare;
+
+pub use spare::{frames as spare_frames, release_all as release_spares};
+
 use super::cpu;
 use crate::mm::{palloc, phys_to_virt};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -111,8 +115,18 @@ impl PageTable {
     /// Fails with `OutOfMemory` when the kernel cannot spare the two
     /// top-level pages (a user-driven allocation: the reserve stays).
     pub fn new() -> Result<PageTable, OutOfMemory> {
-        let root = crate::mm::alloc_charged_pages(2, 2).ok_or(OutOfMemory)?;
         let kernel = table(KERNEL_ROOT.load(Ordering::Relaxed));
+        if let Some(root) = spare::take() {
+            // A spare tree (see `spare`): written only if the kernel's
+            // top-level entries changed since (a write to a former page
+            // table traps into the hypervisor).
+            let top = table(root);
+            if top[USER_SLOTS..] != kernel[USER_SLOTS..] {
+                top[USER_SLOTS..].copy_from_slice(&kernel[USER_SLOTS..]);
+            }
+            return Ok(PageTable { root });
+        }
+        let root = crate::mm::alloc_charged_pages(2, 2).ok_or(OutOfMemory)?;
         table(root)[USER_SLOTS..].copy_from_slice(&kernel[USER_SLOTS..]);
         Ok(PageTable { root })
     }
@@ -232,24 +246,16 @@ impl PageTable {
 }
 
 impl Drop for PageTable {
-    /// Frees the user-half page-table pages and the top-level pair (not the
-    /// frames the leaves map: their owner frees those first).
+    /// Keeps the tables for the next address space if no user page is
+    /// mapped any more (`spare`), else frees the user-half page-table pages
+    /// and the top-level pair (not the frames the leaves map: their owner
+    /// frees those first).
     fn drop(&mut self) {
         if self.is_active() {
             activate_kernel();
         }
-        let l4 = table(self.root);
-        for e4 in l4[..USER_SLOTS].iter().filter(|e| *e & PTE_P != 0) {
-            let l3 = table(e4 & ADDR_MASK);
-            for e3 in l3.iter().filter(|e| *e & PTE_P != 0 && *e & PTE_PS == 0) {
-                let l2 = table(e3 & ADDR_MASK);
-                for e2 in l2.iter().filter(|e| *e & PTE_P != 0 && *e & PTE_PS == 0) {
-                    palloc::free_kernel_pages(e2 & ADDR_MASK, 1);
-                }
-                palloc::free_kernel_pages(e3 & ADDR_MASK, 1);
-            }
-            palloc::free_kernel_pages(e4 & ADDR_MASK, 1);
+        if !spare::keep(self.root) {
+            spare::free_tree(self.root);
         }
-        palloc::free_kernel_pages(self.root, 2);
     }
 }

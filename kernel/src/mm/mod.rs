@@ -73,7 +73,7 @@ pub fn init(boot: &BootInfo) {
 /// heap holds but has not handed out.
 pub fn free_bytes() -> usize {
     let (allocated, heap_frames) = heap::usage();
-    palloc::kernel_free() * PAGE_SIZE as usize
+    (palloc::kernel_free() + crate::arch::paging::spare_frames()) * PAGE_SIZE as usize
         + (heap_frames * PAGE_SIZE as usize).saturating_sub(allocated)
 }
 
@@ -111,6 +111,7 @@ pub fn alloc_charged_pages(n: usize, align: usize) -> Option<u64> {
 /// compares before and after the user processes ran.
 pub fn kernel_frames_outside_heap() -> usize {
     heap::trim();
+    crate::arch::paging::release_spares();
     let (used, _) = palloc::kernel_usage();
     used - heap::usage().1
 }

@@ -104,10 +104,20 @@ pub fn alloc_kernel_pages_aligned(n: usize, align: usize) -> Option<u64> {
 /// `n` contiguous kernel frames with whatever they held (for memory that is
 /// initialized before use, like the heap).
 pub fn alloc_kernel_pages_uninit(n: usize, align: usize) -> Option<u64> {
-    let mut pool = KERNEL_POOL.lock();
-    let pa = pool.alloc(n, align);
-    KERNEL_FREE.store(pool.count - pool.used, Ordering::Relaxed);
-    pa
+    let alloc = || {
+        let mut pool = KERNEL_POOL.lock();
+        let pa = pool.alloc(n, align);
+        KERNEL_FREE.store(pool.count - pool.used, Ordering::Relaxed);
+        pa
+    };
+    alloc().or_else(|| {
+        // Spare page-table trees count as free memory: give them back.
+        if crate::arch::paging::spare_frames() == 0 {
+            return None;
+        }
+        crate::arch::paging::release_spares();
+        alloc()
+    })
 }
 
 /// Takes the `n` kernel frames from guest-physical `pa` (contents as they
