@@ -147,19 +147,24 @@ pub(super) fn free_tree(root: u64) {
 }
 
 /// The frames of the tree at `root` (the pair included) if no user page is
-/// mapped in it: every leaf entry clear and no large page. Reads only.
+/// mapped in it (every leaf entry clear, no large page) and it is small
+/// enough to keep ([`TREE_FRAMES_MAX`]). Reads only; a larger tree's tables
+/// are counted, not read.
 fn table_frames(root: u64) -> Option<usize> {
     let mut frames = 2;
     let mut empty = true;
     for_each_user_table(root, |pa, level| {
         frames += 1;
+        if frames > TREE_FRAMES_MAX {
+            return;
+        }
         let t = table(pa);
         empty &= match level {
             1 => t.iter().all(|&e| e == 0),
             _ => t.iter().all(|&e| e & PTE_PS == 0),
         };
     });
-    empty.then_some(frames)
+    (empty && frames <= TREE_FRAMES_MAX).then_some(frames)
 }
 
 #[cfg(test)]
