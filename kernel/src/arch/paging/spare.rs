@@ -80,22 +80,19 @@ pub(super) fn keep(root: u64) -> bool {
 }
 
 /// A kept tree's root, if one is kept and its frames may be charged to a
-/// user program (`may_charge`); otherwise every spare is freed and `None`
-/// returned (the caller allocates, and fails as the pool decides).
+/// user program (`may_charge`, with the tree still counted as free, as for
+/// an allocation afresh); otherwise every spare is freed and `None` returned
+/// (the caller allocates, and fails as the pool decides).
 pub(super) fn take() -> Option<u64> {
-    let taken = {
+    {
         let mut spares = SPARES.lock();
-        let taken = spares.take();
-        FRAMES.store(spares.frames(), Ordering::Relaxed);
-        taken
-    };
-    let (root, frames) = taken?;
-    // The tree is counted as free memory until it is taken: take it only
-    // when allocating it afresh would have been allowed.
-    if crate::mm::may_charge(frames * abi::layout::PAGE_SIZE as usize) {
-        return Some(root);
+        let &(root, frames) = spares.trees.last()?;
+        if crate::mm::may_charge(frames * abi::layout::PAGE_SIZE as usize) {
+            spares.take();
+            FRAMES.store(spares.frames(), Ordering::Relaxed);
+            return Some(root);
+        }
     }
-    free_tree(root);
     release_all();
     None
 }
