@@ -136,8 +136,10 @@ impl<H: Hw> Vm<H> {
     ///   (written out with it): a slot's single page, or for a slot shared
     ///   since a fork the page as far above or below `page` as the slot is
     ///   after `slot`;
-    /// - then the pages right above `page` that are in swap, wherever their
-    ///   slots are (an array read in address order).
+    /// - then the pages next to `page` that are in swap, wherever their
+    ///   slots are: right above it (an array read in address order), or
+    ///   right below it when the space's last swap-in was a little above
+    ///   (an array read backwards).
     ///
     /// The reads go to the disk in one transfer (a request per run of
     /// consecutive slots, one notification). Pages read ahead are mapped
@@ -244,24 +246,57 @@ impl<H: Hw> Vm<H> {
         }
     }
 
-    /// Adds to `set` the pages right above `page` in space `id` that are in
-    /// swap (any slot), each with a free frame, until one is not.
+    /// Adds to `set` the pages next to `page` in space `id` that are in swap
+    /// (any slot), each with a free frame, until one is not: the pages right
+    /// above it, or, when the space's last swap-in was a little above
+    /// `page` (an array read backwards, a stack), those right below it.
     fn read_ahead_by_address(&mut self, id: SpaceId, page: UserPage, set: &mut ReadSet) {
-        for n in 1..SWAP_READAHEAD as u32 {
+        let Ok(space) = self.space_mut(id) else {
+            return;
+        };
+        let last = space.last_swap_in.replace(page);
+        let descending = last.is_some_and(|l| {
+            l.number() > page.number() && l.number() - page.number() <= 2 * SWAP_READAHEAD as u32
+        });
+        if descending {
+            let below = (1..SWAP_READAHEAD as u32)
+                .map(|n| page.number().checked_sub(n).map(UserPage::from_number));
+            self.read_ahead_run(id, below, set);
+        } else {
+            self.read_ahead_run(
+                id,
+                (1..SWAP_READAHEAD as u32).map(|n| Some(page.add(n))),
+                set,
+            );
+        }
+    }
+
+    /// Adds to `set` the pages of `run` (space `id`) while each is in swap
+    /// and has a free frame (pages already in `set` are skipped), until the
+    /// run, the frames or the set's room ends.
+    fn read_ahead_run(
+        &mut self,
+        id: SpaceId,
+        run: impl Iterator<Item = Option<UserPage>>,
+        set: &mut ReadSet,
+    ) {
+        for p in run {
+            let Some(p) = p else {
+                return;
+            };
             if set.pages.is_full() {
                 return;
             }
-            let above = page.add(n);
-            if set.pages.contains(&above) {
+            if set.pages.contains(&p) {
                 continue;
             }
-            let Some(slot) = self.swapped_page(id, above, None, set) else {
+            let Some(slot) = self.swapped_page(id, p, None, set) else {
                 return;
             };
             let Some((frame, _)) = self.hw.alloc_frame() else {
                 return;
             };
-            set.push(slot, above, frame);
+            set.push(slot, p, frame);
         }
     }
 }

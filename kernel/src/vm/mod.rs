@@ -47,6 +47,8 @@ pub mod uninit;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod read_ahead_tests;
+#[cfg(test)]
 mod swap_cache_tests;
 #[cfg(test)]
 mod swap_io_tests;

@@ -33,6 +33,9 @@ pub struct Space<T> {
     pub spt: Spt,
     /// Its regions: executable, stack and file mappings.
     pub regions: super::region::Regions,
+    /// The page of its last fault served from swap: a fault just below it
+    /// reads ahead downwards (an array read backwards).
+    pub last_swap_in: Option<UserPage>,
 }
 
 impl<T: Table> Space<T> {
@@ -45,6 +48,7 @@ impl<T: Table> Space<T> {
             pt,
             spt: Spt::new(),
             regions: Regions::new(),
+            last_swap_in: None,
         }
     }
 
