@@ -20,6 +20,10 @@ use vm_memory::{Bytes, FileOffset, VolatileMemory};
 use crate::fsimage::ImageStore;
 use crate::virtio::backend::Backend;
 
+/// Writes of at least this many bytes have their pages made present in one
+/// call first, not a host page fault each.
+const POPULATE_MIN: usize = 64 << 10;
+
 /// A private mapping of an image.
 #[derive(Clone, Debug)]
 pub struct CowView {
@@ -104,6 +108,9 @@ impl ImageStore for CowView {
 
     fn write_bytes_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         let at = self.at(offset, buf.len())?;
+        if buf.len() >= POPULATE_MIN {
+            crate::memory::populate_write(&self.region, at, buf.len());
+        }
         self.region
             .as_volatile_slice()
             .write_slice(buf, at)
@@ -157,6 +164,23 @@ mod tests {
         assert!(view.read_at(8190, &mut buf).is_err());
         assert!(view.write_at(u64::MAX, b"x").is_err());
         assert!(view.set_size(8192).is_ok() && view.set_size(8193).is_err());
+    }
+
+    #[test]
+    fn a_large_write_lands_whole_and_stays_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.img");
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        let view = CowView::of_file(File::open(&path).unwrap()).unwrap();
+        // Past `POPULATE_MIN`, at an offset inside a page.
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        view.write_bytes_at(&data, 1000).unwrap();
+        let mut back = vec![0u8; data.len() + 2];
+        view.read_bytes_at(&mut back, 999).unwrap();
+        assert_eq!(back[0], 7);
+        assert_eq!(&back[1..=data.len()], &data[..]);
+        assert_eq!(back[data.len() + 1], 7);
+        assert_eq!(std::fs::read(&path).unwrap(), vec![7u8; 1 << 20]);
     }
 
     #[test]

@@ -121,10 +121,7 @@ fn prepare_file(config: &Config, path: &Path) -> Result<(FsDisk, Source)> {
         FsImage::create(path, config.fs_size).with_context(label)?
     };
     if let Some(dir) = &config.user_dir {
-        let user = UserDir::scan(dir)?;
-        image
-            .put_all(&user.read_all(config.fs_size)?)
-            .with_context(|| format!("--user-dir: copying {}", dir.display()))?;
+        UserDir::scan(dir)?.copy_into(&mut image, config.fs_size)?;
     }
     put_files(&mut image, config)?;
     image.check().with_context(label)?;
@@ -136,36 +133,63 @@ fn prepare_file(config: &Config, path: &Path) -> Result<(FsDisk, Source)> {
 /// (a directory, a device such as `/dev/zero`, a pipe) or is larger than
 /// `limit` (checked on the bytes read too, for a file that grows meanwhile).
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let file = fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        bail!("not a regular file");
-    }
-    let too_large = || anyhow!("larger than the {limit}-byte file system (use a larger --fs-size)");
-    if meta.len() > limit {
-        return Err(too_large());
-    }
-    // Room for the whole file at once (and the byte that tells a file that
-    // grew past the limit): `take` hides the size hint `read_to_end` would
-    // otherwise grow the buffer by.
-    let mut data = Vec::with_capacity(meta.len().saturating_add(1) as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut data)?;
-    if data.len() as u64 > limit {
-        return Err(too_large());
-    }
+    let mut data = Vec::new();
+    read_file_into(path, limit, &mut data)?;
     Ok(data)
 }
 
-/// Copies the `--put` files into `image`.
-fn put_files<S: ImageStore>(image: &mut FsImage<S>, config: &Config) -> Result<()> {
-    for (host, name) in &config.puts {
-        let data = read_file(host, config.fs_size)
-            .with_context(|| format!("--put: reading {}", host.display()))?;
-        image
-            .put(name, &data)
-            .with_context(|| format!("--put {}", host.display()))?;
+/// [`read_file`], appending to `data` (whose capacity a caller may reuse
+/// from file to file). Fails as it does; `data` then holds what was read.
+pub fn read_file_into(path: &Path, limit: u64, data: &mut Vec<u8>) -> Result<()> {
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    check_regular(&meta, limit)?;
+    let too_large = || anyhow!("larger than the {limit}-byte file system (use a larger --fs-size)");
+    // Room for the whole file at once (and the byte that tells a file that
+    // grew past the limit): `take` hides the size hint `read_to_end` would
+    // otherwise grow the buffer by.
+    let start = data.len();
+    data.reserve(meta.len().saturating_add(1) as usize);
+    file.take(limit.saturating_add(1)).read_to_end(data)?;
+    if (data.len() - start) as u64 > limit {
+        return Err(too_large());
     }
     Ok(())
+}
+
+/// The size of a regular file of metadata `meta`, if it has at most
+/// `limit` bytes; fails as [`read_file`] does otherwise.
+fn check_regular(meta: &fs::Metadata, limit: u64) -> Result<usize> {
+    if !meta.is_file() {
+        bail!("not a regular file");
+    }
+    match usize::try_from(meta.len()) {
+        Ok(len) if meta.len() <= limit => Ok(len),
+        _ => bail!("larger than the {limit}-byte file system (use a larger --fs-size)"),
+    }
+}
+
+/// Copies the `--put` files into `image` ([`FsImage::put_each`]: one
+/// buffer for them all).
+fn put_files<S: ImageStore>(image: &mut FsImage<S>, config: &Config) -> Result<()> {
+    if config.puts.is_empty() {
+        return Ok(());
+    }
+    let mut sizes = Vec::with_capacity(config.puts.len());
+    for (host, name) in &config.puts {
+        let len = fs::metadata(host)
+            .map_err(anyhow::Error::from)
+            .and_then(|meta| check_regular(&meta, config.fs_size))
+            .with_context(|| format!("--put: reading {}", host.display()))?;
+        sizes.push((name.as_str(), len));
+    }
+    image
+        .put_each(sizes, |i, buf| {
+            let host = &config.puts[i].0;
+            read_file_into(host, config.fs_size, buf)
+                .with_context(|| format!("reading {}", host.display()))
+        })
+        .context("--put")
 }
 
 fn copy_out<S: ImageStore>(image: &FsImage<S>, gets: &[(String, PathBuf)]) -> Result<()> {

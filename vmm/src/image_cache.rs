@@ -129,10 +129,16 @@ impl UserDir {
         })
     }
 
-    /// Every file's name and contents. Fails if one cannot be read, or if
-    /// together they are larger than `limit` bytes (the file system's size:
-    /// they could not fit, and nothing larger is read into memory).
-    pub fn read_all(&self, limit: u64) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Copies every file into `image` ([`FsImage::put_each`]: one buffer,
+    /// a write per file). Fails if one cannot be read, does not fit or
+    /// changed since the scan, or if together they are larger than `limit`
+    /// bytes (the file system's size: they could not fit, and nothing is
+    /// read).
+    pub fn copy_into<S: crate::fsimage::ImageStore>(
+        &self,
+        image: &mut FsImage<S>,
+        limit: u64,
+    ) -> Result<()> {
         let total: u64 = self.files.iter().map(|(_, _, m)| m.len()).sum();
         if total > limit {
             bail!(
@@ -140,14 +146,19 @@ impl UserDir {
                 self.dir.display()
             );
         }
-        self.files
-            .iter()
-            .map(|(name, path, _)| {
-                let data = crate::fs_disk::read_file(path, limit)
-                    .with_context(|| format!("--user-dir: reading {}", path.display()))?;
-                Ok((name.clone(), data))
+        let mut sizes = Vec::with_capacity(self.files.len());
+        for (name, path, meta) in &self.files {
+            let size = usize::try_from(meta.len())
+                .with_context(|| format!("--user-dir: {} is too large", path.display()))?;
+            sizes.push((name.as_str(), size));
+        }
+        image
+            .put_each(sizes, |i, buf| {
+                let path = &self.files[i].1;
+                crate::fs_disk::read_file_into(path, limit, buf)
+                    .with_context(|| format!("--user-dir: reading {}", path.display()))
             })
-            .collect()
+            .with_context(|| format!("--user-dir: copying {}", self.dir.display()))
     }
 
     /// Builds the image of this directory in `store`.
@@ -158,9 +169,7 @@ impl UserDir {
     ) -> Result<FsImage<S>> {
         let label = format!("the image of {}", self.dir.display());
         let mut image = FsImage::format(store, fs_size, label)?;
-        image
-            .put_all(&self.read_all(fs_size)?)
-            .with_context(|| format!("--user-dir: copying {}", self.dir.display()))?;
+        self.copy_into(&mut image, fs_size)?;
         image.check()?;
         Ok(image)
     }

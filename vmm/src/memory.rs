@@ -1,5 +1,6 @@
 //! Guest RAM: one anonymous mapping at guest-physical 0, registered with KVM as
-//! memory slot 0, and small checked helpers to read guest structures.
+//! memory slot 0, and small checked helpers to read guest structures; and
+//! [`populate_write`], a hint for large writes into the VMM's mappings.
 
 use anyhow::{Context, Result};
 use kvm_bindings::kvm_userspace_memory_region;
@@ -91,6 +92,28 @@ pub fn read_u64s<const N: usize>(mem: &GuestMem, addr: u64) -> Option<[u64; N]> 
         *w = u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().ok()?);
     }
     Some(out)
+}
+
+/// Asks the host to make the pages of `len` bytes at `offset` in `region`
+/// present and writable at once (`MADV_POPULATE_WRITE`): one call instead
+/// of a page fault per page, for a large write about to cover them (a
+/// private file mapping then holds its own copies). Only a hint: does
+/// nothing where the host does not support it or the range is outside.
+pub fn populate_write(region: &vm_memory::mmap::MmapRegion<()>, offset: usize, len: usize) {
+    let page = 4096;
+    let start = offset - offset % page;
+    let Some(end) = offset.checked_add(len).filter(|&e| e <= region.size()) else {
+        return;
+    };
+    // SAFETY: madvise on a live mapping owned by `region`, over a range
+    // inside it; populating pages changes no byte of their contents.
+    unsafe {
+        libc::madvise(
+            region.as_ptr().add(start).cast(),
+            end - start,
+            libc::MADV_POPULATE_WRITE,
+        );
+    }
 }
 
 #[cfg(test)]

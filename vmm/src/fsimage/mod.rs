@@ -5,6 +5,7 @@
 //! The image's bytes live in an [`ImageStore`]: a host file, or the run's
 //! private copy-on-write mapping of a cached image ([`store`]).
 
+mod put_each;
 pub mod store;
 
 use std::fs::{File, OpenOptions};
@@ -214,33 +215,6 @@ impl<S: ImageStore> FsImage<S> {
             .write_bytes_at(&Self::padded(data), entry.start as u64 * SECTOR_U64)
             .with_context(|| format!("writing `{name}` into {}", self.label))?;
         self.write_entry(index, entry)
-    }
-
-    /// Stores every `(name, data)` like [`FsImage::put`] on each in order, but
-    /// with one write per run of adjacent extents and one for the directory
-    /// (a boot copies every user program in).
-    pub fn put_all(&mut self, files: &[(String, Vec<u8>)]) -> Result<()> {
-        let mut writes: Vec<(u64, Vec<u8>)> = Vec::new();
-        for (name, data) in files {
-            let (index, entry) = self.place(name, data.len())?;
-            self.entries[index] = entry;
-            let offset = entry.start as u64 * SECTOR_U64;
-            match writes.last_mut() {
-                Some((at, buf)) if *at + buf.len() as u64 == offset => {
-                    buf.extend(Self::padded(data))
-                }
-                _ => writes.push((offset, Self::padded(data))),
-            }
-        }
-        for (offset, buf) in &writes {
-            self.store
-                .write_bytes_at(buf, *offset)
-                .with_context(|| format!("writing files into {}", self.label))?;
-        }
-        let table: Vec<u8> = self.entries.iter().flat_map(|e| e.to_bytes()).collect();
-        self.store
-            .write_bytes_at(&table, self.sb.dir_start * SECTOR_U64)
-            .with_context(|| format!("writing the directory of {}", self.label))
     }
 
     /// The contents of `name`, or `None` if there is no such file.

@@ -136,3 +136,105 @@ fn open_rejects_garbage_and_truncation() {
     assert!(FsImage::open(&dir.path().join("missing")).is_err());
     assert!(FsImage::create(&dir.path().join("tiny"), 4096).is_err());
 }
+
+/// A file that counts the writes made to it.
+struct Counting {
+    file: std::fs::File,
+    writes: std::cell::Cell<usize>,
+}
+
+impl ImageStore for Counting {
+    fn size(&self) -> std::io::Result<u64> {
+        self.file.size()
+    }
+    fn set_size(&self, size: u64) -> std::io::Result<()> {
+        self.file.set_size(size)
+    }
+    fn read_bytes_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.file.read_bytes_at(buf, offset)
+    }
+    fn write_bytes_at(&self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        self.writes.set(self.writes.get() + 1);
+        self.file.write_bytes_at(buf, offset)
+    }
+}
+
+fn counting(path: &std::path::Path) -> FsImage<Counting> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let store = Counting {
+        file,
+        writes: std::cell::Cell::new(0),
+    };
+    FsImage::load(store, "test".into()).unwrap()
+}
+
+fn three_files() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("a".into(), vec![1; 3000]),
+        ("b".into(), vec![2; 700]),
+        ("c".into(), vec![3; 5000]),
+    ]
+}
+
+#[test]
+fn copying_the_same_files_again_writes_only_the_directory() {
+    let (_d, path) = image(1 << 20);
+    FsImage::open(&path)
+        .unwrap()
+        .put_all(&three_files())
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let mut fs = counting(&path);
+    fs.put_all(&three_files()).unwrap();
+    assert_eq!(fs.store().writes.get(), 1, "the directory alone");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // A changed file is written, in place of its old copy.
+    let mut files = three_files();
+    files[1].1 = vec![9; 700];
+    fs.put_all(&files).unwrap();
+    assert_eq!(fs.store().writes.get(), 3);
+    assert_eq!(fs.get("b").unwrap().unwrap(), vec![9; 700]);
+}
+
+#[test]
+fn a_failed_batch_leaves_every_old_file_readable() {
+    let (_d, path) = image(64 << 10);
+    FsImage::open(&path)
+        .unwrap()
+        .put_all(&three_files())
+        .unwrap();
+    let mut fs = FsImage::open(&path).unwrap();
+    // New bytes for every file, and a read failing at the last one.
+    let sizes = [("a", 3000), ("b", 700), ("c", 5000)];
+    let err = fs
+        .put_each(sizes, |i, buf| {
+            if i == 2 {
+                anyhow::bail!("cannot read c");
+            }
+            buf.extend(std::iter::repeat_n(7, sizes[i].1));
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot read c"));
+    // A file that is not the size it was said to be.
+    let err = fs
+        .put_each([("a", 3000)], |_, buf| {
+            buf.extend([7; 10]);
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("`a` changed while it was copied in"));
+    // A batch that does not fit.
+    let mut files = three_files();
+    files.push(("huge".into(), vec![4; 100 << 10]));
+    assert!(fs.put_all(&files).is_err());
+    for fs in [fs, FsImage::open(&path).unwrap()] {
+        for (name, data) in three_files() {
+            assert_eq!(fs.get(&name).unwrap().unwrap(), data, "{name}");
+        }
+    }
+}
