@@ -50,8 +50,8 @@ pub struct Vm {
     pub mode: CpuMode,
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
-    /// Each device's (notify, irq) eventfds, registered with the VM.
-    pub eventfds: Vec<(EventFd, EventFd)>,
+    /// Each device's irq eventfd, registered with the VM as an irqfd.
+    pub eventfds: Vec<EventFd>,
     /// Time creating the VM, irqchip, eventfds, vCPU and CPUID took.
     pub create_time: Duration,
     /// Time registering guest RAM took.
@@ -126,15 +126,13 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
     })
 }
 
-/// Device `i`'s notify eventfd (kicked by the VMM when a drain leaves work
-/// for the device thread) and irq eventfd (an irqfd on its GSI).
-fn device_eventfds(vm: &VmFd, i: usize) -> Result<(EventFd, EventFd)> {
+/// Device `i`'s irq eventfd (an irqfd on its GSI).
+fn device_eventfds(vm: &VmFd, i: usize) -> Result<EventFd> {
     let (_, gsi) = device_slot(i);
-    let notify = EventFd::new(0).context("creating a notify eventfd")?;
     let irq = EventFd::new(EFD_NONBLOCK).context("creating an irq eventfd")?;
     vm.register_irqfd(&irq, gsi)
         .with_context(|| format!("registering virtio device {i}'s irqfd (GSI {gsi})"))?;
-    Ok((notify, irq))
+    Ok(irq)
 }
 
 /// Maps guest RAM (untouched until the guest uses it). Fails if it cannot
@@ -146,11 +144,10 @@ pub fn create_memory(config: &Config) -> Result<GuestMem> {
 }
 
 /// Loads the kernel, writes the boot page tables and GDT, sets the vCPU's
-/// registers, starts the disks (`backends`, in device order, on the VM's
-/// eventfds) and writes the boot information (`debugger`: a debugger will
-/// attach). Returns the started disks and the profiling session. Fails if
-/// the kernel does not fit, a register cannot be set or a device thread
-/// cannot start.
+/// registers, plugs in the disks (`backends`, in device order, on the VM's
+/// irqfds) and writes the boot information (`debugger`: a debugger will
+/// attach). Returns the disks and the profiling session. Fails if the
+/// kernel does not fit or a register cannot be set.
 pub fn boot_state(
     config: &Config,
     machine: &mut Vm,
@@ -185,23 +182,13 @@ pub fn boot_state(
     let mut disks = Vec::new();
     let mut devices = Vec::new();
     let eventfds = std::mem::take(&mut machine.eventfds);
-    for (i, ((name, kind, backend), (notify, irq))) in
-        backends.into_iter().zip(eventfds).enumerate()
-    {
+    for (i, ((name, kind, backend), irq)) in backends.into_iter().zip(eventfds).enumerate() {
         let (base, gsi) = device_slot(i);
         let mut device = BlockDevice::new(backend, &format!("faultline-{name}"));
         if let Some(window) = machine.windows.as_ref().and_then(|w| w.window(i)) {
             device.transport.attach_window(window);
         }
-        disks.push(Disk::start(
-            name,
-            base,
-            gsi,
-            device,
-            mem.clone(),
-            notify,
-            irq,
-        )?);
+        disks.push(Disk::new(name, base, gsi, device, irq));
         devices.push(DeviceInfo {
             kind,
             irq: gsi,

@@ -149,7 +149,7 @@ pub fn run_with(
     stats.phases.memory = vm.memory_time;
     stats.register_windows = Some(vm.windows.is_some());
     let mut clock = Lap(Instant::now());
-    let (mut disks, mut profiling) =
+    let (disks, mut profiling) =
         crate::setup::boot_state(config, &mut vm, &mem, kernel.elf(), backends, gdb.is_some())?;
     stats.phases.boot = clock.lap();
     stats.setup_time = started.elapsed();
@@ -193,9 +193,6 @@ pub fn run_with(
     profiling.stop();
     stats.phases.run = clock.lap();
 
-    for disk in &mut disks {
-        disk.stop();
-    }
     stats.disks = disks.iter().map(Disk::stats).collect();
     let stopped = stopped?;
     let status = report(config, &stopped);

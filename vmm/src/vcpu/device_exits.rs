@@ -140,8 +140,8 @@ impl<'a> Machine<'a> {
                     .transport
                     .write(offset, data);
                 match effect {
-                    WriteEffect::Notify => disk.serve_now(self.mem),
-                    WriteEffect::Activated => disk.kick(),
+                    WriteEffect::Notify => disk.serve_now(self.mem, true),
+                    WriteEffect::Activated => disk.serve_now(self.mem, false),
                     _ => {}
                 }
                 self.stats.count(ExitKind::VirtioMmioWrite);

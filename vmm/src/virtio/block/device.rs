@@ -13,7 +13,7 @@ use crate::memory::GuestMem;
 use crate::virtio::backend::Backend;
 use crate::virtio::mmio::{INT_VRING, MmioTransport};
 
-/// Counters shared between the device thread and the stats report.
+/// Counters the disk keeps and the stats report reads.
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Queue notifications received.
@@ -33,7 +33,7 @@ pub struct Drain {
     pub completed: u32,
     /// The driver wants an interrupt.
     pub notify: bool,
-    /// The per-drain cap was hit and chains may remain.
+    /// The per-drain cap (a queue's worth) was hit and chains may remain.
     pub more: bool,
 }
 

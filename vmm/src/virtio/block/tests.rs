@@ -1,5 +1,5 @@
 //! Tests of the block device: requests served from mock queues, malformed
-//! chains, draining and interrupts, and the device thread.
+//! chains, draining and interrupts, and serving a disk at a notify.
 
 use std::sync::atomic::Ordering;
 
@@ -11,7 +11,7 @@ use virtio_queue::desc::RawDescriptor;
 use virtio_queue::desc::split::Descriptor;
 use virtio_queue::mock::MockSplitQueue;
 use vm_memory::{Bytes, GuestAddress};
-use vmm_sys_util::eventfd::EventFd;
+use vmm_sys_util::eventfd::{EFD_NONBLOCK, EventFd};
 
 /// VRING_DESC_F_NEXT and VRING_DESC_F_WRITE.
 const NEXT: u16 = 1;
@@ -388,30 +388,22 @@ fn inactive_device_does_nothing() {
 }
 
 #[test]
-fn device_thread_serves_notifies_and_interrupts() {
+fn a_notify_is_served_on_the_calling_thread_to_the_last_chain() {
     let mem = mem();
     let q = MockSplitQueue::new(&mem, 16);
     header(&mem, req::IN, 2);
     q.build_desc_chain(&[desc(HDR, 16, 0), desc(DATA, 512, W), desc(STATUS, 1, W)])
         .unwrap();
     let dev = device_on(&q);
-    let notify = EventFd::new(0).unwrap();
-    let irq = EventFd::new(0).unwrap();
+    let irq = EventFd::new(EFD_NONBLOCK).unwrap();
     let irq_seen = irq.try_clone().unwrap();
-    let mut disk = Disk::start(
-        "t",
-        0,
-        5,
-        dev,
-        mem.clone(),
-        notify.try_clone().unwrap(),
-        irq,
-    )
-    .unwrap();
-    notify.write(1).unwrap();
-    assert_eq!(irq_seen.read().unwrap(), 1); // blocks until the interrupt
+    let disk = Disk::new("t", 0, 5, dev, irq);
+    disk.serve_now(&mem, true);
+    // Served before the call returned, and the interrupt raised.
     assert_eq!(status_byte(&mem), status::OK);
-    disk.stop();
+    assert_eq!(irq_seen.read().unwrap(), 1);
+    // Activation serves what is queued but is no notification.
+    disk.serve_now(&mem, false);
     let s = disk.stats();
     assert_eq!(
         (s.notifies, s.requests, s.errors, s.interrupts),
