@@ -5,7 +5,6 @@
 //! run prints its command before it starts, and its console, stderr and exit
 //! status after it ends.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::host::requested_mode;
 use crate::opts::RunOpts;
 use crate::paths::{kernel, user_dir, vmm_bin};
-use crate::wait::wait_until;
+use crate::wait::collect_until;
 
 /// Extra time the harness grants the VMM beyond its own `--timeout` before
 /// killing it from the outside.
@@ -180,22 +179,20 @@ pub fn run(cmdline: &str, opts: &RunOpts) -> Outcome {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
     let deadline = Instant::now() + opts.timeout + GRACE;
-    let status = match wait_until(&mut child, deadline) {
-        Ok(Some(status)) => status.code().unwrap_or(-1),
-        Ok(None) => {
+    let (stdout, stderr, status) = match collect_until(&mut child, deadline) {
+        Ok((out, err, Some(status))) => (out, err, status.code().unwrap_or(-1)),
+        Ok((out, err, None)) => {
             // The VMM ignored its own --timeout: stop it from the outside.
             let _ = child.kill();
             let _ = child.wait();
-            -1
+            (out, err, -1)
         }
         Err(e) => panic!("cannot wait for {}: {e}", bin.display()),
     };
     let outcome = Outcome {
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
         status,
     };
     if showing() {
@@ -219,17 +216,6 @@ fn show(outcome: &Outcome) {
         }
     }
     println!("--- exit status {}", outcome.status);
-}
-
-/// Reads a pipe to its end on a thread (so that a full pipe never stalls the VMM).
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
 }
 
 /// Runs `faultline` with exactly `args` (stdin empty) and returns its raw
