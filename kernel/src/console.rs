@@ -1,9 +1,15 @@
 //! The console: output a buffer at a time through the VMM's console port (one
-//! VM exit per 4 KiB of kernel messages, per `write` of up to `CONSOLE_UNIT`
-//! bytes of user output; a process's exit line waits for the next flush,
-//! at most a timer tick), input a buffer at a time from the VMM's stdin (one
-//! VM exit per request of up to 4 KiB), and [`kprint!`]/[`kprintln!`] for
-//! kernel messages.
+//! VM exit per 4 KiB of kernel messages; user output and exit lines are held
+//! back in the 4 KiB buffer and go out together at the next flush, at most a
+//! timer tick later, so a burst of short lines costs one exit; a `write` too
+//! long for the buffer goes out at once, one exit per `CONSOLE_UNIT` bytes),
+//! input a buffer at a time from the VMM's stdin (one VM exit per request of
+//! up to 4 KiB), and [`kprint!`]/[`kprintln!`] for kernel messages.
+//!
+//! What is held back is described at all times by a `ConsoleWrite` whose
+//! address the kernel leaves at `abi::layout::phys::CONSOLE_HELD`
+//! ([`publish`]): a VMM that stops the run itself (a timeout, a signal)
+//! writes it out, so nothing accepted is lost.
 //!
 //! Both directions hand the VMM the guest-physical address of a descriptor in
 //! kernel memory (`abi::device`); a full fence on each side of the port access
@@ -16,6 +22,7 @@ use abi::device::{
     CONSOLE_IN_PORT, CONSOLE_PORT, CONSOLE_READ_EMPTY, CONSOLE_READ_EOF, ConsoleRead, ConsoleWrite,
 };
 use core::fmt;
+use core::sync::atomic::{Ordering, compiler_fence};
 
 /// Bytes per console-output exit.
 const BUF_SIZE: usize = 4096;
@@ -23,16 +30,27 @@ const BUF_SIZE: usize = 4096;
 pub const INPUT_CHUNK: usize = 4096;
 
 struct Console {
+    /// What the next console-port exit hands the VMM.
     desc: ConsoleWrite,
+    /// What `buf` holds back, for a VMM that stops the run (see the module doc).
+    held: ConsoleWrite,
     buf: [u8; BUF_SIZE],
     len: usize,
 }
 
 static CONSOLE: SpinLock<Console> = SpinLock::new(Console {
     desc: ConsoleWrite { addr: 0, len: 0 },
+    held: ConsoleWrite { addr: 0, len: 0 },
     buf: [0; BUF_SIZE],
     len: 0,
 });
+
+/// Leaves the address of the held-back output's descriptor where the VMM
+/// looks for it (`abi::layout::phys::CONSOLE_HELD`). Called once at boot.
+pub fn publish() {
+    let c = CONSOLE.lock();
+    crate::mm::boot::publish_console_held(virt_to_phys(&c.held as *const ConsoleWrite as u64));
+}
 
 impl Console {
     fn flush(&mut self) {
@@ -40,6 +58,9 @@ impl Console {
             return;
         }
         let (addr, len) = (self.buf.as_ptr() as u64, self.len);
+        // Emptied before the exit (`send` fences): a VMM that stops the run
+        // right after it must not write these bytes a second time.
+        self.held.len = 0;
         self.send(addr, len);
         self.len = 0;
     }
@@ -68,6 +89,13 @@ impl Console {
             self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
             self.len += n;
             bytes = &bytes[n..];
+            // The bytes before the length that covers them (the VMM reads
+            // the descriptor only while the vCPU is stopped).
+            compiler_fence(Ordering::SeqCst);
+            self.held = ConsoleWrite {
+                addr: virt_to_phys(self.buf.as_ptr() as u64),
+                len: self.len as u64,
+            };
         }
     }
 }
@@ -87,24 +115,31 @@ pub fn write(bytes: &[u8]) {
     c.flush();
 }
 
-/// Writes `bytes` to the console as one unit with one exit, whatever their
-/// length, after the output already buffered; `bytes` must be kernel memory
-/// the VMM can read in one piece (the kernel image, the direct map or the
-/// heap, whose pages are physically contiguous). For the `write` system
-/// call: a buffer of user output goes out without a copy through the
-/// console's own 4 KiB buffer, and without an exit per 4 KiB.
-pub fn write_contiguous(bytes: &[u8]) {
+/// Writes `bytes`, a user `write`, as one unit (no other output inside it):
+/// held back in the console's buffer when it fits there (after sending what
+/// the buffer held, if the two do not fit together), like an exit line; else
+/// sent at once with one exit, whatever its length, after what is held.
+/// `bytes` must be kernel memory the VMM can read in one piece (the kernel
+/// image, the direct map or the heap, whose pages are physically
+/// contiguous).
+pub fn write_user(bytes: &[u8]) {
     let mut c = CONSOLE.lock();
-    c.flush();
-    c.send(bytes.as_ptr() as u64, bytes.len());
+    if c.len + bytes.len() > BUF_SIZE {
+        c.flush();
+    }
+    if bytes.len() <= BUF_SIZE {
+        c.push(bytes);
+    } else {
+        c.send(bytes.as_ptr() as u64, bytes.len());
+    }
 }
 
 /// Writes formatted text as one unit, but leaves it in the console's
-/// buffer until the next console output, the idle loop, a timer tick or
-/// power-off, whichever comes first (so at most a tick, 10 ms, later): for
-/// lines that come in bursts, a process's `exit` line, so that a thousand
-/// exits do not cost a thousand exits to the VMM. Output keeps its order:
-/// everything written later goes out after it.
+/// buffer until the next flush: kernel output, console input, the idle
+/// loop, a timer tick or power-off, whichever comes first (so at most a
+/// tick, 10 ms, later): for lines that come in bursts, a process's `exit`
+/// line, so that a thousand exits do not cost a thousand exits to the VMM.
+/// Output keeps its order: everything written later goes out after it.
 pub fn write_fmt_deferred(args: fmt::Arguments) {
     let mut c = CONSOLE.lock();
     let _ = fmt::Write::write_fmt(&mut *c, args);
@@ -158,13 +193,15 @@ static INPUT: SpinLock<InputBuf> = SpinLock::new(InputBuf {
 
 /// Moves the console input that is available, up to `out.len()` bytes (at
 /// most [`INPUT_CHUNK`]), into `out` with one request to the VMM; never
-/// blocks. An answer the VMM should not give (more than asked) is taken as the
-/// end of input.
+/// blocks. What the console holds back goes out first (a prompt before the
+/// wait for its answer). An answer the VMM should not give (more than
+/// asked) is taken as the end of input.
 pub fn read(out: &mut [u8]) -> Input {
     let cap = out.len().min(INPUT_CHUNK);
     if cap == 0 {
         return Input::Empty;
     }
+    flush();
     let mut guard = INPUT.lock();
     let i = &mut *guard;
     i.desc = ConsoleRead {

@@ -59,6 +59,7 @@ pub extern "C" fn kmain(boot_info_pa: u64) -> ! {
     arch::mark(abi::device::Marker::KernelEntry);
     profile::init(boot);
     mm::init(boot);
+    console::publish();
     arch::paging::init_kernel_root();
     sched::init();
     arch::timer::init(boot.tsc_khz);

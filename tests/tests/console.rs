@@ -110,13 +110,14 @@ fn unit_sized_writes_never_mix() {
 
 #[test]
 fn an_exit_line_held_back_reaches_the_console_before_a_timeout() {
-    // The kernel holds exit lines back until its next console flush (the
-    // next output, the idle loop, a timer tick, power-off); a guest that
-    // only spins afterwards must still show them when its timeout ends it.
-    // It gets there within 20 ms even with another VM running beside it
-    // (in 29 of 30 tries; 30 of 30 at 30 ms), and the guest spins until the
-    // timeout, so the first try is short; retried with timeouts that double
-    // on a machine too loaded to get there, so that a miss costs little.
+    // The kernel holds exit lines (and short user output) back until its
+    // next console flush (kernel output, console input, the idle loop, a
+    // timer tick, power-off), and the VMM writes out what it holds when a
+    // timeout stops the run: a guest that only spins afterwards must still
+    // show them. The child has exited within 20 ms even with another VM
+    // running beside it, and the guest spins until the timeout, so the
+    // first try is short; retried with timeouts that double on a machine
+    // too loaded for the child to exit in time, so that a miss costs little.
     for millis in [50, 100, 200, 400, 1_000, 3_000, 12_000] {
         let opts = RunOpts::new().timeout_exact(std::time::Duration::from_millis(millis));
         let outcome = faultline_tests::run("exit-spin", &opts);

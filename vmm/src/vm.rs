@@ -188,6 +188,9 @@ pub fn run_with(
         Some(listener) => crate::gdb::serve(listener, &mut machine, &mut vm.vcpu, stop, pvm_mode),
         None => machine.run(&mut vm.vcpu, stop),
     };
+    // What the kernel still held back (a run stopped by a timeout or a
+    // signal), before anything the VMM says about the stop.
+    machine.console.write_held(&mem, machine.out.as_mut());
     drop(machine);
     watchdog.finish();
     profiling.stop();

@@ -65,6 +65,14 @@ pub struct ConsoleWrite {
     pub len: u64,
 }
 
+/// Most bytes of held-back console output ([`crate::layout::phys::CONSOLE_HELD`]
+/// names its [`ConsoleWrite`]): output the kernel has accepted but not yet
+/// sent through [`CONSOLE_PORT`] (it sends it within a timer tick). A VMM
+/// that stops a run itself (a timeout, a signal) writes it out first, so
+/// nothing a process wrote is lost; the kernel empties the descriptor before
+/// it sends the bytes, so nothing is written twice.
+pub const CONSOLE_HELD_MAX: u64 = 4096;
+
 /// Most return addresses in a [`PanicReport`].
 pub const PANIC_FRAMES_MAX: usize = 32;
 

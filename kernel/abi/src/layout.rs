@@ -37,6 +37,10 @@ pub mod phys {
     pub const GDT: u64 = 0x3000;
     /// The per-vCPU VIF page of the PVM guest mode.
     pub const VIF_PAGE: u64 = 0x4000;
+    /// One u64 the VMM leaves zero and the kernel sets at boot: the
+    /// guest-physical address of its held-back console output, a
+    /// [`crate::device::ConsoleWrite`] (see [`crate::device::CONSOLE_HELD_MAX`]).
+    pub const CONSOLE_HELD: u64 = 0x5000;
     /// Boot page tables: an 8 KiB-aligned PML4 pair, then lower levels.
     pub const BOOT_PAGE_TABLES: u64 = 0x10000;
     /// End of the area reserved for boot page tables.

@@ -1,7 +1,9 @@
 //! The boot information the VMM leaves in guest RAM before the vCPU starts
 //! (`abi::boot`): the [`BootInfo`] block and the initial command line, read
 //! in place through the direct map. The kernel never writes either, and
-//! their frames lie below `BootInfo::free_start`, outside every allocator.
+//! their frames lie below `BootInfo::free_start`, outside every allocator;
+//! so does the one word the kernel writes back for the VMM
+//! ([`publish_console_held`]).
 
 use abi::boot::{BOOT_MAGIC, BootInfo};
 use abi::layout::phys;
@@ -47,4 +49,17 @@ pub fn cmdline(boot: &'static BootInfo) -> &'static [u8] {
     // them afterwards (see the module doc), so a shared 'static slice is
     // sound.
     unsafe { core::slice::from_raw_parts(start, len) }
+}
+
+/// Leaves `desc_pa`, the guest-physical address of the console's held-back
+/// output descriptor, at `abi::layout::phys::CONSOLE_HELD`, where the VMM
+/// reads it when it stops a run itself.
+pub fn publish_console_held(desc_pa: u64) {
+    let word = phys_to_virt(phys::CONSOLE_HELD) as *mut u64;
+    // SAFETY: by the boot contract the page at phys::CONSOLE_HELD is guest
+    // RAM below `free_start`, outside every allocator and reserved for this
+    // word, which nothing else in the kernel reads or writes; the boot page
+    // tables map all RAM at DIRECT_MAP_BASE, writable. A volatile write:
+    // the VMM, not the kernel, reads it.
+    unsafe { word.write_volatile(desc_pa) };
 }

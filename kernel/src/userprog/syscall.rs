@@ -199,7 +199,8 @@ fn write(fd: u64, buf: u64, size: u64) -> i64 {
 }
 
 /// `write(1, ...)`: copies the buffer to the console `CONSOLE_UNIT` bytes at a
-/// time; each piece is written as one unit with one exit, so a write of up
+/// time; each piece is written as one unit (held back with other short
+/// output, or sent with one exit: `console::write_user`), so a write of up
 /// to `CONSOLE_UNIT` bytes never has other output inside it, while other
 /// processes' output may fall between the pieces of a longer one. Returns
 /// `size`, or -1 when the kernel cannot allocate its bounce buffer (up to
@@ -212,7 +213,7 @@ fn write_console(buf: u64, size: usize) -> i64 {
     while done < size {
         let n = kbuf.len().min(size - done);
         ok_or_kill(uaccess::copy_from_user(&mut kbuf[..n], buf + done as u64));
-        console::write_contiguous(&kbuf[..n]);
+        console::write_user(&kbuf[..n]);
         done += n;
     }
     size as i64

@@ -13,7 +13,8 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
-use abi::device::{CONSOLE_READ_EMPTY, CONSOLE_READ_EOF};
+use abi::device::{CONSOLE_HELD_MAX, CONSOLE_READ_EMPTY, CONSOLE_READ_EOF};
+use abi::layout::phys;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend};
 
 use crate::memory::{self, GuestMem};
@@ -62,6 +63,27 @@ impl Console {
         let _ = out.write_all(&bytes);
         let _ = out.flush();
         Ok(())
+    }
+
+    /// Writes to `out` the output the kernel holds back (the `ConsoleWrite`
+    /// whose address it left at `abi::layout::phys::CONSOLE_HELD`), for a
+    /// run the VMM stops itself. Writes nothing when the kernel left no
+    /// address, holds nothing, or describes more than `CONSOLE_HELD_MAX`
+    /// bytes or bytes outside guest RAM (a kernel gone wrong).
+    pub fn write_held(&mut self, mem: &GuestMem, out: &mut dyn Write) {
+        let Some([desc]) = memory::read_u64s::<1>(mem, phys::CONSOLE_HELD) else {
+            return;
+        };
+        let Some([addr, len]) = memory::read_u64s::<2>(mem, desc).filter(|_| desc != 0) else {
+            return;
+        };
+        if len == 0 || len > CONSOLE_HELD_MAX {
+            return;
+        }
+        if let Some(bytes) = memory::read_bytes(mem, addr, len as usize) {
+            let _ = out.write_all(&bytes);
+            let _ = out.flush();
+        }
     }
 
     /// Serves the `ConsoleRead` at `desc_addr`: stores up to `cap` bytes of
@@ -170,6 +192,38 @@ mod tests {
         assert_eq!(c.write(&mem, 0x100, &mut out), Err(BadDescriptor));
         assert_eq!(c.write(&mem, (1 << 20) - 8, &mut out), Err(BadDescriptor));
         assert_eq!(out, b"hello");
+    }
+
+    #[test]
+    fn held_output_is_written_once_the_kernel_names_it() {
+        let mem = memory::create(1 << 20).unwrap();
+        let mut c = Console::new(Box::new(std::io::empty()));
+        let mut out = Vec::new();
+        // No address left yet: nothing.
+        c.write_held(&mem, &mut out);
+        assert!(out.is_empty());
+        mem.write_slice(b"child: exit(7)\n", GuestAddress(0x9000))
+            .unwrap();
+        mem.write_obj(0x8000u64, GuestAddress(phys::CONSOLE_HELD))
+            .unwrap();
+        mem.write_obj(0x9000u64, GuestAddress(0x8000)).unwrap();
+        // Holding nothing: nothing.
+        c.write_held(&mem, &mut out);
+        assert!(out.is_empty());
+        mem.write_obj(15u64, GuestAddress(0x8008)).unwrap();
+        c.write_held(&mem, &mut out);
+        assert_eq!(out, b"child: exit(7)\n");
+        // More than the kernel can hold, or outside RAM: nothing more.
+        mem.write_obj(CONSOLE_HELD_MAX + 1, GuestAddress(0x8008))
+            .unwrap();
+        c.write_held(&mem, &mut out);
+        mem.write_obj(0xfff00u64, GuestAddress(0x8000)).unwrap();
+        mem.write_obj(4096u64, GuestAddress(0x8008)).unwrap();
+        c.write_held(&mem, &mut out);
+        mem.write_obj(u64::MAX - 8, GuestAddress(phys::CONSOLE_HELD))
+            .unwrap();
+        c.write_held(&mem, &mut out);
+        assert_eq!(out, b"child: exit(7)\n");
     }
 
     /// Serves a read of up to `cap` bytes at 0x6000 (descriptor at 0x200)
