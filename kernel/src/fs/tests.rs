@@ -118,6 +118,40 @@ fn names_and_directory_limits() {
 }
 
 #[test]
+fn open_finds_exactly_the_name_asked_for() {
+    let disk = format(100, 16);
+    let mut v = Volume::mount(&disk).unwrap();
+    for (name, size) in [
+        (&b"ab"[..], 2),
+        (b"a", 1),
+        (b"abc", 3),
+        (b"fourteen-chars", 14),
+    ] {
+        v.create(name, size).unwrap();
+    }
+    for (name, size) in [
+        (&b"a"[..], 1),
+        (b"ab", 2),
+        (b"abc", 3),
+        (b"fourteen-chars", 14),
+    ] {
+        let id = v.open(name).unwrap();
+        assert_eq!(v.inode(id).unwrap().size, size, "{name:?}");
+        v.close(id);
+    }
+    for missing in [&b"abcd"[..], b"b", b"fourteen-chart", b"fourteen-char"] {
+        assert_eq!(
+            v.open(missing).err(),
+            Some(FsError::NotFound),
+            "{missing:?}"
+        );
+    }
+    v.remove(b"ab").unwrap();
+    assert_eq!(v.open(b"ab").err(), Some(FsError::NotFound));
+    assert_eq!(v.open(b"abc").map(|id| v.inode(id).unwrap().size), Ok(3));
+}
+
+#[test]
 fn space_runs_out_and_comes_back() {
     let disk = format(2 + 20, 16); // data sectors 2..22
     let mut v = Volume::mount(&disk).unwrap();
