@@ -8,9 +8,9 @@ use super::addr::{PageRef, PhysAddr, SpaceId, SwapSlot, UserPage};
 use super::evict::EvictError;
 use super::hw::{Hw, Table};
 use super::page::{Resident, Source};
-use super::{EVICT_BATCH_MIN, SWAP_READAHEAD, Vm, VmError};
+use super::read_ahead::ReadSet;
+use super::{EVICT_BATCH_MIN, Vm, VmError};
 use crate::profile::{self, FaultTimer, SpanKind, Stage};
-use arrayvec::ArrayVec;
 
 impl<H: Hw> Vm<H> {
     /// `vm_get_frame`: a frame for a page of space `requester`, from the
@@ -129,9 +129,11 @@ impl<H: Hw> Vm<H> {
         Ok(())
     }
 
-    /// `anon_swap_in` with read-ahead: reads the page from `slot` into `pa`
-    /// together with, each into a free frame (read-ahead never evicts), up
-    /// to [`SWAP_READAHEAD`] pages in all:
+    /// `anon_swap_in` with read-ahead ([`super::read_ahead`]): reads the
+    /// page from `slot` into `pa` together with, each into a free frame
+    /// (read-ahead never evicts), up to the space's `swap_window` pages in
+    /// all (32 while its swap-ins come near each other, down to 4 while
+    /// they land at random):
     /// - the pages of the same space in the slots right after `slot`
     ///   (written out with it): a slot's single page, or for a slot shared
     ///   since a fork the page as far above or below `page` as the slot is
@@ -153,10 +155,11 @@ impl<H: Hw> Vm<H> {
         pa: PhysAddr,
         slot: SwapSlot,
     ) -> Result<(), VmError> {
-        let mut set = ReadSet::default();
+        let (descending, window) = self.swap_in_pattern(id, page);
+        let mut set = ReadSet::new(window);
         set.push(slot, page, pa);
         self.read_ahead_by_slot(id, page, slot, &mut set);
-        self.read_ahead_by_address(id, page, &mut set);
+        self.read_ahead_by_address(id, page, descending, &mut set);
         set.sort_by_slot();
         let start = crate::arch::rdtsc();
         let read = self.hw.swap_read(&set.io);
@@ -187,148 +190,5 @@ impl<H: Hw> Vm<H> {
         }
         // On failure the caller frees `pa`.
         first
-    }
-
-    /// Whether `page` of space `id` is in swap (in slot `want`, if given)
-    /// and not in `set` yet.
-    fn swapped_page(
-        &self,
-        id: SpaceId,
-        page: UserPage,
-        want: Option<SwapSlot>,
-        set: &ReadSet,
-    ) -> Option<SwapSlot> {
-        let r = PageRef { space: id, page };
-        let Source::Swap(slot) = self.page(r)?.fill_source() else {
-            return None;
-        };
-        let fits = want.is_none_or(|w| w == slot) && !set.pages.contains(&page);
-        fits.then_some(slot)
-    }
-
-    /// Adds to `set` the pages of space `id` in the slots right after
-    /// `slot`, each with a free frame, until one is not.
-    fn read_ahead_by_slot(
-        &mut self,
-        id: SpaceId,
-        page: UserPage,
-        slot: SwapSlot,
-        set: &mut ReadSet,
-    ) {
-        for n in 1..SWAP_READAHEAD as u32 {
-            if set.pages.is_full() {
-                return;
-            }
-            let next = SwapSlot(slot.0 + n);
-            // A slot with one page names it; a slot shared since a fork names
-            // none, and the pages of this space `n` pages above and below are
-            // tried (a batch written in address order, up or down: arrays and
-            // stacks).
-            let candidates = match self.swap.owner(next) {
-                Some(owner) if owner.space == id => [Some(owner.page), None],
-                Some(_) => return,
-                None => [
-                    Some(page.add(n)),
-                    page.number().checked_sub(n).map(UserPage::from_number),
-                ],
-            };
-            let Some(found) = candidates
-                .into_iter()
-                .flatten()
-                .find(|&p| self.swapped_page(id, p, Some(next), set).is_some())
-            else {
-                return;
-            };
-            let Some((frame, _)) = self.hw.alloc_frame() else {
-                return;
-            };
-            set.push(next, found, frame);
-        }
-    }
-
-    /// Adds to `set` the pages next to `page` in space `id` that are in swap
-    /// (any slot), each with a free frame, until one is not: the pages right
-    /// above it, or, when the space's last swap-in was a little above
-    /// `page` (an array read backwards, a stack), those right below it.
-    fn read_ahead_by_address(&mut self, id: SpaceId, page: UserPage, set: &mut ReadSet) {
-        let Ok(space) = self.space_mut(id) else {
-            return;
-        };
-        let last = space.last_swap_in.replace(page);
-        let descending = last.is_some_and(|l| {
-            l.number() > page.number() && l.number() - page.number() <= 2 * SWAP_READAHEAD as u32
-        });
-        if descending {
-            let below = (1..SWAP_READAHEAD as u32)
-                .map(|n| page.number().checked_sub(n).map(UserPage::from_number));
-            self.read_ahead_run(id, below, set);
-        } else {
-            self.read_ahead_run(
-                id,
-                (1..SWAP_READAHEAD as u32).map(|n| Some(page.add(n))),
-                set,
-            );
-        }
-    }
-
-    /// Adds to `set` the pages of `run` (space `id`) while each is in swap
-    /// and has a free frame (pages already in `set` are skipped), until the
-    /// run, the frames or the set's room ends.
-    fn read_ahead_run(
-        &mut self,
-        id: SpaceId,
-        run: impl Iterator<Item = Option<UserPage>>,
-        set: &mut ReadSet,
-    ) {
-        for p in run {
-            let Some(p) = p else {
-                return;
-            };
-            if set.pages.is_full() {
-                return;
-            }
-            if set.pages.contains(&p) {
-                continue;
-            }
-            let Some(slot) = self.swapped_page(id, p, None, set) else {
-                return;
-            };
-            let Some((frame, _)) = self.hw.alloc_frame() else {
-                return;
-            };
-            set.push(slot, p, frame);
-        }
-    }
-}
-
-/// The pages one swap-in reads: each page's (slot, frame) for the disk and,
-/// at the same index, the page itself. Kept small: the fault path may run
-/// deep in a kernel stack (a system call's copy to user memory).
-#[derive(Default)]
-struct ReadSet {
-    io: ArrayVec<(SwapSlot, PhysAddr), SWAP_READAHEAD>,
-    pages: ArrayVec<UserPage, SWAP_READAHEAD>,
-}
-
-impl ReadSet {
-    /// Adds `page`, to be read from `slot` into `frame` (the caller checks
-    /// for room).
-    fn push(&mut self, slot: SwapSlot, page: UserPage, frame: PhysAddr) {
-        self.io.push((slot, frame));
-        self.pages.push(page);
-    }
-
-    /// Puts the entries in slot order, so that consecutive slots make one
-    /// disk request (an insertion sort: at most [`SWAP_READAHEAD`] entries,
-    /// mostly in order already, and no scratch space).
-    fn sort_by_slot(&mut self) {
-        for i in 1..self.io.len() {
-            let mut j = i;
-            while j > 0 && self.io[j - 1].0.0 > self.io[j].0.0 {
-                self.io.swap(j - 1, j);
-                self.pages.swap(j - 1, j);
-                j -= 1;
-            }
-        }
     }
 }

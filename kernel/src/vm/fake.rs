@@ -99,6 +99,8 @@ pub struct FakeHw {
     pub flushes: usize,
     pub swap_writes: usize,
     pub swap_reads: usize,
+    /// Pages all the swap reads moved.
+    pub swap_pages_read: usize,
     /// New page tables get this `maps_left` (fail after so many maps).
     pub table_maps: Option<usize>,
     /// (pid, name) of every process the out-of-memory killer reported.
@@ -121,6 +123,7 @@ impl FakeHw {
             flushes: 0,
             swap_writes: 0,
             swap_reads: 0,
+            swap_pages_read: 0,
             table_maps: None,
             kills: Vec::new(),
             tables: 0,
@@ -178,6 +181,7 @@ impl Hw for FakeHw {
 
     fn swap_read(&mut self, pages: &[(SwapSlot, PhysAddr)]) -> Result<(), IoError> {
         self.swap_reads += 1;
+        self.swap_pages_read += pages.len();
         for &(slot, pa) in pages {
             let bytes = *self.swap.get(slot.0 as usize).ok_or(IoError)?;
             self.memory[Self::index(pa)] = bytes;

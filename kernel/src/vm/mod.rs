@@ -35,6 +35,7 @@ pub mod kernel_hw;
 pub mod mmap;
 pub mod oom;
 pub mod page;
+pub mod read_ahead;
 pub mod region;
 pub mod rmap;
 pub mod space;
@@ -78,6 +79,8 @@ pub const EVICT_BATCH_MIN: usize = 8;
 /// space in the slots right after its own (written out together). Pages read
 /// ahead go only into free frames (read-ahead never evicts).
 pub const SWAP_READAHEAD: usize = 32;
+/// Fewest pages a swap-in reads once faults look random (see `Space::swap_window`).
+pub const SWAP_READAHEAD_MIN: usize = 4;
 
 /// Why a VM operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,11 @@ pub struct Space<T> {
     /// The page of its last fault served from swap: a fault just below it
     /// reads ahead downwards (an array read backwards).
     pub last_swap_in: Option<UserPage>,
+    /// Pages a swap-in may read, read-ahead included: doubled (up to
+    /// `SWAP_READAHEAD`) by each fault near the last one, halved (down to
+    /// `SWAP_READAHEAD_MIN`) by each fault elsewhere (random access, where
+    /// pages read ahead go unused and take frames other pages need).
+    pub swap_window: u8,
 }
 
 impl<T: Table> Space<T> {
@@ -49,6 +54,7 @@ impl<T: Table> Space<T> {
             spt: Spt::new(),
             regions: Regions::new(),
             last_swap_in: None,
+            swap_window: super::SWAP_READAHEAD as u8,
         }
     }
 
