@@ -21,35 +21,31 @@ fn swapped_array(pages: u64) -> (super::Vm<super::fake::FakeHw>, super::addr::Sp
     (vm, id)
 }
 
-#[test]
-fn an_array_read_backwards_comes_back_in_runs() {
+/// Reads the array's pages in `order`, checking each, and requires at most
+/// one disk request per four pages.
+fn read_in_order(order: impl Iterator<Item = u64>, way: &str) {
     let (mut vm, id) = swapped_array(PAGES);
     let reads = vm.hw.swap_reads;
-    // Descending addresses: stack page 0 is the highest.
-    for i in 0..PAGES {
+    for i in order {
         assert_eq!(read(&mut vm, id, stack(i)), 1 + i as u8, "page {i}");
     }
     let requests = vm.hw.swap_reads - reads;
     assert!(
         requests as u64 <= PAGES / 4,
-        "{requests} disk reads for {PAGES} pages read backwards"
+        "{requests} disk reads for {PAGES} pages read {way}"
     );
     teardown(vm, FRAMES);
 }
 
 #[test]
+fn an_array_read_backwards_comes_back_in_runs() {
+    // Descending addresses: stack page 0 is the highest.
+    read_in_order(0..PAGES, "backwards");
+}
+
+#[test]
 fn an_array_read_forwards_comes_back_in_runs() {
-    let (mut vm, id) = swapped_array(PAGES);
-    let reads = vm.hw.swap_reads;
-    for i in (0..PAGES).rev() {
-        assert_eq!(read(&mut vm, id, stack(i)), 1 + i as u8, "page {i}");
-    }
-    let requests = vm.hw.swap_reads - reads;
-    assert!(
-        requests as u64 <= PAGES / 4,
-        "{requests} disk reads for {PAGES} pages read forwards"
-    );
-    teardown(vm, FRAMES);
+    read_in_order((0..PAGES).rev(), "forwards");
 }
 
 #[test]
