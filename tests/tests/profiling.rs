@@ -83,6 +83,8 @@ mod profiling {
         );
         assert!(row(t, "1 lazy-anon").is_some(), "process row missing:\n{t}");
         assert!(count(t, "io-out console") >= 1, "{t}");
+        // Boot milestones cost an exit each: written only for --stats.
+        assert!(row(t, "io-out marker").is_none(), "{t}");
         assert!(t.contains("recorder overhead:"), "{t}");
     }
 

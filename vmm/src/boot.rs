@@ -163,6 +163,8 @@ pub struct BootParams {
     pub profile_len: u64,
     /// A debugger may attach (`--gdb`).
     pub debugger: bool,
+    /// The kernel writes its boot milestones to the marker port (`--stats`).
+    pub markers: bool,
 }
 
 /// Writes the command line at `phys::CMDLINE` and the `BootInfo` at `phys::BOOT_INFO`.
@@ -213,6 +215,7 @@ pub fn write_boot_info(mem: &GuestMem, p: &BootParams) -> Result<()> {
     w64(offset_of!(BootInfo, profile_buf), p.profile_buf)?;
     w64(offset_of!(BootInfo, profile_len), p.profile_len)?;
     w64(offset_of!(BootInfo, debugger), u64::from(p.debugger))?;
+    w64(offset_of!(BootInfo, markers), u64::from(p.markers))?;
     Ok(())
 }
 
@@ -414,6 +417,7 @@ mod tests {
             profile_buf: 0x50_0000,
             profile_len: 0x6_c000,
             debugger: true,
+            markers: true,
         };
         write_boot_info(&mem, &p).unwrap();
         let mut raw = [0u8; size_of::<BootInfo>()];
@@ -439,6 +443,7 @@ mod tests {
         assert_eq!(info.profile_buf, 0x50_0000);
         assert_eq!(info.profile_len, 0x6_c000);
         assert_eq!(info.debugger, 1);
+        assert_eq!(info.markers, 1);
         let mut cmd = [0u8; 8];
         mem.read_slice(&mut cmd, GuestAddress(phys::CMDLINE))
             .unwrap();

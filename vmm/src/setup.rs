@@ -210,6 +210,7 @@ pub fn boot_state(
             profile_buf: profiling.boot_info().0,
             profile_len: profiling.boot_info().1,
             debugger,
+            markers: config.stats,
         },
     )?;
     Ok((disks, profiling))

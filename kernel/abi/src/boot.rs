@@ -91,6 +91,10 @@ pub struct BootInfo {
     /// Nonzero when a debugger may attach (`--gdb`): the kernel's #BP and #DB
     /// handlers then report to [`crate::debug::DEBUG_PORT`].
     pub debugger: u64,
+    /// Nonzero when the VMM times the boot (`--stats`): the kernel then
+    /// writes each [`crate::device::Marker`] to
+    /// [`crate::device::MARKER_PORT`]; otherwise none (each is a VM exit).
+    pub markers: u64,
 }
 
 impl BootInfo {

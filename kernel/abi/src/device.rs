@@ -42,7 +42,8 @@ pub const PANIC_PORT: u16 = 0x504;
 /// boot milestone (one VM exit each; used for `--stats`).
 pub const MARKER_PORT: u16 = 0x505;
 
-/// Milestones written to [`MARKER_PORT`].
+/// Milestones written to [`MARKER_PORT`], when the VMM asks for them
+/// ([`crate::boot::BootInfo::markers`]).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Marker {

@@ -9,7 +9,7 @@
 
 /// The version of the guest/host contract (this crate). Raised whenever a
 /// change makes an older kernel and a newer VMM (or the reverse) disagree.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Section holding the note.
 pub const NOTE_SECTION: &str = ".note.faultline";

@@ -21,7 +21,7 @@ pub mod timer;
 pub mod trap;
 
 use abi::boot::{BootInfo, CpuMode};
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 pub use abi::boot::CpuMode as Mode;
 pub use cpu::{intr_disable, intr_enable, intr_enabled, intr_restore, rdtsc};
@@ -51,6 +51,7 @@ pub fn init(mode: Mode, boot: &BootInfo) {
     gdt::init();
     idt::init();
     debug::init(boot.debugger != 0);
+    MARKERS.store(boot.markers != 0, Ordering::Relaxed);
     syscall_entry::init();
     cpu::init_fpu();
 }
@@ -98,7 +99,13 @@ pub fn set_kernel_stack(top: u64) {
     syscall_entry::set_kernel_stack(top);
 }
 
-/// Lets the VMM timestamp a boot milestone.
+/// Whether the VMM asked for boot milestones (`BootInfo::markers`).
+static MARKERS: AtomicBool = AtomicBool::new(false);
+
+/// Lets the VMM timestamp a boot milestone, if it asked to (each is a VM
+/// exit).
 pub fn mark(marker: abi::device::Marker) {
-    cpu::outl(abi::device::MARKER_PORT, marker as u32);
+    if MARKERS.load(Ordering::Relaxed) {
+        cpu::outl(abi::device::MARKER_PORT, marker as u32);
+    }
 }
