@@ -156,7 +156,7 @@ impl UserDir {
             .put_each(sizes, |i, buf| {
                 let path = &self.files[i].1;
                 crate::fs_disk::read_file_into(path, limit, buf)
-                    .with_context(|| format!("--user-dir: reading {}", path.display()))
+                    .with_context(|| format!("reading {}", path.display()))
             })
             .with_context(|| format!("--user-dir: copying {}", self.dir.display()))
     }
