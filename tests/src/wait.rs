@@ -8,7 +8,6 @@
 //! available (Linux before 5.3) it falls back to short sleeps.
 
 use std::io::{self, Read};
-use std::os::fd::AsFd;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
@@ -96,7 +95,7 @@ pub fn collect_until(
 
 /// One read of the pipe `pipe` (which `poll` found ready) into `into`;
 /// closes it (`None`) at its end.
-fn read_some<P: Read + AsFd>(
+fn read_some<P: Read>(
     pipe: &mut Option<P>,
     into: &mut Vec<u8>,
     chunk: &mut [u8],

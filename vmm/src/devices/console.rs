@@ -70,7 +70,7 @@ impl Console {
     /// run the VMM stops itself. Writes nothing when the kernel left no
     /// address, holds nothing, or describes more than `CONSOLE_HELD_MAX`
     /// bytes or bytes outside guest RAM (a kernel gone wrong).
-    pub fn write_held(&mut self, mem: &GuestMem, out: &mut dyn Write) {
+    pub fn write_held(&self, mem: &GuestMem, out: &mut dyn Write) {
         let Some([desc]) = memory::read_u64s::<1>(mem, phys::CONSOLE_HELD) else {
             return;
         };
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn held_output_is_written_once_the_kernel_names_it() {
         let mem = memory::create(1 << 20).unwrap();
-        let mut c = Console::new(Box::new(std::io::empty()));
+        let c = Console::new(Box::new(std::io::empty()));
         let mut out = Vec::new();
         // No address left yet: nothing.
         c.write_held(&mem, &mut out);
