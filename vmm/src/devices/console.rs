@@ -57,9 +57,7 @@ impl Console {
         desc_addr: u64,
         out: &mut dyn Write,
     ) -> Result<(), BadDescriptor> {
-        let [addr, len] = memory::read_u64s::<2>(mem, desc_addr).ok_or(BadDescriptor)?;
-        let len = usize::try_from(len).map_err(|_| BadDescriptor)?;
-        let bytes = memory::read_bytes(mem, addr, len).ok_or(BadDescriptor)?;
+        let bytes = described_bytes(mem, desc_addr, u64::MAX)?;
         let _ = out.write_all(&bytes);
         let _ = out.flush();
         Ok(())
@@ -74,13 +72,12 @@ impl Console {
         let Some([desc]) = memory::read_u64s::<1>(mem, phys::CONSOLE_HELD) else {
             return;
         };
-        let Some([addr, len]) = memory::read_u64s::<2>(mem, desc).filter(|_| desc != 0) else {
-            return;
-        };
-        if len == 0 || len > CONSOLE_HELD_MAX {
+        if desc == 0 {
             return;
         }
-        if let Some(bytes) = memory::read_bytes(mem, addr, len as usize) {
+        if let Ok(bytes) = described_bytes(mem, desc, CONSOLE_HELD_MAX)
+            && !bytes.is_empty()
+        {
             let _ = out.write_all(&bytes);
             let _ = out.flush();
         }
@@ -143,6 +140,18 @@ impl Console {
             }
         }
     }
+}
+
+/// The bytes the `ConsoleWrite` at `desc_addr` describes. Fails if the
+/// descriptor or the bytes lie outside guest RAM, or there are more than
+/// `max` of them.
+fn described_bytes(mem: &GuestMem, desc_addr: u64, max: u64) -> Result<Vec<u8>, BadDescriptor> {
+    let [addr, len] = memory::read_u64s::<2>(mem, desc_addr).ok_or(BadDescriptor)?;
+    if len > max {
+        return Err(BadDescriptor);
+    }
+    let len = usize::try_from(len).map_err(|_| BadDescriptor)?;
+    memory::read_bytes(mem, addr, len).ok_or(BadDescriptor)
 }
 
 /// Starts the thread that moves `source` into a channel, chunk by chunk; the
