@@ -7,11 +7,12 @@
 //! measured (against ~700 for zeroing a frame that was never a page table).
 //! A fork zeroed about ten such frames (the child's top-level pair, the
 //! tables under it, a kernel stack that landed on former tables), and
-//! `fork` + `exit` + `wait` took ~450,000 cycles, 40% of it in those traps. An address space whose user pages were all unmapped has
-//! every leaf entry clear, and its intermediate tables still linked: a valid
-//! empty address space. Kept as it is, it serves the next address space
-//! without a single write when the layouts match (a forked child, another
-//! run of the same program), and with one per table the new layout adds.
+//! `fork` + `exit` + `wait` took ~450,000 cycles, 40% of it in those traps.
+//! An address space whose user pages were all unmapped has every leaf entry
+//! clear, and its intermediate tables still linked: a valid empty address
+//! space. Kept as it is, it serves the next address space without a single
+//! write when the layouts match (a forked child, another run of the same
+//! program), and with one per table the new layout adds.
 //!
 //! Spares are bounded (64 trees of at most 16 frames each, an eighth of the
 //! kernel pool in all; a tree that grew larger is freed, so that no address
@@ -65,6 +66,15 @@ static SPARES: SpinLock<Spares> = SpinLock::new(Spares {
 /// [`Spares::frames`] of [`SPARES`], readable without its lock.
 static FRAMES: AtomicUsize = AtomicUsize::new(0);
 
+/// Runs `f` on the kept trees under their lock, then republishes their
+/// frame count in [`FRAMES`].
+fn with_spares<T>(f: impl FnOnce(&mut Spares) -> T) -> T {
+    let mut spares = SPARES.lock();
+    let out = f(&mut spares);
+    FRAMES.store(spares.frames(), Ordering::Relaxed);
+    out
+}
+
 /// Keeps the emptied tree at `root` for the next address space; false when
 /// it is not kept (the caller frees it). Every leaf entry of the tree must
 /// be clear.
@@ -73,10 +83,7 @@ pub(super) fn keep(root: u64) -> bool {
         return false;
     };
     let cap = crate::mm::palloc::kernel_usage().1 / POOL_DIVISOR;
-    let mut spares = SPARES.lock();
-    let kept = spares.keep(root, frames, cap);
-    FRAMES.store(spares.frames(), Ordering::Relaxed);
-    kept
+    with_spares(|spares| spares.keep(root, frames, cap))
 }
 
 /// A kept tree's root, if one is kept and its frames may be charged to a
@@ -84,17 +91,21 @@ pub(super) fn keep(root: u64) -> bool {
 /// an allocation afresh); otherwise every spare is freed and `None` returned
 /// (the caller allocates, and fails as the pool decides).
 pub(super) fn take() -> Option<u64> {
-    {
-        let mut spares = SPARES.lock();
-        let &(root, frames) = spares.trees.last()?;
-        if crate::mm::may_charge(frames * abi::layout::PAGE_SIZE as usize) {
-            spares.take();
-            FRAMES.store(spares.frames(), Ordering::Relaxed);
-            return Some(root);
+    let newest = with_spares(|spares| {
+        let &(_, frames) = spares.trees.last()?;
+        let allowed = crate::mm::may_charge(frames * abi::layout::PAGE_SIZE as usize);
+        Some(if allowed { spares.take() } else { None })
+    });
+    match newest {
+        // None kept.
+        None => None,
+        Some(Some((root, _))) => Some(root),
+        // Refused: the pool decides, with every spare given back.
+        Some(None) => {
+            release_all();
+            None
         }
     }
-    release_all();
-    None
 }
 
 /// Frames the spare trees hold (free kernel memory, for the accounting).
@@ -105,16 +116,7 @@ pub fn frames() -> usize {
 /// Frees every spare tree (kernel memory is short, or the leak check
 /// counts kernel frames).
 pub fn release_all() {
-    loop {
-        let taken = {
-            let mut spares = SPARES.lock();
-            let taken = spares.take();
-            FRAMES.store(spares.frames(), Ordering::Relaxed);
-            taken
-        };
-        let Some((root, _)) = taken else {
-            return;
-        };
+    while let Some((root, _)) = with_spares(Spares::take) {
         free_tree(root);
     }
 }
