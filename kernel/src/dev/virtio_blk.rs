@@ -8,11 +8,12 @@
 //! too large for one chain are split into several requests.
 //!
 //! Several requests may go with one notification (the swap disk's scattered
-//! runs of slots, a cache block's dirty runs: [`groups`]): each exit to the VMM costs far more than the copy it
-//! asks for. The VMM normally serves them at the notify exit, but
-//! completion is not promised then: the driver polls the used ring,
-//! yielding the CPU between polls, and asks for no interrupts. Groups of
-//! requests are serialized by a sleeping [`Mutex`] around the queue.
+//! runs of slots, a cache block's dirty runs: [`groups`]): each exit to the
+//! VMM costs far more than the copy it asks for. The VMM normally serves
+//! them at the notify exit, but completion is not promised then: the driver
+//! polls the used ring, yielding the CPU between polls, and asks for no
+//! interrupts. Groups of requests are serialized by a sleeping [`Mutex`]
+//! around the queue.
 //!
 //! A request never allocates: its header and status live in a record of
 //! the queue page's spare bytes (one group runs at a time) and the chain is
