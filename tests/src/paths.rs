@@ -11,15 +11,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// Where `cargo xtask build` puts the VMM under the target directory (it
+/// builds it with `--target`, see `xtask/src/build.rs`).
+const VMM: &str = "x86_64-unknown-linux-gnu/release/faultline";
+
 /// The target directory holding the build outputs: the nearest ancestor of
-/// the running test executable that contains `release/faultline`.
+/// the running test executable that contains the VMM.
 fn target_dir() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().ok()?;
         exe.ancestors()
             .skip(1)
-            .find(|dir| dir.join("release").join("faultline").is_file())
+            .find(|dir| dir.join(VMM).is_file())
             .map(Path::to_path_buf)
     })
     .as_deref()
@@ -42,9 +46,10 @@ fn built(var: &str, default: &[&str]) -> PathBuf {
     }
 }
 
-/// The `faultline` VMM (`FAULTLINE_BIN`, else `<target>/release/faultline`).
+/// The `faultline` VMM (`FAULTLINE_BIN`, else
+/// `<target>/x86_64-unknown-linux-gnu/release/faultline`).
 pub fn vmm_bin() -> PathBuf {
-    built("FAULTLINE_BIN", &["release", "faultline"])
+    built("FAULTLINE_BIN", &[VMM])
 }
 
 /// The kernel ELF (`FAULTLINE_KERNEL`, else the one `cargo xtask build` made).

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use cargo_metadata::TargetKind;
 
 use crate::cargo::{self, KERNEL_RUSTFLAGS, USER_RUSTFLAGS, run_checked};
-use crate::paths::{GUEST_TARGET, Paths};
+use crate::paths::{GUEST_TARGET, HOST_TARGET, Paths};
 
 /// Builds everything `run` and `test` need.
 pub fn all(paths: &Paths) -> Result<()> {
@@ -263,10 +263,33 @@ fn modified_if_exists(path: &Path) -> Result<Option<SystemTime>> {
     }
 }
 
-/// Builds the `faultline` VMM for the host.
+/// Builds the `faultline` VMM for the host ([`Paths::vmm_bin`]), linked
+/// statically when the C library's static archive is installed: a static
+/// `faultline` starts about a millisecond sooner on these hosts (no dynamic
+/// loader, no shared libraries to map and relocate), a seventh of a short
+/// run's whole life. Without the archive it is linked dynamically, with a
+/// note saying so. Fails if cargo fails.
 fn vmm(paths: &Paths) -> Result<()> {
-    run_checked(
-        cargo::host(paths).args(["build", "-p", "faultline-vmm", "--release"]),
-        "the VMM build",
-    )
+    let mut cmd = cargo::host(paths);
+    cmd.args(["build", "-p", "faultline-vmm", "--bin", "faultline"])
+        .args(["--release", "--target", HOST_TARGET]);
+    if static_libc_installed() {
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+    } else {
+        eprintln!(
+            "xtask: note: no static C library (libc.a: libc6-dev on Debian and Ubuntu, \
+             glibc-static on Fedora), so faultline is linked dynamically (it starts ~1 ms slower)"
+        );
+    }
+    run_checked(&mut cmd, "the VMM build")
+}
+
+/// Whether the C compiler that links Rust programs (`cc`) finds `libc.a`: it
+/// prints the archive's full path when it does, the bare name otherwise.
+fn static_libc_installed() -> bool {
+    let Ok(out) = Command::new("cc").arg("-print-file-name=libc.a").output() else {
+        return false;
+    };
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    out.status.success() && path.is_absolute() && path.is_file()
 }

@@ -8,6 +8,12 @@ use anyhow::{Context, Result};
 /// The target triple the kernel and the user programs are built for.
 pub const GUEST_TARGET: &str = "x86_64-unknown-none";
 
+/// The target triple the VMM is built for, named with `--target` so that its
+/// static-linking flag reaches the VMM and not the build's proc-macros
+/// (which cannot be linked statically): the binary lands in
+/// `<target>/x86_64-unknown-linux-gnu/release/`.
+pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
+
 /// The workspace root and the paths of the build outputs under it.
 pub struct Paths {
     /// The workspace root (the parent of the xtask crate).
@@ -104,6 +110,9 @@ impl Paths {
 
     /// The `faultline` VMM binary.
     pub fn vmm_bin(&self) -> PathBuf {
-        self.target.join("release").join("faultline")
+        self.target
+            .join(HOST_TARGET)
+            .join("release")
+            .join("faultline")
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! Each runs with `sh -c` in its own directory under `<root>/target/doc-commands/`
 //! (inside the workspace, so `cargo xtask` and the toolchain file are found,
-//! and files it writes land there), with `target/release` first in `PATH` and
+//! and files it writes land there), with the VMM's directory first in `PATH` and
 //! `FAULTLINE_KERNEL` and `FAULTLINE_USER_DIR` set for bare `faultline` lines
 //! (and the VMM's image cache in the target directory).
 
