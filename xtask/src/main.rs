@@ -9,7 +9,7 @@
 //!   the guest packages;
 //! - `bench [--runs N] [--quick] [--no-suite]` builds, then prints the
 //!   benchmark table (docs/PERFORMANCE.md);
-//! - `test [--cpu-mode auto|native|pvm|both] [-j N] [--no-lint] [FILTER]`
+//! - `test [--cpu-mode auto|native|pvm|both] [-j N] [--no-lint] [FILTER...]`
 //!   runs the lint as one test, builds, then runs the host unit tests, the guest test suite (by default twice: in the
 //!   mode `auto` picks, and in the native mode) and the docs' commands.
 //!
@@ -103,10 +103,10 @@ enum Command {
         /// loop; a full run, and CI, include it.
         #[arg(long)]
         no_lint: bool,
-        /// Run only the tests whose name contains FILTER, a `-` matching a `_`
-        /// (`args-single`, `args_single` and `vm::page_linear` each select
+        /// Run only the tests whose name contains a FILTER, a `-` matching a
+        /// `_` (`args-single`, `args_single` and `vm::page_linear` each select
         /// their test; `lint` the lint); an error when nothing matches.
-        filter: Option<String>,
+        filter: Vec<String>,
     },
 }
 
@@ -196,7 +196,7 @@ mod tests {
             panic!("not the test subcommand");
         };
         assert_eq!(cpu_mode.modes(), ["native"]);
-        assert_eq!(filter.as_deref(), Some("args"));
+        assert_eq!(filter, ["args"]);
         let Command::Test { cpu_mode, .. } = parse(&["test"]).unwrap().command else {
             panic!("not the test subcommand");
         };
@@ -217,6 +217,11 @@ mod tests {
             panic!("not the test subcommand");
         };
         assert!(no_lint);
-        assert_eq!(filter.as_deref(), Some("args"));
+        assert_eq!(filter, ["args"]);
+        let Command::Test { filter, .. } = parse(&["test", "halt", "page-linear"]).unwrap().command
+        else {
+            panic!("not the test subcommand");
+        };
+        assert_eq!(filter, ["halt", "page-linear"]);
     }
 }

@@ -37,10 +37,7 @@ pub fn run(paths: &Paths, filter: Option<&NameFilter>) -> Result<Tally> {
     ] {
         cmd.arg("--").args(["--skip", SIGNPOST]);
         if let Some(filter) = filter {
-            cmd.arg(&filter.normalized);
-            if filter.raw != filter.normalized {
-                cmd.arg(&filter.raw);
-            }
+            cmd.args(filter.libtest_args());
         }
         tally.add(suite(cmd, name, filter.is_some())?);
     }

@@ -1,4 +1,4 @@
-//! `cargo xtask test [--cpu-mode MODE] [-j N] [--no-lint] [FILTER]`: run the
+//! `cargo xtask test [--cpu-mode MODE] [-j N] [--no-lint] [FILTER...]`: run the
 //! lint ([`lint_suite`], one test), build, then run the host unit tests, the kernel's pure logic on the host, the guest suite in
 //! each requested CPU mode and the documentation's commands, and end with the
 //! line CI reads: `xtask test: N passed, M failed, K skipped`.
@@ -7,8 +7,8 @@
 //! default one per CPU), slowest first ([`times`]), and gets one line as it
 //! ends: `pass NAME`, `FAIL NAME` or `skip NAME (REASON)` ([`outcome`]). The
 //! failures' output and the command that reproduces each follow the last
-//! test. With a FILTER ([`filter`]) only the tests it selects run and count,
-//! in every suite; a FILTER that selects nothing is an error. A suite that
+//! test. With FILTERs ([`filter`]) only the tests one of them selects run and
+//! count, in every suite; FILTERs that select nothing are an error. A suite that
 //! fails without reporting a failed test (it did not compile, or crashed)
 //! counts as one failure, and so does a failed build.
 
@@ -69,8 +69,8 @@ impl ModeChoice {
 pub struct Options {
     /// `--cpu-mode` values to run the guest suite with.
     pub modes: Vec<&'static str>,
-    /// Only the tests this selects run.
-    pub filter: Option<String>,
+    /// The FILTERs: only the tests one of them selects run (all when empty).
+    pub filter: Vec<String>,
     /// Tests run at once (default: one per CPU).
     pub jobs: Option<usize>,
     /// Whether the lint runs (`--no-lint` turns it off).
@@ -93,7 +93,7 @@ struct Report {
 
 /// Builds, runs every suite, prints the summary; fails if anything failed.
 pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
-    let filter = options.filter.as_deref().map(NameFilter::new);
+    let filter = NameFilter::new(&options.filter);
     let workers = options.jobs.unwrap_or_else(default_jobs).max(1);
     let mut report = Report::default();
     if lint_suite::selected(options.lint, filter.as_ref()) {
@@ -140,9 +140,9 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
         && report.tally.total() == 0
     {
         bail!(
-            "no test matches `{}` (a test name such as `args_single` or `vm::page_linear`, \
+            "no test matches {} (a test name such as `args_single` or `vm::page_linear`, \
              a program name such as `args-single`, or part of one)",
-            filter.raw
+            filter.describe()
         );
     }
     print_failures(&report.failures);
