@@ -911,3 +911,23 @@ fn preempt() {
         ),
     );
 }
+
+#[test]
+fn yield_child() {
+    check(
+        "yield-child",
+        Expected::new(
+            &lines(&[
+                "(yield-child) begin",
+                "child: exit(0)",
+                "(yield-child) fork a child",
+                "(yield-child) yield returns 0",
+                "(yield-child) the ready child ran while its parent yielded",
+                "(yield-child) wait for the child: exit status 0",
+                "(yield-child) end",
+                "yield-child: exit(0)",
+            ]),
+            0,
+        ),
+    );
+}

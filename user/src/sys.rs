@@ -209,6 +209,13 @@ pub fn kstats() -> Option<KernelStats> {
     (r == 0).then_some(stats)
 }
 
+/// Gives up the CPU to the next ready thread (faultline's `yield`): a
+/// process waiting on another lets it run instead of spinning until the
+/// next timer tick. Always returns 0.
+pub fn yield_now() -> i64 {
+    syscall3(SYS_YIELD, 0, 0, 0)
+}
+
 /// Makes `int3` return at once (true) or end the process again (false).
 pub fn trap_bench(enable: bool) -> i64 {
     syscall3(SYS_TRAP_BENCH, enable as u64, 0, 0)

@@ -63,6 +63,11 @@ pub const SYS_KSTATS: u64 = 68;
 /// breakpoint (`int3`) returns to the next instruction at once instead of
 /// ending the process, so the bare cost of a trap can be timed; returns 0.
 pub const SYS_TRAP_BENCH: u64 = 69;
+/// faultline: gives up the CPU to the next ready thread (the caller runs
+/// again at its turn, at once when no other thread is ready); returns 0.
+/// For a program waiting on another process (a file it will create) without
+/// spinning through its time slice.
+pub const SYS_YIELD: u64 = 70;
 
 /// Kernel-side timing counters, filled by [`SYS_KSTATS`].
 #[repr(C)]

@@ -100,6 +100,10 @@ pub fn dispatch(frame: &mut TrapFrame) {
                 .store(a[0] != 0, core::sync::atomic::Ordering::Relaxed);
             0
         }
+        SYS_YIELD => {
+            crate::sched::yield_now();
+            0
+        }
         _ => -1,
     };
     frame.set_return(ret as u64);

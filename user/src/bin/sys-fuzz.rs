@@ -61,7 +61,7 @@ enum Arg {
 
 /// The call numbers and their arguments' shapes: every assigned call but
 /// `halt`, then unassigned and absurd numbers.
-const CALLS_BY_SHAPE: [(u64, &[Arg]); 26] = {
+const CALLS_BY_SHAPE: [(u64, &[Arg]); 27] = {
     use Arg::*;
     [
         (SYS_EXIT, &[Int]),
@@ -87,6 +87,7 @@ const CALLS_BY_SHAPE: [(u64, &[Arg]); 26] = {
         (SYS_NULL, &[]),
         (SYS_KSTATS, &[Buf]),
         (SYS_TRAP_BENCH, &[Int]),
+        (SYS_YIELD, &[]),
         (16, &[Int, Int, Int]),
         (1000, &[Int, Int, Int]),
         (u64::MAX, &[Int, Int, Int]),
