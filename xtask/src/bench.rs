@@ -162,30 +162,18 @@ fn measure_mode(paths: &Paths, plan: &Plan) -> Figures {
     f
 }
 
-/// Times `cargo test -p faultline-tests [extra]` against the built guest.
-fn time_tests(paths: &Paths, mode: &str, extra: &[&str]) -> Result<Timed> {
-    eprintln!("xtask bench: --cpu-mode {mode}: cargo test -p faultline-tests {extra:?}");
-    let start = Instant::now();
-    let status = cargo::host(paths)
-        .args(["test", "--no-fail-fast", "-p", "faultline-tests"])
-        .args(extra)
-        .env("FAULTLINE_BIN", paths.vmm_bin())
-        .env("FAULTLINE_KERNEL", paths.kernel_elf())
-        .env("FAULTLINE_USER_DIR", paths.guest_bin())
-        .env("FAULTLINE_DATA_DIR", paths.data_dir())
-        .env("FAULTLINE_CPU_MODE", mode)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("cannot run the guest suite")?;
-    let timed = Timed {
-        time: start.elapsed(),
-        passed: status.success(),
-    };
-    if !timed.passed {
+/// Times the guest suite, or the tests `filter` selects, in `mode`, run as
+/// `cargo xtask test` runs them.
+fn time_tests(paths: &Paths, mode: &str, filter: Option<&str>) -> Result<Timed> {
+    eprintln!(
+        "xtask bench: --cpu-mode {mode}: the guest suite{}",
+        filter.map_or_else(String::new, |f| format!(" ({f})"))
+    );
+    let (time, passed) = crate::test::time_guest_suite(paths, mode, filter)?;
+    if !passed {
         eprintln!("xtask bench: --cpu-mode {mode}: some tests failed (see `cargo xtask test`)");
     }
-    Ok(timed)
+    Ok(Timed { time, passed })
 }
 
 /// Builds, measures both modes, prints the table.
@@ -194,7 +182,8 @@ pub fn run(paths: &Paths, options: &Options) -> Result<()> {
     build::all(paths)?;
     let suite = options.suite && !options.quick;
     if suite {
-        // Build the suite's test binaries first so the timing excludes them.
+        // Build the suite's test binaries first: a failed build stops the
+        // bench before its minutes of measurements.
         let status = cargo::host(paths)
             .args(["test", "--no-run", "-p", "faultline-tests"])
             .status()
@@ -212,9 +201,9 @@ pub fn run(paths: &Paths, options: &Options) -> Result<()> {
     let mut figures: Vec<Figures> = plans.iter().map(|p| measure_mode(paths, p)).collect();
     if suite {
         for (plan, f) in plans.iter().zip(&mut figures) {
-            f.suite = Some(time_tests(paths, plan.mode, &[])?);
+            f.suite = Some(time_tests(paths, plan.mode, None)?);
         }
-        figures[0].vm_group = Some(time_tests(paths, plans[0].mode, &["--test", "vm"])?);
+        figures[0].vm_group = Some(time_tests(paths, plans[0].mode, Some("vm::"))?);
     }
     print!("{}", table::table(&plans, &figures, &host));
     println!(

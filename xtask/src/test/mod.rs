@@ -21,11 +21,11 @@ mod host_suites;
 mod lint_suite;
 mod outcome;
 mod pool;
+mod suite;
 mod tally;
 mod times;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
@@ -36,12 +36,9 @@ pub use filter::resolve_one;
 pub use guest::{GuestTest, build_and_list, command as guest_command};
 pub use outcome::{Verdict, verdict};
 pub use pool::Finished;
-use pool::Job;
+pub use suite::time as time_guest_suite;
 use tally::Tally;
 use times::Times;
-
-/// The longest one guest test may run (its VMs have their own, shorter caps).
-const GUEST_CAP: Duration = Duration::from_secs(600);
 
 /// Which CPU modes the guest suite runs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -118,7 +115,7 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
                 if selected.is_empty() {
                     println!("guest suite: no test selected");
                 } else {
-                    let mut times = Times::load(&paths.target.join("xtask").join("test-times.tsv"));
+                    let mut times = Times::load(&times_path(paths));
                     for mode in &options.modes {
                         guest_suite(paths, &selected, mode, workers, &mut times, &mut report);
                     }
@@ -154,6 +151,11 @@ pub fn run(paths: &Paths, options: &Options) -> Result<ExitCode> {
     })
 }
 
+/// Where the guest tests' last times are kept (for slowest-first order).
+fn times_path(paths: &Paths) -> std::path::PathBuf {
+    paths.target.join("xtask").join("test-times.tsv")
+}
+
 /// One worker per CPU.
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
@@ -174,30 +176,11 @@ fn guest_suite(
         "guest suite, --cpu-mode {mode}{on_host}: {} test{plural}, {workers} at a time",
         tests.len()
     );
-    let started = Instant::now();
     let before = report.tally;
-    let key = |t: &GuestTest| format!("{mode} {}", t.name);
-    let mut order: Vec<&GuestTest> = tests.iter().collect();
-    times.slowest_first(&mut order, |t| key(t));
-    let jobs = order
-        .iter()
-        .map(|t| Job {
-            name: t.name.clone(),
-            command: guest::command(paths, t, mode, false),
-            cap: GUEST_CAP,
-        })
-        .collect();
-    pool::run_all(jobs, workers, |finished| {
-        times.set(&key(order[finished.index]), finished.elapsed);
+    let elapsed = suite::run(paths, tests, mode, workers, times, |finished, verdict| {
         let reproduce = format!("cargo xtask run --test {} --cpu-mode {mode}", finished.name);
         let title = format!("{} (--cpu-mode {mode})", finished.name);
-        record(
-            report,
-            &finished,
-            outcome::verdict(&finished),
-            title,
-            Some(reproduce),
-        );
+        record(report, finished, verdict, title, Some(reproduce));
     });
     let mine = report.tally.since(before);
     println!(
@@ -205,7 +188,7 @@ fn guest_suite(
         mine.passed,
         mine.failed,
         mine.skipped,
-        started.elapsed().as_secs_f64()
+        elapsed.as_secs_f64()
     );
 }
 
