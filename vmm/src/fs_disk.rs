@@ -142,17 +142,15 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>> {
 /// from file to file). Fails as it does; `data` then holds what was read.
 pub fn read_file_into(path: &Path, limit: u64, data: &mut Vec<u8>) -> Result<()> {
     let file = fs::File::open(path)?;
-    let meta = file.metadata()?;
-    check_regular(&meta, limit)?;
-    let too_large = || anyhow!("larger than the {limit}-byte file system (use a larger --fs-size)");
+    let len = check_regular(&file.metadata()?, limit)?;
     // Room for the whole file at once (and the byte that tells a file that
     // grew past the limit): `take` hides the size hint `read_to_end` would
     // otherwise grow the buffer by.
     let start = data.len();
-    data.reserve(meta.len().saturating_add(1) as usize);
+    data.reserve(len.saturating_add(1));
     file.take(limit.saturating_add(1)).read_to_end(data)?;
     if (data.len() - start) as u64 > limit {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     Ok(())
 }
@@ -165,8 +163,13 @@ fn check_regular(meta: &fs::Metadata, limit: u64) -> Result<usize> {
     }
     match usize::try_from(meta.len()) {
         Ok(len) if meta.len() <= limit => Ok(len),
-        _ => bail!("larger than the {limit}-byte file system (use a larger --fs-size)"),
+        _ => Err(too_large(limit)),
     }
+}
+
+/// The error of a file larger than the `limit`-byte file system.
+fn too_large(limit: u64) -> anyhow::Error {
+    anyhow!("larger than the {limit}-byte file system (use a larger --fs-size)")
 }
 
 /// Copies the `--put` files into `image` ([`FsImage::put_each`]: one

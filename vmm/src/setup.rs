@@ -51,8 +51,8 @@ pub struct Vm {
     /// Whether the host is a PVM host (`None` when not probed).
     pub pvm_host: Option<bool>,
     /// Each device's irq eventfd, registered with the VM as an irqfd.
-    pub eventfds: Vec<EventFd>,
-    /// Time creating the VM, irqchip, eventfds, vCPU and CPUID took.
+    pub irqfds: Vec<EventFd>,
+    /// Time creating the VM, irqchip, irqfds, vCPU and CPUID took.
     pub create_time: Duration,
     /// Time registering guest RAM took.
     pub memory_time: Duration,
@@ -74,7 +74,7 @@ fn device_slot(i: usize) -> (u64, u32) {
 }
 
 /// Opens KVM, creates the VM, registers `mem`, creates the split irqchip,
-/// the eventfds of `devices` virtio devices and the vCPU (picking the CPU
+/// the irqfds of `devices` virtio devices and the vCPU (picking the CPU
 /// mode, setting CPUID), in that order (see the module doc). Fails if KVM is unusable or
 /// `--cpu-mode pvm` is asked of a non-PVM host.
 pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> {
@@ -96,8 +96,8 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
     split.args[0] = IOAPIC_PINS;
     vm.enable_cap(&split)
         .context("KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)")?;
-    let eventfds = (0..devices)
-        .map(|i| device_eventfds(&vm, i))
+    let irqfds = (0..devices)
+        .map(|i| device_irqfd(&vm, i))
         .collect::<Result<Vec<_>>>()?;
     let vcpu = vm.create_vcpu(0).context("KVM_CREATE_VCPU")?;
     let pvm_host = match config.cpu_mode {
@@ -119,7 +119,7 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
         vcpu,
         mode,
         pvm_host,
-        eventfds,
+        irqfds,
         create_time,
         memory_time,
         windows,
@@ -127,7 +127,7 @@ pub fn create_vm(config: &Config, mem: &GuestMem, devices: usize) -> Result<Vm> 
 }
 
 /// Device `i`'s irq eventfd (an irqfd on its GSI).
-fn device_eventfds(vm: &VmFd, i: usize) -> Result<EventFd> {
+fn device_irqfd(vm: &VmFd, i: usize) -> Result<EventFd> {
     let (_, gsi) = device_slot(i);
     let irq = EventFd::new(EFD_NONBLOCK).context("creating an irq eventfd")?;
     vm.register_irqfd(&irq, gsi)
@@ -181,8 +181,8 @@ pub fn boot_state(
 
     let mut disks = Vec::new();
     let mut devices = Vec::new();
-    let eventfds = std::mem::take(&mut machine.eventfds);
-    for (i, ((name, kind, backend), irq)) in backends.into_iter().zip(eventfds).enumerate() {
+    let irqfds = std::mem::take(&mut machine.irqfds);
+    for (i, ((name, kind, backend), irq)) in backends.into_iter().zip(irqfds).enumerate() {
         let (base, gsi) = device_slot(i);
         let mut device = BlockDevice::new(backend, &format!("faultline-{name}"));
         if let Some(window) = machine.windows.as_ref().and_then(|w| w.window(i)) {

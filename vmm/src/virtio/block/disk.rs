@@ -20,7 +20,7 @@ pub struct Disk {
     /// The GSI its irqfd raises.
     pub irq: u32,
     /// The device (registers, queue, backend).
-    pub device: Arc<Mutex<BlockDevice>>,
+    pub device: Mutex<BlockDevice>,
     /// The irqfd.
     irq_fd: EventFd,
     counters: Arc<Counters>,
@@ -35,7 +35,7 @@ impl Disk {
             mmio_base,
             irq: gsi,
             counters: device.counters.clone(),
-            device: Arc::new(Mutex::new(device)),
+            device: Mutex::new(device),
             irq_fd: irq,
         }
     }
